@@ -1,0 +1,48 @@
+# Two commands do everything on a fresh clone:
+#   make synth   install into .venv, then generate build/dev and build/prod
+#   make test    install into .venv, then run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ENVS   ?= dev prod
+
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= eu-west-1
+
+.PHONY: install synth test bench lint schema lock clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s); set PYTHON=python3.11" % sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+synth: $(STAMP)
+	@for env in $(ENVS); do $(BIN)/template-gen synth --env $$env || exit $$?; done
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check template_gen functions tests benchmarks
+	$(BIN)/ruff format --check template_gen functions tests benchmarks
+	$(BIN)/mypy
+
+schema: $(STAMP)
+	$(BIN)/template-gen schema
+
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet -e '.[dev]'
+	{ echo "# Full pinned dependency tree (pip freeze of '.[dev]'). Regenerate with: make lock"; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e'; } > constraints.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) .aws-sam build/*/ .pytest_cache .mypy_cache .ruff_cache .benchmarks
