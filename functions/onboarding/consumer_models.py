@@ -1,0 +1,156 @@
+"""Request models for the admin API and the errors it answers with.
+
+Every 4xx names the field at fault (`plan: unknown plan 'gold' ...`), so an operator can fix the
+request without reading the code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import parse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+MAX_BODY_BYTES = 4096
+CONSUMER_ID_PATTERN = re.compile(r"^c-[0-9a-f]{32}$")
+
+
+class ServiceError(Exception):
+    """An error the admin API reports as-is: HTTP status, stable code, human message."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, fields: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or []
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.code, "message": self.message}
+        if self.fields:
+            body["fields"] = self.fields
+        return body
+
+
+class BadRequest(ServiceError):
+    status = 400
+    code = "bad_request"
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"
+
+
+class UpstreamFailure(ServiceError):
+    """An AWS call failed; whatever was half-done has been undone (or is logged as not undone)."""
+
+    status = 502
+    code = "upstream_failure"
+
+
+class Unavailable(ServiceError):
+    status = 503
+    code = "service_unavailable"
+
+
+class CreateConsumerRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._\-]*$")
+    plan: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
+    description: str | None = Field(default=None, max_length=512)
+    contact: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    expires_at: AwareDatetime | None = None
+    client_token: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_the_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value <= datetime.now(UTC):
+            raise ValueError("must be in the future")
+        return value
+
+
+class RotateConsumerRequest(BaseModel):
+    """Rotation takes no options today; an empty object (or no body) is the only valid body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+_FRIENDLY = {
+    "missing": "field required",
+    "extra_forbidden": "unknown field",
+    "string_type": "must be a string",
+    "string_pattern_mismatch": "contains characters that are not allowed",
+    "timezone_aware": "must be an ISO 8601 date-time with a timezone, e.g. 2030-01-31T00:00:00Z",
+    "datetime_type": "must be an ISO 8601 date-time with a timezone, e.g. 2030-01-31T00:00:00Z",
+    "datetime_parsing": "must be an ISO 8601 date-time with a timezone, e.g. 2030-01-31T00:00:00Z",
+    "datetime_from_date_parsing": "must be an ISO 8601 date-time with a timezone, e.g. 2030-01-31T00:00:00Z",
+}
+
+
+def _describe(error: dict[str, Any]) -> tuple[str, str]:
+    field = ".".join(str(part) for part in error.get("loc", ())) or "body"
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind == "string_too_long":
+        return field, f"must be at most {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        return field, f"must be at least {ctx.get('min_length')} characters"
+    if kind == "value_error":
+        return field, str(ctx.get("error", error.get("msg", "is not valid")))
+    return field, _FRIENDLY.get(kind, str(error.get("msg", "is not valid")))
+
+
+def validation_error(exc: ValidationError) -> BadRequest:
+    described = [_describe(error) for error in exc.errors(include_url=False)]
+    message = "; ".join(f"{field}: {text}" for field, text in described)
+    fields = list(dict.fromkeys(field for field, _ in described))
+    return BadRequest(message, fields)
+
+
+def json_object(body: str | None, allow_empty: bool = False) -> dict[str, Any]:
+    """Decode a request body into a JSON object, refusing oversized and non-object bodies."""
+    if body is None or body.strip() == "":
+        if allow_empty:
+            return {}
+        raise BadRequest("body: a JSON object is required", ["body"])
+    if len(body.encode("utf-8")) > MAX_BODY_BYTES:
+        raise BadRequest(f"body: must be at most {MAX_BODY_BYTES} bytes", ["body"])
+    try:
+        decoded = json.loads(body)
+    except ValueError:
+        raise BadRequest("body: is not valid JSON", ["body"]) from None
+    if not isinstance(decoded, dict):
+        raise BadRequest("body: must be a JSON object", ["body"])
+    return decoded
+
+
+def parse_create(body: str | None) -> CreateConsumerRequest:
+    try:
+        return parse(event=json_object(body), model=CreateConsumerRequest)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def parse_rotate(body: str | None) -> RotateConsumerRequest:
+    try:
+        return parse(event=json_object(body, allow_empty=True), model=RotateConsumerRequest)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def check_consumer_id(consumer_id: str) -> str:
+    if not CONSUMER_ID_PATTERN.match(consumer_id):
+        raise BadRequest("id: is not a consumer id (expected c- followed by 32 hex digits)", ["id"])
+    return consumer_id
