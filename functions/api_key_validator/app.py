@@ -113,7 +113,7 @@ def authorize(event: Any, validator: KeyValidator) -> dict[str, Any]:
         _record(Decision(False, "malformed_event"), None)
         return deny_response(arn)
 
-    api_key = request.get_header_value(API_KEY_HEADER, default_value="", case_sensitive=False)
+    api_key = request.headers.get(API_KEY_HEADER)  # Powertools' headers mapping is case-insensitive
     key_label = fingerprint(hash_key(api_key)) if isinstance(api_key, str) and api_key else None
     try:
         decision = validator.check(api_key)
@@ -141,4 +141,5 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         # logger.exception would print the traceback; exception messages here never contain the key.
         logger.exception("authorizer failed; denying")
         metrics.add_metric(name="Denied", unit=MetricUnit.Count, value=1)
-        return deny_response(None)
+        arn = parse_method_arn(event.get("methodArn")) if isinstance(event, dict) else None
+        return deny_response(arn)

@@ -1,0 +1,141 @@
+"""Load a Lambda function's modules the way Lambda does (function folder as the code root),
+under unique names, so that the three functions' `app` modules never collide."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+FUNCTIONS_DIR = Path(__file__).resolve().parents[3] / "functions"
+
+
+def load_function_module(function: str, module: str = "app") -> ModuleType:
+    """Import functions/<function>/<module>.py with its folder on sys.path, then drop the folder's
+    sibling modules from sys.modules (the loaded module keeps its references to them)."""
+    directory = FUNCTIONS_DIR / function
+    unique = f"_lambda_{function}_{module}_{uuid.uuid4().hex}"
+    spec = importlib.util.spec_from_file_location(unique, directory / f"{module}.py")
+    assert spec is not None and spec.loader is not None
+    loaded = importlib.util.module_from_spec(spec)
+    before = set(sys.modules)
+    sys.path.insert(0, str(directory))
+    sys.modules[unique] = loaded
+    try:
+        spec.loader.exec_module(loaded)
+    finally:
+        sys.path.remove(str(directory))
+        for name in set(sys.modules) - before - {unique}:
+            if str(getattr(sys.modules[name], "__file__", "") or "").startswith(str(directory)):
+                del sys.modules[name]
+    return loaded
+
+
+@pytest.fixture()
+def load_function() -> Iterator[Callable[..., ModuleType]]:
+    loaded: list[str] = []
+
+    def load(function: str, module: str = "app") -> ModuleType:
+        result = load_function_module(function, module)
+        loaded.append(result.__name__)
+        return result
+
+    yield load
+    for name in loaded:
+        sys.modules.pop(name, None)
+
+
+class FakeClock:
+    """Epoch seconds that only move when a test says so."""
+
+    def __init__(self, now: float = 1_795_521_600.0) -> None:  # 2026-11-24T12:00:00Z
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture()
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+# -- AWS, mocked ---------------------------------------------------------------------------------
+
+EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
+CONSUMERS_TABLE = "platform-dev-consumers"
+IDEMPOTENCY_TABLE = "platform-dev-idempotency"
+USAGE_PLANS_PARAMETER = "/platform/dev/usage-plans"
+
+
+def read_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS_DIR / name).read_text())
+
+
+@pytest.fixture()
+def load_event() -> Callable[[str], dict[str, Any]]:
+    """A fresh copy of a sample event from tests/events/."""
+    return read_event
+
+
+@dataclass
+class Platform:
+    """The AWS side of one environment, in moto: tables, usage plans, the plans parameter."""
+
+    dynamodb: Any
+    apigateway: Any
+    ssm: Any
+    usage_plans: dict[str, str]
+    consumers_table: str = CONSUMERS_TABLE
+    idempotency_table: str = IDEMPOTENCY_TABLE
+    usage_plans_parameter: str = USAGE_PLANS_PARAMETER
+
+    def items(self) -> list[dict[str, Any]]:
+        """Every item of the consumers table (tests may Scan; the functions may not)."""
+        return boto3.resource("dynamodb").Table(CONSUMERS_TABLE).scan()["Items"]
+
+    def api_keys(self) -> list[dict[str, Any]]:
+        return self.apigateway.get_api_keys(includeValues=True)["items"]
+
+    def plan_key_ids(self, plan: str) -> list[str]:
+        keys = self.apigateway.get_usage_plan_keys(usagePlanId=self.usage_plans[plan])["items"]
+        return [key["id"] for key in keys]
+
+
+@pytest.fixture()
+def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
+    monkeypatch.setenv("CONSUMERS_TABLE_NAME", CONSUMERS_TABLE)
+    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", IDEMPOTENCY_TABLE)
+    monkeypatch.setenv("USAGE_PLANS_PARAMETER", USAGE_PLANS_PARAMETER)
+    monkeypatch.setenv("ADMIN_BASE_PATH", "/admin")
+    monkeypatch.setenv("KEY_CACHE_TTL_SECONDS", "60")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "platform-tests")
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        for table, key in ((CONSUMERS_TABLE, "pk"), (IDEMPOTENCY_TABLE, "id")):
+            dynamodb.create_table(
+                TableName=table,
+                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+        apigateway = boto3.client("apigateway")
+        plans = {}
+        for plan in ("basic", "premium"):
+            plans[plan] = apigateway.create_usage_plan(name=f"dev-{plan}")["id"]
+        ssm = boto3.client("ssm")
+        ssm.put_parameter(Name=USAGE_PLANS_PARAMETER, Type="String", Value=json.dumps(plans))
+        yield Platform(dynamodb=dynamodb, apigateway=apigateway, ssm=ssm, usage_plans=plans)
