@@ -53,7 +53,9 @@ class ApiKeys:
         return clean
 
     def unlink(self, api_key_id: str, usage_plan_id: str) -> None:
+        """Remove the key from the usage plan; a link that is already gone is fine (retries)."""
         try:
+            self.client.get_usage_plan_key(usagePlanId=usage_plan_id, keyId=api_key_id)
             self.client.delete_usage_plan_key(usagePlanId=usage_plan_id, keyId=api_key_id)
         except Exception as exc:
             if not _is_not_found(exc):

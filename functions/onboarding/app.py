@@ -50,7 +50,7 @@ def get_service() -> ConsumerService:
         try:
             settings = Settings.from_env()
         except KeyError as exc:
-            logger.error("missing environment variable", extra={"name": str(exc)})
+            logger.error("missing environment variable", extra={"variable": str(exc)})
             raise Unavailable("onboarding is misconfigured") from None
         _service = ConsumerService(settings)
     return _service
@@ -62,12 +62,8 @@ def set_service(service: ConsumerService | None) -> None:
     _service = service
 
 
-def json_response(
-    status: HTTPStatus, body: dict[str, Any], headers: dict[str, str] | None = None
-) -> Response:
-    return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
-    )
+def json_response(status: HTTPStatus, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
 
 @app.post("/consumers")
@@ -100,7 +96,9 @@ def create_consumer() -> Response:
 @app.get("/consumers/<consumer_id>")
 @tracer.capture_method(capture_response=False)
 def get_consumer(consumer_id: str) -> Response:
-    return json_response(HTTPStatus.OK, {"consumer": get_service().show(check_consumer_id(consumer_id))})
+    consumer = get_service().show(check_consumer_id(consumer_id))
+    metrics.add_metric(name="ConsumerShown", unit=MetricUnit.Count, value=1)
+    return json_response(HTTPStatus.OK, {"consumer": consumer})
 
 
 @app.post("/consumers/<consumer_id>/rotate")
@@ -127,6 +125,7 @@ def service_error(exc: ServiceError) -> Response:
         metrics.add_metric(name="AdminErrors", unit=MetricUnit.Count, value=1)
         logger.error("admin request failed", extra={"status": exc.status, "error": exc.message})
     else:
+        metrics.add_metric(name="AdminRejected", unit=MetricUnit.Count, value=1)
         logger.info("admin request rejected", extra={"status": exc.status, "error": exc.message})
     return json_response(HTTPStatus(exc.status), exc.body())
 
@@ -141,13 +140,12 @@ def unexpected_error(exc: Exception) -> Response:
 
 @app.not_found
 def not_found(exc: Exception) -> Response:
+    metrics.add_metric(name="AdminRejected", unit=MetricUnit.Count, value=1)
     return json_response(HTTPStatus.NOT_FOUND, {"error": "not_found", "message": "no such route"})
 
 
 # capture_response=False and no event logging: a create or rotate response carries a plain key.
-@logger.inject_lambda_context(
-    correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False, clear_state=True
-)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:

@@ -99,6 +99,14 @@ _FRIENDLY = {
 }
 
 
+_PATTERN_HINTS = {
+    "name": "must start with a letter or digit and contain only letters, digits, spaces, '.', '_' or '-'",
+    "plan": "must contain only letters, digits, '.', '_' or '-'",
+    "contact": "must be an email address",
+    "client_token": "must contain only letters, digits, '_' or '-'",
+}
+
+
 def _describe(error: dict[str, Any]) -> tuple[str, str]:
     field = ".".join(str(part) for part in error.get("loc", ())) or "body"
     kind = error.get("type", "")
@@ -106,7 +114,11 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
     if kind == "string_too_long":
         return field, f"must be at most {ctx.get('max_length')} characters"
     if kind == "string_too_short":
+        if ctx.get("min_length") == 1:
+            return field, "must not be empty"
         return field, f"must be at least {ctx.get('min_length')} characters"
+    if kind == "string_pattern_mismatch" and field in _PATTERN_HINTS:
+        return field, _PATTERN_HINTS[field]
     if kind == "value_error":
         return field, str(ctx.get("error", error.get("msg", "is not valid")))
     return field, _FRIENDLY.get(kind, str(error.get("msg", "is not valid")))

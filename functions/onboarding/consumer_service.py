@@ -186,9 +186,7 @@ class ConsumerService:
         try:
             stored = idempotent_create(request=model.model_dump(mode="json"))
         except IdempotencyValidationError:
-            raise Conflict(
-                "client_token: already used with a different request body", ["client_token"]
-            ) from None
+            raise Conflict("client_token: already used with a different request body", ["client_token"]) from None
         except IdempotencyAlreadyInProgressError:
             raise Conflict(
                 "client_token: a request with this token is still in progress; retry shortly",
