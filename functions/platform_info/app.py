@@ -59,6 +59,7 @@ def json_response(status: HTTPStatus, body: dict[str, Any]) -> Response:
 @app.get("/health")
 @tracer.capture_method
 def health() -> Response:
+    metrics.add_metric(name="HealthChecks", unit=MetricUnit.Count, value=1)
     try:
         catalog = loader.load()
     except CatalogUnavailable:
@@ -76,6 +77,7 @@ def health() -> Response:
 @tracer.capture_method
 def services() -> Response:
     catalog = loader.load()  # CatalogUnavailable -> 503 below
+    metrics.add_metric(name="CatalogRequests", unit=MetricUnit.Count, value=1)
     return json_response(
         HTTPStatus.OK,
         {
@@ -98,6 +100,7 @@ def catalog_unavailable(exc: CatalogUnavailable) -> Response:
 
 @app.not_found
 def not_found(exc: Exception) -> Response:
+    metrics.add_metric(name="RouteNotFound", unit=MetricUnit.Count, value=1)
     return json_response(HTTPStatus.NOT_FOUND, {"error": "not_found", "message": "no such route"})
 
 
