@@ -222,7 +222,7 @@ class ConsumerService:
             status=ACTIVE,
             key_hash=hash_key(api_key),
             api_key_id=api_key_id,
-            created_at=self.clock(),
+            created_at=int(self.clock()),
             description=request.description,
             contact=request.contact,
             expires_at=request.expires_at.timestamp() if request.expires_at else None,
@@ -263,7 +263,7 @@ class ConsumerService:
             key_hash=hash_key(api_key),
             api_key_id=api_key_id,
             usage_plan_id=usage_plan_id,
-            rotated_at=self.clock(),
+            rotated_at=int(self.clock()),
         )
         try:
             self.store.replace_key(old, new)
@@ -284,7 +284,7 @@ class ConsumerService:
     def revoke(self, consumer_id: str) -> dict[str, Any]:
         consumer = self.load(consumer_id)
         if consumer.status == ACTIVE:
-            revoked_at = self.clock()
+            revoked_at = int(self.clock())
             try:
                 self.store.mark_revoked(consumer, revoked_at)
             except Exception as exc:

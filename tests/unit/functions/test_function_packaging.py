@@ -1,0 +1,57 @@
+"""Each function folder is deployed alone as a Lambda code root, with Powertools from the public layer."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+FUNCTIONS = sorted(path for path in (ROOT / "functions").iterdir() if path.is_dir() and path.name != "__pycache__")
+# What the python3.13 runtime plus the Powertools layer provide.
+PROVIDED = {"boto3", "botocore", "aws_lambda_powertools", "pydantic", "aws_xray_sdk"}
+
+
+def imported_roots(path: Path) -> set[str]:
+    roots: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_library_has_the_three_functions():
+    assert [path.name for path in FUNCTIONS] == ["api_key_validator", "onboarding", "platform_info"]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS, ids=lambda path: path.name)
+def test_function_imports_only_the_runtime_the_layer_and_its_own_modules(function: Path):
+    siblings = {path.stem for path in function.glob("*.py")}
+    for module in function.glob("*.py"):
+        foreign = imported_roots(module) - siblings - PROVIDED - set(sys.stdlib_module_names) - {"__future__"}
+        assert foreign == set(), f"{module.relative_to(ROOT)} imports {sorted(foreign)}"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS, ids=lambda path: path.name)
+def test_function_has_an_app_lambda_handler_and_no_requirements_file(function: Path):
+    tree = ast.parse((function / "app.py").read_text())
+    handlers = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
+    assert "lambda_handler" in handlers
+    assert not (function / "requirements.txt").exists()
+
+
+def test_function_module_names_do_not_collide_across_functions():
+    # Lambda imports siblings as top-level modules; distinct names keep tests and tooling unambiguous.
+    names = [path.stem for function in FUNCTIONS for path in function.glob("*.py") if path.stem != "app"]
+    assert len(names) == len(set(names)), sorted(names)
+
+
+def test_user_sample_events_match_the_test_events():
+    user = {path.name: path.read_text() for path in (ROOT / "events").glob("*.json")}
+    tests = {path.name: path.read_text() for path in (ROOT / "tests" / "events").glob("*.json")}
+    assert user == tests
+    assert len(user) == 7
