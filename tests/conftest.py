@@ -62,3 +62,14 @@ class LambdaContext:
 @pytest.fixture()
 def lambda_context() -> LambdaContext:
     return LambdaContext()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens", action="store_true", default=False, help="rewrite tests/golden/*/expected from current output"
+    )
+
+
+@pytest.fixture(scope="session")
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-goldens"))

@@ -1,0 +1,119 @@
+"""Every name the generator produces comes from here: logical IDs, stack, export, log group, ECR and
+function names. The registry's name rules are chosen so that every derived name fits its AWS limit;
+`check_*` functions return a message when a name breaks a rule, and the derived-name functions assert
+the limit so that a bug can never emit a name AWS would reject."""
+
+from __future__ import annotations
+
+import re
+
+PLATFORM_MAX = 16
+ENVIRONMENT_MAX = 10
+SERVICE_MAX = 32
+
+# AWS limits of the names derived below.
+STACK_NAME_MAX = 128
+LOGICAL_ID_MAX = 255
+FUNCTION_NAME_MAX = 64
+ECR_REPOSITORY_MAX = 256
+LOG_GROUP_MAX = 512
+EXPORT_NAME_MAX = 255
+TARGET_GROUP_NAME_MAX = 32
+SSM_PARAMETER_MAX = 1011
+
+_PLATFORM_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+_ENVIRONMENT_RE = re.compile(r"^[a-z][a-z0-9]*$")
+_SERVICE_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+_WORD_RE = re.compile(r"[A-Za-z0-9]+")
+
+RESERVED_SERVICE_NAMES = frozenset({"environments", "platform", "admin"})
+
+
+def check_platform_name(name: str) -> str | None:
+    if not _PLATFORM_RE.match(name) or "--" in name:
+        return (
+            f"'{name}' is not a valid platform name: use lowercase letters, digits and single hyphens, "
+            "starting with a letter and not ending with a hyphen"
+        )
+    if len(name) > PLATFORM_MAX:
+        return f"'{name}' is {len(name)} characters long; platform names are at most {PLATFORM_MAX}"
+    return None
+
+
+def check_environment_name(name: str) -> str | None:
+    if not _ENVIRONMENT_RE.match(name):
+        return f"'{name}' is not a valid environment name: use lowercase letters and digits, starting with a letter"
+    if len(name) > ENVIRONMENT_MAX:
+        return f"'{name}' is {len(name)} characters long; environment names are at most {ENVIRONMENT_MAX}"
+    return None
+
+
+def check_service_name(name: str) -> str | None:
+    if not _SERVICE_RE.match(name) or "--" in name:
+        return (
+            f"'{name}' is not a valid service name: use lowercase letters, digits and single hyphens, "
+            "starting with a letter and not ending with a hyphen"
+        )
+    if len(name) > SERVICE_MAX:
+        return (
+            f"'{name}' is {len(name)} characters long; service names are at most {SERVICE_MAX} "
+            "so that derived names (target groups, functions, ECR repositories) fit AWS limits"
+        )
+    if name in RESERVED_SERVICE_NAMES:
+        return f"'{name}' is reserved by the platform; choose another service name"
+    return None
+
+
+def camel(*parts: str) -> str:
+    """`camel("product-pricing", "service")` -> `ProductPricingService` (a valid logical ID fragment)."""
+    words: list[str] = []
+    for part in parts:
+        words.extend(_WORD_RE.findall(part))
+    return "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def logical_id(*parts: str) -> str:
+    lid = camel(*parts)
+    assert lid and len(lid) <= LOGICAL_ID_MAX, lid
+    return lid
+
+
+def stack_name(platform: str, environment: str) -> str:
+    name = f"{platform}-{environment}"
+    assert len(name) <= STACK_NAME_MAX
+    return name
+
+
+def export_name(platform: str, environment: str, key: str) -> str:
+    name = f"{platform}-{environment}-{key}"
+    assert len(name) <= EXPORT_NAME_MAX
+    return name
+
+
+def function_name(platform: str, environment: str, function: str) -> str:
+    name = f"{platform}-{environment}-{function}"
+    assert len(name) <= FUNCTION_NAME_MAX, name
+    return name
+
+
+def ecr_repository_name(platform: str, environment: str, service: str) -> str:
+    name = f"{platform}/{environment}/{service}".lower()
+    assert len(name) <= ECR_REPOSITORY_MAX
+    return name
+
+
+def log_group_name(platform: str, environment: str, *parts: str) -> str:
+    name = "/".join(("", platform, environment, *parts))
+    assert len(name) <= LOG_GROUP_MAX
+    return name
+
+
+def ssm_parameter_name(platform: str, environment: str, key: str) -> str:
+    name = f"/{platform}/{environment}/{key}"
+    assert len(name) <= SSM_PARAMETER_MAX
+    return name
+
+
+def code_dir_for(service: str) -> str:
+    """Default Lambda code folder of a `kind: lambda` service: `functions/<name with underscores>`."""
+    return "functions/" + service.replace("-", "_")

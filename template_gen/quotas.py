@@ -1,0 +1,121 @@
+"""AWS quotas the generator respects, in one place.
+
+`registry_problems` checks what can be known from the registry (rules per load balancer, resources per
+REST API, ...). `template_problems` checks rendered templates (resources, parameters, outputs, bytes).
+Both run before anything is written, so a registry that would fail in AWS is refused with the quota named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from template_gen.errors import Problem
+
+if TYPE_CHECKING:
+    from template_gen.registry.models import Environment
+    from template_gen.registry.validate import ServiceEntry
+
+
+@dataclass(frozen=True)
+class Quota:
+    key: str
+    name: str
+    limit: int
+    scope: str
+
+
+CFN_RESOURCES = Quota("cfn_resources", "resources per CloudFormation template", 500, "template")
+CFN_PARAMETERS = Quota("cfn_parameters", "parameters per CloudFormation template", 200, "template")
+CFN_OUTPUTS = Quota("cfn_outputs", "outputs per CloudFormation template", 200, "template")
+CFN_BYTES = Quota("cfn_bytes", "bytes per CloudFormation template (uploaded to S3)", 1_000_000, "template")
+CFN_NESTED_OPERATION = Quota("cfn_nested_operation", "resources per nested-stack operation", 2_500, "environment")
+ALB_RULES = Quota("alb_rules", "listener rules per Application Load Balancer", 100, "load balancer")
+ALB_TARGET_GROUPS = Quota("alb_target_groups", "target groups per Application Load Balancer", 100, "load balancer")
+ALB_CONDITION_VALUES = Quota("alb_condition_values", "condition values per ALB rule", 5, "rule")
+API_RESOURCES = Quota("api_resources", "resources per REST API", 300, "API")
+API_AUTHORIZERS = Quota("api_authorizers", "authorizers per REST API", 10, "API")
+VPC_LINKS = Quota("vpc_links", "VPC links per Region", 20, "Region")
+SG_INBOUND_RULES = Quota("sg_inbound_rules", "inbound rules per security group", 60, "security group")
+
+ALL = (
+    CFN_RESOURCES,
+    CFN_PARAMETERS,
+    CFN_OUTPUTS,
+    CFN_BYTES,
+    CFN_NESTED_OPERATION,
+    ALB_RULES,
+    ALB_TARGET_GROUPS,
+    ALB_CONDITION_VALUES,
+    API_RESOURCES,
+    API_AUTHORIZERS,
+    VPC_LINKS,
+    SG_INBOUND_RULES,
+)
+
+# Listener rules the platform itself uses on every ALB (the load balancer health rule).
+PLATFORM_ALB_RULES = 1
+
+
+def api_resource_paths(base_paths: Iterable[str]) -> set[str]:
+    """Every REST API resource the routes need: each base path, its parents, and `{proxy+}` below it."""
+    resources: set[str] = set()
+    for base in base_paths:
+        parts = base.strip("/").split("/")
+        for depth in range(1, len(parts) + 1):
+            resources.add("/" + "/".join(parts[:depth]))
+        resources.add(base + "/{proxy+}")
+    return resources
+
+
+def registry_problems(env: Environment, services: Iterable[ServiceEntry], env_name: str) -> Iterator[Problem]:
+    from template_gen.registry.models import EcsService
+
+    file = "services/registry.yaml"
+    where = f"environments.{env_name}.services"
+    ecs = [s for s in services if isinstance(s.model, EcsService)]
+    ports = {s.model.port for s in ecs}  # type: ignore[union-attr]
+    rules_needed = len(ecs) + PLATFORM_ALB_RULES
+    if rules_needed > ALB_RULES.limit:
+        yield Problem(
+            file,
+            where,
+            f"quota exceeded: {ALB_RULES.name} is {ALB_RULES.limit}; {len(ecs)} ECS services need {rules_needed}",
+        )
+    if len(ports) > SG_INBOUND_RULES.limit:
+        yield Problem(
+            file,
+            where,
+            f"quota exceeded: {SG_INBOUND_RULES.name} is {SG_INBOUND_RULES.limit}; the task security group "
+            f"needs one rule per distinct container port ({len(ports)})",
+            hint="use fewer distinct container ports (most services can listen on 8080)",
+        )
+
+
+@dataclass(frozen=True)
+class Usage:
+    quota: Quota
+    scope_name: str
+    used: int
+
+    @property
+    def ratio(self) -> float:
+        return self.used / self.quota.limit
+
+    @property
+    def exceeded(self) -> bool:
+        return self.used > self.quota.limit
+
+
+def template_usage(stack: str, resources: int, parameters: int, outputs: int, size: int) -> list[Usage]:
+    return [
+        Usage(CFN_RESOURCES, stack, resources),
+        Usage(CFN_PARAMETERS, stack, parameters),
+        Usage(CFN_OUTPUTS, stack, outputs),
+        Usage(CFN_BYTES, stack, size),
+    ]
+
+
+def exceeded_message(usage: Usage) -> str:
+    return f"quota exceeded: {usage.quota.name} is {usage.quota.limit:,}; {usage.scope_name} would have {usage.used:,}"

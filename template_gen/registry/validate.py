@@ -1,0 +1,382 @@
+"""Validate the whole registry once, up front, and report every problem with its file and field path.
+
+Input: the parsed files (`loader.RawRegistry`). Output: `ValidRegistry`, the registry with defaults and
+per-environment overrides applied, known good. Nothing downstream raises a user-facing validation error.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from template_gen import naming, quotas
+from template_gen.errors import Problem, RegistryError
+from template_gen.registry import paths, rules
+from template_gen.registry.loader import REGISTRY_FILE, RawRegistry
+from template_gen.registry.models import (
+    EcsService,
+    Environment,
+    EnvironmentSettings,
+    LambdaService,
+    Registry,
+    Service,
+)
+from template_gen.registry.overrides import FIXED_KEYS, deep_merge, touches
+from template_gen.registry.pydantic_errors import format_path, problems_from
+
+SERVICE_ADAPTER: TypeAdapter[EcsService | LambdaService] = TypeAdapter(Service)
+AnyService = EcsService | LambdaService
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    name: str
+    file: str
+    model: AnyService  # with this environment's overrides applied
+    override: Mapping[str, Any]
+
+    @property
+    def code_dir(self) -> str:
+        assert isinstance(self.model, LambdaService)
+        return self.model.code or naming.code_dir_for(self.name)
+
+    def alb_patterns(self) -> tuple[str, ...]:
+        assert isinstance(self.model, EcsService)
+        return tuple(self.model.alb.path_patterns or paths.default_alb_patterns(self.model.api.base_path))
+
+
+@dataclass(frozen=True)
+class EnvironmentEntry:
+    name: str
+    model: Environment  # with the registry's defaults applied
+    services: tuple[ServiceEntry, ...]  # enabled services, sorted by name
+
+
+@dataclass(frozen=True)
+class ValidRegistry:
+    project_dir: Path
+    registry: Registry
+    environments: Mapping[str, EnvironmentEntry]  # the environments that were asked for
+    all_services: Mapping[str, str]  # every defined service -> its file
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, file: str, path: str | Sequence[str | int], message: str, hint: str = "") -> None:
+        where = path if isinstance(path, str) else format_path(path)
+        self.items.append(Problem(file, where, message, hint))
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self.items.extend(problems)
+
+
+def validate(raw: RawRegistry, environments: Sequence[str] | None = None) -> ValidRegistry:
+    """Validate the registry for `environments` (all of them when None); raise RegistryError listing
+    every problem."""
+    problems = _Problems()
+    registry = _registry(raw, problems)
+    base_services = _services(raw, registry, problems)
+    if registry is None:
+        raise RegistryError(problems.items)
+
+    wanted = list(registry.environments) if environments is None else list(dict.fromkeys(environments))
+    entries: dict[str, EnvironmentEntry] = {}
+    for env_name in wanted:
+        if env_name not in registry.environments:
+            known = ", ".join(registry.environments)
+            close = difflib.get_close_matches(env_name, list(registry.environments), n=1)
+            problems.add(
+                REGISTRY_FILE,
+                "environments",
+                f"no environment named '{env_name}' (defined: {known})",
+                f"did you mean '{close[0]}'?" if close else "",
+            )
+            continue
+        entry = _environment(raw, registry, env_name, base_services, problems)
+        if entry is not None:
+            entries[env_name] = entry
+    if problems.items:
+        raise RegistryError(problems.items)
+    files = {name: file for name, (file, _data, _model) in base_services.items()}
+    return ValidRegistry(raw.project_dir, registry, entries, files)
+
+
+# --------------------------------------------------------------------------------------------------
+# registry.yaml
+# --------------------------------------------------------------------------------------------------
+
+
+def _registry(raw: RawRegistry, problems: _Problems) -> Registry | None:
+    source = raw.registry
+    if source.problem:
+        problems.extend([source.problem])
+        return None
+    assert source.data is not None
+    try:
+        registry = Registry.model_validate(source.data)
+    except ValidationError as exc:
+        problems.extend(problems_from(exc, Registry, source.data, REGISTRY_FILE))
+        return None
+    message = naming.check_platform_name(registry.platform)
+    if message:
+        problems.add(REGISTRY_FILE, "platform", message)
+    for env_name in registry.environments:
+        message = naming.check_environment_name(env_name)
+        if message:
+            problems.add(REGISTRY_FILE, ("environments", env_name), message)
+    return registry
+
+
+def _effective_environment(
+    raw: RawRegistry, registry: Registry, env_name: str, problems: _Problems
+) -> Environment | None:
+    """The environment with the registry's `defaults:` merged under it."""
+    assert raw.registry.data is not None
+    defaults = raw.registry.data.get("defaults") or {}
+    env_raw = raw.registry.data["environments"][env_name]
+    if not defaults:
+        return registry.environments[env_name]
+    merged = deep_merge(defaults, env_raw)
+    try:
+        return Environment.model_validate(merged)
+    except ValidationError as exc:
+        for problem in problems_from(exc, Environment, merged, REGISTRY_FILE):
+            in_env = touches(env_raw, problem.path.split("."))
+            prefix = f"environments.{env_name}" if in_env else "defaults"
+            problems.add(REGISTRY_FILE, f"{prefix}.{problem.path}", problem.message, problem.hint)
+        return None
+
+
+# --------------------------------------------------------------------------------------------------
+# service.yaml files
+# --------------------------------------------------------------------------------------------------
+
+
+def _services(
+    raw: RawRegistry, registry: Registry | None, problems: _Problems
+) -> dict[str, tuple[str, dict[str, Any], AnyService]]:
+    """Every service file validated on its own (no environment applied)."""
+    known_envs = list(registry.environments) if registry else None
+    valid: dict[str, tuple[str, dict[str, Any], AnyService]] = {}
+    logical_ids: dict[str, str] = {}
+    for folder, source in raw.services.items():
+        file = source.rel_path
+        if source.problem:
+            problems.extend([source.problem])
+            continue
+        data = source.data
+        assert data is not None
+        message = naming.check_service_name(folder)
+        if message:
+            problems.add(file, "name" if "name" in data else "", f"folder name {message}")
+            continue
+        if "name" in data and data["name"] != folder:
+            problems.add(
+                file,
+                "name",
+                f"'{data['name']}' does not match the folder name '{folder}'",
+                hint=f"rename the folder or set name: {folder}",
+            )
+            continue
+        lid = naming.logical_id(folder)
+        if lid in logical_ids:
+            problems.add(
+                file,
+                "name",
+                f"'{folder}' and '{logical_ids[lid]}' both become the logical ID '{lid}'",
+                hint="rename one of the services",
+            )
+            continue
+        logical_ids[lid] = folder
+        try:
+            model = SERVICE_ADAPTER.validate_python(data)
+        except ValidationError as exc:
+            problems.extend(problems_from(exc, Service, data, file))
+            continue
+        for env_name, override in model.environments.items():
+            if known_envs is not None and env_name not in known_envs:
+                close = difflib.get_close_matches(env_name, known_envs, n=1)
+                problems.add(
+                    file,
+                    ("environments", env_name),
+                    f"unknown environment (defined in {REGISTRY_FILE}: {', '.join(known_envs)})",
+                    f"did you mean '{close[0]}'?" if close else "",
+                )
+            for key in FIXED_KEYS:
+                if key in override:
+                    problems.add(file, ("environments", env_name, key), "cannot be changed per environment")
+        valid[folder] = (file, data, model)
+    return valid
+
+
+def _merged_service(
+    name: str, file: str, data: dict[str, Any], model: AnyService, env_name: str, problems: _Problems
+) -> ServiceEntry | None:
+    override = model.environments.get(env_name) or {}
+    if not override:
+        return ServiceEntry(name, file, model, {})
+    if any(key in override for key in FIXED_KEYS):
+        return None  # already reported
+    merged = deep_merge({k: v for k, v in data.items() if k != "environments"}, override)
+    try:
+        merged_model = SERVICE_ADAPTER.validate_python(merged)
+    except ValidationError as exc:
+        for problem in problems_from(exc, Service, merged, file):
+            if touches(override, problem.path.replace("[", ".").replace("]", "").split(".")):
+                problems.add(file, f"environments.{env_name}.{problem.path}", problem.message, problem.hint)
+        return None
+    return ServiceEntry(name, file, merged_model, override)
+
+
+def _report(problems: _Problems, entry: ServiceEntry, env_name: str, finding: rules.Finding) -> None:
+    """Attribute a finding to the override when the override set any field it depends on."""
+    if any(touches(entry.override, list(p)) for p in (finding.path, *finding.related)):
+        where = f"environments.{env_name}.{format_path(finding.path)}"
+    else:
+        where = format_path(finding.path)
+    problems.add(entry.file, where, finding.message, finding.hint)
+
+
+# --------------------------------------------------------------------------------------------------
+# one environment
+# --------------------------------------------------------------------------------------------------
+
+
+def _environment(
+    raw: RawRegistry,
+    registry: Registry,
+    env_name: str,
+    base_services: Mapping[str, tuple[str, dict[str, Any], AnyService]],
+    problems: _Problems,
+) -> EnvironmentEntry | None:
+    env = _effective_environment(raw, registry, env_name, problems)
+    if env is None:
+        return None
+    env_path = ("environments", env_name)
+    for finding in rules.network_rules(env):
+        problems.add(REGISTRY_FILE, env_path + finding.path, finding.message, finding.hint)
+
+    entries: list[ServiceEntry] = []
+    seen: set[str] = set()
+    defined = sorted(base_services)
+    for index, name in enumerate(env.services):
+        where = (*env_path, "services", index)
+        if name in seen:
+            problems.add(REGISTRY_FILE, where, f"service '{name}' is listed twice")
+            continue
+        seen.add(name)
+        if name not in base_services:
+            if name in raw.services:
+                continue  # defined but invalid: its own file's problems say why
+            close = difflib.get_close_matches(name, defined, n=1)
+            problems.add(
+                REGISTRY_FILE,
+                where,
+                f"service '{name}' is enabled but not defined (no services/{name}/service.yaml)",
+                f"did you mean '{close[0]}'?" if close else "create it with: template-gen new-service " + name,
+            )
+            continue
+        file, data, model = base_services[name]
+        entry = _merged_service(name, file, data, model, env_name, problems)
+        if entry is None:
+            continue
+        if isinstance(entry.model, EcsService):
+            findings = list(rules.ecs_rules(entry.model))
+        else:
+            findings = list(rules.lambda_rules(entry.model, name, raw.project_dir, entry.code_dir))
+        for finding in findings:
+            _report(problems, entry, env_name, finding)
+        entries.append(entry)
+
+    entries.sort(key=lambda e: e.name)
+    _cross_service(entries, env_name, problems)
+    for problem in quotas.registry_problems(env, entries, env_name):
+        problems.extend([problem])
+    return EnvironmentEntry(env_name, env, tuple(entries))
+
+
+def _cross_service(entries: list[ServiceEntry], env_name: str, problems: _Problems) -> None:
+    # Listener rule priorities are unique per listener.
+    by_priority: dict[int, ServiceEntry] = {}
+    for entry in entries:
+        if not isinstance(entry.model, EcsService):
+            continue
+        priority = entry.model.alb.priority
+        first = by_priority.setdefault(priority, entry)
+        if first is not entry:
+            _report(
+                problems,
+                entry,
+                env_name,
+                rules.Finding(
+                    ("alb", "priority"),
+                    f"{priority} is already used by {first.file}",
+                    hint="every ECS service needs its own listener rule priority",
+                ),
+            )
+
+    # No path may be routed to two services by the ALB. One problem per pair of services, on the service
+    # that chose explicit patterns (else the later one by name), naming the other and a path both match.
+    owners = {e.name: e for e in entries}
+    patterns = [(e.name, p) for e in entries if isinstance(e.model, EcsService) for p in e.alb_patterns()]
+    reported: set[tuple[str, str]] = set()
+    for owner_a, pat_a, owner_b, pat_b, witness in paths.overlapping_pairs(patterns):
+        pair = tuple(sorted((owner_a, owner_b)))
+        if pair in reported:
+            continue
+        reported.add(pair)  # type: ignore[arg-type]
+        a, b = owners[owner_a], owners[owner_b]
+        explicit_a = a.model.alb.path_patterns is not None  # type: ignore[union-attr]
+        explicit_b = b.model.alb.path_patterns is not None  # type: ignore[union-attr]
+        blame_b = explicit_b if explicit_a != explicit_b else owner_b > owner_a
+        (mine, theirs, me, other) = (pat_b, pat_a, b, a) if blame_b else (pat_a, pat_b, a, b)
+        field: tuple[str | int, ...] = ("api", "base_path")
+        if me.model.alb.path_patterns is not None:  # type: ignore[union-attr]
+            field = ("alb", "path_patterns", me.alb_patterns().index(mine))
+        _report(
+            problems,
+            me,
+            env_name,
+            rules.Finding(
+                field,
+                f"ALB path pattern '{mine}' overlaps '{theirs}' of {other.file} (both match '{witness}')",
+                hint="give each service its own path prefix; the ALB would send these requests to whichever "
+                "rule has the lower priority",
+            ),
+        )
+
+    # One base path per API.
+    claimed: dict[tuple[str, str], ServiceEntry] = {}
+    for entry in entries:
+        api = entry.model.api
+        apis = {"public": ("public",), "private": ("private",), "both": ("public", "private"), "none": ()}
+        for which in apis[api.exposure]:
+            first = claimed.setdefault((which, api.base_path), entry)
+            if first is not entry:
+                _report(
+                    problems,
+                    entry,
+                    env_name,
+                    rules.Finding(
+                        ("api", "base_path"),
+                        f"'{api.base_path}' is already used on the {which} API by {first.file}",
+                    ),
+                )
+
+
+def enabled_by_env(valid: ValidRegistry) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for env_name, entry in valid.environments.items():
+        out[env_name] = [s.name for s in entry.services]
+    return out
+
+
+__all__ = ["EnvironmentEntry", "EnvironmentSettings", "ServiceEntry", "ValidRegistry", "validate"]
