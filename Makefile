@@ -10,7 +10,7 @@ ENVS   ?= dev prod
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: install synth test bench lint schema lock clean
+.PHONY: install synth test bench lint schema docs lock clean
 
 install: $(STAMP)
 
@@ -46,3 +46,6 @@ lock:
 
 clean:
 	rm -rf $(VENV) .aws-sam build/*/ .pytest_cache .mypy_cache .ruff_cache .benchmarks
+
+docs: $(STAMP)
+	$(BIN)/python -m template_gen.registry.reference > docs/registry-reference.md

@@ -1,0 +1,3 @@
+from template_gen.cli import entry
+
+entry()

@@ -1,0 +1,34 @@
+"""template-gen schema: write JSON Schemas for registry.yaml and service.yaml."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from template_gen.console import Console
+from template_gen.registry import schema
+
+
+def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "schema", parents=parents, help="write JSON Schemas for registry.yaml and service.yaml (editor support)"
+    )
+    p.add_argument("--out", type=Path, help=f"folder to write to (default: {schema.SCHEMA_DIR})")
+    p.set_defaults(run=run)
+
+
+def do_schema(project_dir: Path, out: Path | None = None) -> list[Path]:
+    return schema.write_schemas(out or project_dir / schema.SCHEMA_DIR)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    for path in do_schema(args.project_dir, args.out):
+        console.print(f"wrote {_rel(path, args.project_dir)}")
+    return 0
+
+
+def _rel(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,56 @@
+"""template-gen services: list the services enabled in an environment."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from template_gen.console import Console
+from template_gen.pipeline import load_registry
+from template_gen.registry.models import EcsService
+
+
+def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("services", parents=parents, help="list the services enabled in an environment")
+    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(run=run)
+
+
+def do_services(project_dir: Path, env_name: str) -> list[dict[str, Any]]:
+    valid = load_registry(project_dir, [env_name])
+    rows = []
+    for entry in valid.environments[env_name].services:
+        model = entry.model
+        is_ecs = isinstance(model, EcsService)
+        rows.append(
+            {
+                "name": entry.name,
+                "kind": model.kind,
+                "base_path": model.api.base_path,
+                "exposure": model.api.exposure,
+                "auth": model.api.auth,
+                "alb_paths": list(entry.alb_patterns()) if is_ecs else [],
+                "priority": model.alb.priority if isinstance(model, EcsService) else None,
+            }
+        )
+    return rows
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    rows = do_services(args.project_dir, args.env)
+    if args.format == "json":
+        console.print(json.dumps(rows, indent=2))
+        return 0
+    headers = ("NAME", "KIND", "BASE PATH", "EXPOSURE", "AUTH", "ALB PATHS", "PRIORITY")
+    table = [
+        (
+            r["name"], r["kind"], r["base_path"], r["exposure"], r["auth"],
+            ", ".join(r["alb_paths"]) or "-", str(r["priority"]) if r["priority"] is not None else "-",
+        )
+        for r in rows
+    ]  # fmt: skip
+    console.table(headers, table)
+    return 0

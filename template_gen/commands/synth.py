@@ -1,0 +1,97 @@
+"""template-gen synth: registry -> build/<env>/*.yaml (no AWS account needed)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from template_gen.console import Console
+from template_gen.errors import UsageError
+from template_gen.pipeline import SynthResult, synthesize
+from template_gen.quotas import CFN_BYTES, CFN_RESOURCES
+
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("synth", parents=parents, help="generate the templates of an environment into build/<env>/")
+    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--out", type=Path, metavar="DIR", help="folder for the templates (default: build/<env>)")
+    p.add_argument("--refresh-lookups", action="store_true", help="ask AWS again for lookup/default networks")
+    p.add_argument(
+        "--image-tag", action="append", default=[], metavar="SERVICE=TAG", help="image tag to deploy (repeatable)"
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(run=run)
+
+
+def parse_image_tags(values: Sequence[str]) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for value in values:
+        name, sep, tag = value.partition("=")
+        if not sep or not name or not tag:
+            raise UsageError(f"--image-tag {value}: expected SERVICE=TAG, e.g. --image-tag quoting=1.4.2")
+        if not _TAG.match(tag):
+            raise UsageError(f"--image-tag {value}: '{tag}' is not a valid image tag")
+        if name in tags:
+            raise UsageError(f"--image-tag: '{name}' is given twice")
+        tags[name] = tag
+    return tags
+
+
+def do_synth(
+    project_dir: Path,
+    env_name: str,
+    out: Path | None = None,
+    refresh_lookups: bool = False,
+    image_tags: dict[str, str] | None = None,
+) -> SynthResult:
+    return synthesize(project_dir, env_name, out, refresh_lookups, image_tags)
+
+
+def summary(result: SynthResult) -> dict[str, Any]:
+    return {
+        "environment": result.environment,
+        "out_dir": str(result.out_dir),
+        "stacks": [
+            {
+                "file": s.file_name,
+                "logical_id": s.logical_id or None,
+                "resources": s.resources,
+                "parameters": s.parameters,
+                "outputs": s.outputs,
+                "bytes": s.size,
+            }
+            for s in result.stacks
+        ],
+        "warnings": result.warnings,
+    }
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    result = do_synth(args.project_dir, args.env, args.out, args.refresh_lookups, parse_image_tags(args.image_tag))
+    for warning in result.warnings:
+        console.warning(warning)
+    if args.format == "json":
+        console.print(json.dumps(summary(result), indent=2))
+        return 0
+    try:
+        where = result.out_dir.resolve().relative_to(Path(args.project_dir).resolve()).as_posix()
+    except ValueError:
+        where = str(result.out_dir)
+    console.print(console.style(f"{result.environment}: wrote {len(result.stacks)} templates to {where}/", "green"))
+    rows = [
+        (
+            s.file_name,
+            s.logical_id or "(root)",
+            f"{s.resources}/{CFN_RESOURCES.limit} resources",
+            f"{s.size:,}/{CFN_BYTES.limit:,} bytes",
+        )
+        for s in result.stacks
+    ]
+    console.table(("TEMPLATE", "STACK", "RESOURCES", "SIZE"), rows)
+    return 0

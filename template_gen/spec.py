@@ -1,0 +1,331 @@
+"""Plain frozen specs: what the stack builders consume.
+
+Built from a `ValidRegistry` (known good) and the resolved network. Every default is resolved here, so
+builders never see `None` meaning "inherit" and never look back at the registry.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from template_gen import naming
+from template_gen.lookup import ResolvedVpc
+from template_gen.registry import rules
+from template_gen.registry.models import (
+    Api,
+    Autoscaling,
+    CapacityProvider,
+    Deployment,
+    Ecr,
+    EcsService,
+    HealthCheck,
+    LambdaService,
+    NetworkCreate,
+    NetworkExisting,
+)
+from template_gen.registry.validate import EnvironmentEntry, ServiceEntry, ValidRegistry
+
+Pairs = tuple[tuple[str, str], ...]
+
+
+def _pairs(mapping: Mapping[str, str]) -> Pairs:
+    return tuple(sorted(mapping.items()))
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    mode: str  # create | existing | lookup | default
+    ingress: str  # nlb-alb | alb-direct
+    vpc_cidr: str
+    # mode create
+    az_count: int = 0
+    nat_per_az: bool = False
+    public_subnet_cidrs: tuple[str, ...] = ()
+    private_subnet_cidrs: tuple[str, ...] = ()
+    # other modes
+    vpc_id: str = ""
+    lb_subnet_ids: tuple[str, ...] = ()
+    task_subnet_ids: tuple[str, ...] = ()
+    assign_public_ip: bool = False
+    # every mode
+    flow_logs: bool = True
+    flow_logs_traffic: str = "ALL"
+    flow_logs_retention: int = 30
+    alb_idle_timeout: int = 60
+    alb_access_logs: bool = True
+    access_log_expiration_days: int = 90
+    execute_api_endpoint: str = "none"  # create | existing | none
+    execute_api_endpoint_id: str = ""
+    execute_api_private_dns: bool = True
+    container_ports: tuple[int, ...] = ()
+
+    @property
+    def creates_vpc(self) -> bool:
+        return self.mode == "create"
+
+
+@dataclass(frozen=True)
+class EcsServiceSpec:
+    name: str
+    logical: str
+    file: str
+    description: str
+    tags: Pairs
+    port: int
+    cpu: int
+    memory: int
+    desired_count: int
+    image_tag: str | None
+    image_repository: str | None
+    environment: Pairs
+    log_retention_days: int
+    api: Api
+    priority: int
+    path_patterns: tuple[str, ...]
+    health_check: HealthCheck
+    autoscaling: Autoscaling | None
+    xray: bool
+    capacity_provider_strategy: tuple[CapacityProvider, ...]
+    deployment: Deployment
+    ecr: Ecr
+    kind: str = "ecs"
+
+
+@dataclass(frozen=True)
+class LambdaServiceSpec:
+    name: str
+    logical: str
+    file: str
+    description: str
+    tags: Pairs
+    code_dir: str
+    handler: str
+    memory_size: int
+    timeout_seconds: int
+    environment: Pairs
+    log_retention_days: int
+    api: Api
+    kind: str = "lambda"
+
+
+ServiceSpec = EcsServiceSpec | LambdaServiceSpec
+
+
+@dataclass(frozen=True)
+class LambdaRuntimeSpec:
+    runtime: str
+    architecture: str
+    memory_size: int
+    timeout_seconds: int
+    powertools_source: str
+    powertools_layer_version: int
+
+
+@dataclass(frozen=True)
+class EnvironmentSpec:
+    platform: str
+    name: str
+    region: str
+    account_id: str | None
+    tags: Pairs  # platform-wide tags: registry, environment, platform and environment names
+    log_retention_days: int
+    tracing: bool
+    logs_kms_key_arn: str | None
+    lambda_runtime: LambdaRuntimeSpec
+    validator_enabled: bool
+    validator_cache_ttl: int
+    validator_reserved_concurrency: int | None
+    onboarding_enabled: bool
+    network: NetworkSpec
+    services: tuple[ServiceSpec, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def stack_name(self) -> str:
+        return naming.stack_name(self.platform, self.name)
+
+    @property
+    def ecs_services(self) -> tuple[EcsServiceSpec, ...]:
+        return tuple(s for s in self.services if isinstance(s, EcsServiceSpec))
+
+    @property
+    def lambda_services(self) -> tuple[LambdaServiceSpec, ...]:
+        return tuple(s for s in self.services if isinstance(s, LambdaServiceSpec))
+
+
+# Official Powertools for AWS Lambda (Python) layer version carrying the Powertools release the tests use.
+POWERTOOLS_LAYER_VERSION = 27
+
+
+def subnet_cidrs(cidr: str, az_count: int, prefix: int | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Split the VPC CIDR into equal subnets: the first `az_count` public, the next `az_count` private."""
+    vpc = ipaddress.IPv4Network(cidr)
+    new_prefix = prefix or rules.subnet_prefix(vpc.prefixlen, 2 * az_count)
+    subnets = [str(s) for s in vpc.subnets(new_prefix=new_prefix)][: 2 * az_count]
+    return tuple(subnets[:az_count]), tuple(subnets[az_count:])
+
+
+def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple[NetworkSpec, tuple[str, ...]]:
+    env = entry.model
+    net = env.network
+    ecs = [s.model for s in entry.services if isinstance(s.model, EcsService)]
+    private_exposed = any(s.model.api.exposure in ("private", "both") for s in entry.services)
+    endpoint = net.execute_api_endpoint
+    if endpoint.endpoint_id:
+        endpoint_mode = "existing"
+    elif endpoint.create == "always" or (endpoint.create == "auto" and private_exposed):
+        endpoint_mode = "create"
+    else:
+        endpoint_mode = "none"
+    common = dict(
+        ingress=net.ingress,
+        flow_logs=net.flow_logs.enabled,
+        flow_logs_traffic=net.flow_logs.traffic_type,
+        flow_logs_retention=net.flow_logs.retention_days or env.log_retention_days,
+        alb_idle_timeout=net.alb.idle_timeout_seconds,
+        alb_access_logs=net.alb.access_logs,
+        access_log_expiration_days=net.alb.access_log_expiration_days,
+        execute_api_endpoint=endpoint_mode,
+        execute_api_endpoint_id=endpoint.endpoint_id or "",
+        execute_api_private_dns=endpoint.private_dns,
+        container_ports=tuple(sorted({s.port for s in ecs})),
+    )
+    warnings: list[str] = []
+    if isinstance(net, NetworkCreate):
+        public, private = subnet_cidrs(net.cidr, net.az_count, net.subnet_prefix_length)
+        spec = NetworkSpec(
+            mode="create",
+            vpc_cidr=net.cidr,
+            az_count=net.az_count,
+            nat_per_az=net.nat_gateways == "per-az",
+            public_subnet_cidrs=public,
+            private_subnet_cidrs=private,
+            **common,  # type: ignore[arg-type]
+        )
+    elif isinstance(net, NetworkExisting):
+        subnets = tuple(net.private_subnet_ids or net.public_subnet_ids)
+        public_ip = not net.private_subnet_ids
+        if public_ip:
+            warnings.append(
+                f"environment '{entry.name}': no private subnets given; load balancers and tasks use the public "
+                "subnets and tasks get public IPs"
+            )
+        spec = NetworkSpec(
+            mode="existing",
+            vpc_cidr=net.vpc_cidr,
+            vpc_id=net.vpc_id,
+            lb_subnet_ids=subnets,
+            task_subnet_ids=subnets,
+            assign_public_ip=public_ip,
+            **common,  # type: ignore[arg-type]
+        )
+    else:
+        assert resolved is not None
+        lb, tasks, public_ip, warning = resolved.choose()
+        if warning:
+            warnings.append(f"environment '{entry.name}': {warning}")
+        spec = NetworkSpec(
+            mode=net.mode,
+            vpc_cidr=resolved.cidr,
+            vpc_id=resolved.vpc_id,
+            lb_subnet_ids=lb,
+            task_subnet_ids=tasks,
+            assign_public_ip=public_ip,
+            **common,  # type: ignore[arg-type]
+        )
+    return spec, tuple(warnings)
+
+
+def _service_tags(entry: ServiceEntry) -> Pairs:
+    tags = {"service": entry.name, **entry.model.tags}
+    if entry.model.owner:
+        tags["owner"] = entry.model.owner
+    return _pairs(tags)
+
+
+def service_spec(entry: ServiceEntry, env: EnvironmentEntry, image_tags: Mapping[str, str]) -> ServiceSpec:
+    model = entry.model
+    retention = model.log_retention_days or env.model.log_retention_days
+    if isinstance(model, EcsService):
+        return EcsServiceSpec(
+            name=entry.name,
+            logical=naming.logical_id(entry.name),
+            file=entry.file,
+            description=model.description,
+            tags=_service_tags(entry),
+            port=model.port,
+            cpu=model.cpu,
+            memory=model.memory,
+            desired_count=model.desired_count,
+            image_tag=image_tags.get(entry.name, model.image.tag),
+            image_repository=model.image.repository,
+            environment=_pairs(model.environment),
+            log_retention_days=retention,
+            api=model.api,
+            priority=model.alb.priority,
+            path_patterns=entry.alb_patterns(),
+            health_check=model.health_check,
+            autoscaling=model.autoscaling,
+            xray=model.xray,
+            capacity_provider_strategy=tuple(model.capacity_provider_strategy),
+            deployment=model.deployment,
+            ecr=model.ecr,
+        )
+    assert isinstance(model, LambdaService)
+    runtime = env.model.lambda_
+    return LambdaServiceSpec(
+        name=entry.name,
+        logical=naming.logical_id(entry.name),
+        file=entry.file,
+        description=model.description,
+        tags=_service_tags(entry),
+        code_dir=entry.code_dir,
+        handler=model.handler,
+        memory_size=model.memory_size or runtime.memory_size,
+        timeout_seconds=model.timeout_seconds or runtime.timeout_seconds,
+        environment=_pairs(model.environment),
+        log_retention_days=retention,
+        api=model.api,
+    )
+
+
+def environment_spec(
+    valid: ValidRegistry,
+    env_name: str,
+    resolved: ResolvedVpc | None = None,
+    image_tags: Mapping[str, str] | None = None,
+) -> EnvironmentSpec:
+    entry = valid.environments[env_name]
+    env = entry.model
+    registry = valid.registry
+    network, warnings = network_spec(entry, resolved)
+    tags = {**registry.tags, **env.tags, "platform": registry.platform, "environment": env_name}
+    runtime = env.lambda_
+    functions = env.platform_functions
+    return EnvironmentSpec(
+        platform=registry.platform,
+        name=env_name,
+        region=env.region or registry.region,
+        account_id=env.account_id,
+        tags=_pairs(tags),
+        log_retention_days=env.log_retention_days,
+        tracing=env.tracing,
+        logs_kms_key_arn=env.logs_kms_key_arn,
+        lambda_runtime=LambdaRuntimeSpec(
+            runtime=runtime.runtime,
+            architecture=runtime.architecture,
+            memory_size=runtime.memory_size,
+            timeout_seconds=runtime.timeout_seconds,
+            powertools_source=runtime.powertools.source,
+            powertools_layer_version=runtime.powertools.layer_version or POWERTOOLS_LAYER_VERSION,
+        ),
+        validator_enabled=functions.api_key_validator.enabled,
+        validator_cache_ttl=functions.api_key_validator.key_cache_ttl_seconds,
+        validator_reserved_concurrency=functions.api_key_validator.reserved_concurrency,
+        onboarding_enabled=functions.onboarding.enabled,
+        network=network,
+        services=tuple(service_spec(s, entry, image_tags or {}) for s in entry.services),
+        warnings=warnings,
+    )

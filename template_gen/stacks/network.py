@@ -1,0 +1,339 @@
+"""Network stage: VPC (created or imported), internal NLB and ALB, VPC link, security groups, ALB access
+log bucket, VPC flow logs and the execute-api endpoint. No application resources live here."""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Ref, Sub, ec2
+from troposphere import apigateway as apigw
+from troposphere import apigatewayv2 as apigw2
+from troposphere import elasticloadbalancingv2 as elbv2
+
+from template_gen import naming
+from template_gen.spec import EnvironmentSpec
+from template_gen.stacks import network_logs, network_vpc
+from template_gen.stacks.common import StackBuilder, Stage
+
+LISTENER_PORT = 80
+HEALTH_PATH = "/_platform/health"
+HEALTH_RULE_PRIORITY = 50000
+
+
+class NetworkStage:
+    def __init__(self, env: EnvironmentSpec):
+        self.env = env
+        self.net = env.network
+        self.b = StackBuilder(f"{env.platform} {env.name}: network stage", env.tags)
+
+    def build(self) -> Stage:
+        self._parameters()
+        if self.net.creates_vpc:
+            network_vpc.create_vpc(self)
+        else:
+            network_vpc.import_vpc(self)
+        network_logs.flow_logs(self)
+        self._security_groups()
+        network_logs.access_log_bucket(self)
+        self._load_balancers()
+        if self.net.ingress == "nlb-alb":
+            self._nlb_and_vpc_link()
+        else:
+            self._vpc_link_v2()
+        self._execute_api_endpoint()
+        stage = Stage("network", "NetworkStack", "network.yaml", self.b)
+        stage.root_outputs = [
+            ("VpcId", "VpcId", "VPC of the environment"),
+            ("TaskSubnetIds", "TaskSubnetIds", "Subnets ECS tasks run in"),
+            ("AlbListenerArn", "AlbListenerArn", "Internal ALB HTTP listener"),
+        ]
+        return stage
+
+    # ------------------------------------------------------------------ parameters
+    def _parameters(self) -> None:
+        b, net, env = self.b, self.net, self.env
+        self.vpc_cidr = b.parameter("VpcCidr", net.vpc_cidr, description="CIDR block of the VPC")
+        if net.flow_logs:
+            self.log_retention = b.parameter(
+                "FlowLogRetentionDays", str(net.flow_logs_retention), "Number", "Retention of the VPC flow logs"
+            )
+        if net.creates_vpc:
+            self.public_cidrs = b.parameter(
+                "PublicSubnetCidrs", ",".join(net.public_subnet_cidrs), "CommaDelimitedList", "One per AZ"
+            )
+            self.private_cidrs = b.parameter(
+                "PrivateSubnetCidrs", ",".join(net.private_subnet_cidrs), "CommaDelimitedList", "One per AZ"
+            )
+        else:
+            self.vpc_param = b.parameter("VpcId", net.vpc_id, "AWS::EC2::VPC::Id", "Existing VPC")
+            self.lb_subnets_param = b.parameter(
+                "LoadBalancerSubnetIds",
+                ",".join(net.lb_subnet_ids),
+                "List<AWS::EC2::Subnet::Id>",
+                "One subnet per AZ for load balancers and endpoints",
+            )
+            self.task_subnets_param = b.parameter(
+                "TaskSubnetIds",
+                ",".join(net.task_subnet_ids),
+                "List<AWS::EC2::Subnet::Id>",
+                "Subnets for ECS tasks",
+            )
+        if net.alb_access_logs:
+            self.access_log_days = b.parameter(
+                "AccessLogExpirationDays",
+                str(net.access_log_expiration_days),
+                "Number",
+                "Days ALB access logs are kept",
+            )
+        self.name_prefix = naming.stack_name(env.platform, env.name)
+
+    # ------------------------------------------------------------------ VPC
+    def _security_groups(self) -> None:
+        b, ports = self.b, self.net.container_ports
+        egress = [
+            ec2.SecurityGroupRule(
+                IpProtocol="tcp",
+                FromPort=p,
+                ToPort=p,
+                CidrIp=Ref(self.vpc_cidr),
+                Description=f"to ECS tasks on port {p}",
+            )
+            for p in ports
+        ]
+        if not egress:  # no ECS service yet: replace the default allow-all egress with a rule that matches nothing
+            egress = [
+                ec2.SecurityGroupRule(
+                    IpProtocol="icmp",
+                    FromPort=252,
+                    ToPort=86,
+                    CidrIp="255.255.255.255/32",
+                    Description="no egress until a service needs it",
+                )
+            ]
+        alb_sg = b.add(
+            ec2.SecurityGroup(
+                "AlbSecurityGroup",
+                GroupDescription=f"{self.name_prefix} internal ALB: HTTP from inside the VPC only",
+                VpcId=self.vpc_id,
+                SecurityGroupIngress=[
+                    ec2.SecurityGroupRule(
+                        IpProtocol="tcp",
+                        FromPort=LISTENER_PORT,
+                        ToPort=LISTENER_PORT,
+                        CidrIp=Ref(self.vpc_cidr),
+                        Description="HTTP from the VPC",
+                    )
+                ],
+                SecurityGroupEgress=egress,
+            )
+        )
+        task_sg = b.add(
+            ec2.SecurityGroup(
+                "TaskSecurityGroup",
+                GroupDescription=f"{self.name_prefix} ECS tasks: traffic only from the internal ALB",
+                VpcId=self.vpc_id,
+                SecurityGroupIngress=[
+                    ec2.SecurityGroupRule(
+                        IpProtocol="tcp",
+                        FromPort=p,
+                        ToPort=p,
+                        SourceSecurityGroupId=GetAtt(alb_sg, "GroupId"),
+                        Description=f"from the ALB on port {p}",
+                    )
+                    for p in ports
+                ],
+                SecurityGroupEgress=[
+                    ec2.SecurityGroupRule(
+                        IpProtocol="-1", CidrIp="0.0.0.0/0", Description="images, AWS APIs and dependencies"
+                    )
+                ],
+            )
+        )
+        self.alb_sg = alb_sg
+        b.output("AlbSecurityGroupId", GetAtt(alb_sg, "GroupId"), "Security group of the internal ALB")
+        b.output("TaskSecurityGroupId", GetAtt(task_sg, "GroupId"), "Security group of ECS tasks")
+
+    # ------------------------------------------------------------------ access logs
+    def _load_balancers(self) -> None:
+        b, net = self.b, self.net
+        attributes = [
+            elbv2.LoadBalancerAttributes(Key="idle_timeout.timeout_seconds", Value=str(net.alb_idle_timeout)),
+            elbv2.LoadBalancerAttributes(Key="routing.http.drop_invalid_header_fields.enabled", Value="true"),
+        ]
+        depends = []
+        if net.alb_access_logs:
+            attributes += [
+                elbv2.LoadBalancerAttributes(Key="access_logs.s3.enabled", Value="true"),
+                elbv2.LoadBalancerAttributes(Key="access_logs.s3.bucket", Value=Ref(self.bucket)),
+                elbv2.LoadBalancerAttributes(Key="access_logs.s3.prefix", Value="alb"),
+            ]
+            depends = [self.bucket_policy.title]  # the ALB checks it may write before it is created
+        alb = b.add(
+            elbv2.LoadBalancer(
+                "Alb",
+                Type="application",
+                Scheme="internal",
+                Subnets=self.lb_subnets,
+                SecurityGroups=[GetAtt(self.alb_sg, "GroupId")],
+                LoadBalancerAttributes=attributes,
+                **({"DependsOn": depends} if depends else {}),
+            )
+        )
+        listener = b.add(
+            elbv2.Listener(
+                "AlbListener",
+                LoadBalancerArn=Ref(alb),
+                Port=LISTENER_PORT,
+                Protocol="HTTP",
+                DefaultActions=[
+                    elbv2.Action(
+                        Type="fixed-response",
+                        FixedResponseConfig=elbv2.FixedResponseConfig(
+                            StatusCode="404",
+                            ContentType="application/json",
+                            MessageBody='{"message":"Not Found"}',
+                        ),
+                    )
+                ],
+            )
+        )
+        b.add(
+            elbv2.ListenerRule(
+                "AlbHealthRule",
+                ListenerArn=Ref(listener),
+                Priority=HEALTH_RULE_PRIORITY,
+                Conditions=[
+                    elbv2.Condition(
+                        Field="path-pattern", PathPatternConfig=elbv2.PathPatternConfig(Values=[HEALTH_PATH])
+                    )
+                ],
+                Actions=[
+                    elbv2.ListenerRuleAction(
+                        Type="fixed-response",
+                        FixedResponseConfig=elbv2.FixedResponseConfig(
+                            StatusCode="200", ContentType="text/plain", MessageBody="ok"
+                        ),
+                    )
+                ],
+            )
+        )
+        self.alb, self.listener = alb, listener
+        b.output("AlbArn", Ref(alb), "Internal ALB")
+        b.output("AlbFullName", GetAtt(alb, "LoadBalancerFullName"), "ALB full name (for request-count scaling)")
+        b.output("AlbDnsName", GetAtt(alb, "DNSName"), "Internal ALB DNS name")
+        b.output("AlbListenerArn", Ref(listener), "HTTP listener that service rules attach to")
+
+    def _nlb_and_vpc_link(self) -> None:
+        b = self.b
+        nlb = b.add(
+            elbv2.LoadBalancer(
+                "Nlb",
+                Type="network",
+                Scheme="internal",
+                Subnets=self.lb_subnets,
+                LoadBalancerAttributes=[
+                    elbv2.LoadBalancerAttributes(Key="load_balancing.cross_zone.enabled", Value="true")
+                ],
+            )
+        )
+        target = b.add(
+            elbv2.TargetGroup(
+                "NlbToAlbTargetGroup",
+                TargetType="alb",
+                Protocol="TCP",
+                Port=LISTENER_PORT,
+                VpcId=self.vpc_id,
+                Targets=[elbv2.TargetDescription(Id=Ref(self.alb), Port=LISTENER_PORT)],
+                HealthCheckProtocol="HTTP",
+                HealthCheckPath=HEALTH_PATH,
+                Matcher=elbv2.Matcher(HttpCode="200"),
+                DependsOn=[self.listener.title],  # an ALB can only be registered once it has a listener on the port
+            )
+        )
+        b.add(
+            elbv2.Listener(
+                "NlbListener",
+                LoadBalancerArn=Ref(nlb),
+                Port=LISTENER_PORT,
+                Protocol="TCP",
+                DefaultActions=[elbv2.Action(Type="forward", TargetGroupArn=Ref(target))],
+            )
+        )
+        link = b.add(
+            apigw.VpcLink(
+                "VpcLink",
+                Name=self.name_prefix,
+                TargetArns=[Ref(nlb)],
+                Description=f"{self.name_prefix}: API Gateway to the internal NLB",
+            )
+        )
+        b.output("NlbArn", Ref(nlb), "Internal NLB (VPC link target)")
+        b.output("NlbDnsName", GetAtt(nlb, "DNSName"), "Internal NLB DNS name (integration host)")
+        b.output("VpcLinkId", Ref(link), "REST API VPC link to the NLB")
+
+    def _vpc_link_v2(self) -> None:
+        b = self.b
+        sg = b.add(
+            ec2.SecurityGroup(
+                "VpcLinkSecurityGroup",
+                GroupDescription=f"{self.name_prefix} VPC link: to the internal ALB only",
+                VpcId=self.vpc_id,
+                SecurityGroupEgress=[
+                    ec2.SecurityGroupRule(
+                        IpProtocol="tcp",
+                        FromPort=LISTENER_PORT,
+                        ToPort=LISTENER_PORT,
+                        CidrIp=Ref(self.vpc_cidr),
+                        Description="HTTP to the ALB",
+                    )
+                ],
+            )
+        )
+        link = b.add(
+            apigw2.VpcLink(
+                "VpcLink",
+                Name=self.name_prefix,
+                SubnetIds=self.lb_subnets,
+                SecurityGroupIds=[GetAtt(sg, "GroupId")],
+            )
+        )
+        b.output("VpcLinkId", Ref(link), "VPC link v2 to the internal ALB")
+
+    # ------------------------------------------------------------------ private API endpoint
+    def _execute_api_endpoint(self) -> None:
+        b, net = self.b, self.net
+        if net.execute_api_endpoint == "existing":
+            b.output("ExecuteApiEndpointId", net.execute_api_endpoint_id, "execute-api VPC endpoint (existing)")
+            return
+        if net.execute_api_endpoint != "create":
+            return
+        sg = b.add(
+            ec2.SecurityGroup(
+                "ExecuteApiEndpointSecurityGroup",
+                GroupDescription=f"{self.name_prefix} execute-api endpoint: HTTPS from the VPC",
+                VpcId=self.vpc_id,
+                SecurityGroupIngress=[
+                    ec2.SecurityGroupRule(
+                        IpProtocol="tcp",
+                        FromPort=443,
+                        ToPort=443,
+                        CidrIp=Ref(self.vpc_cidr),
+                        Description="HTTPS from the VPC",
+                    )
+                ],
+            )
+        )
+        endpoint = b.add(
+            ec2.VPCEndpoint(
+                "ExecuteApiEndpoint",
+                VpcId=self.vpc_id,
+                VpcEndpointType="Interface",
+                ServiceName=Sub("com.amazonaws.${AWS::Region}.execute-api"),
+                SubnetIds=self.lb_subnets,
+                SecurityGroupIds=[GetAtt(sg, "GroupId")],
+                PrivateDnsEnabled=net.execute_api_private_dns,
+            )
+        )
+        b.output("ExecuteApiEndpointId", Ref(endpoint), "execute-api VPC endpoint for the private API")
+
+
+def build(env: EnvironmentSpec) -> Stage:
+    return NetworkStage(env).build()

@@ -1,0 +1,128 @@
+"""Structural invariants of the network stage, for every golden case and environment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+from support import resources_of_type
+from synth_cases import PARAMS
+
+Templates = Callable[[str, str], dict[str, str]]
+
+
+def network(templates: Templates, case: str, env: str) -> dict[str, Any]:
+    return yaml.safe_load(templates(case, env)["network.yaml"])  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_task_security_group_admits_traffic_only_from_the_alb(templates: Templates, case: str, env: str) -> None:
+    sg = network(templates, case, env)["Resources"]["TaskSecurityGroup"]["Properties"]
+    assert sg["SecurityGroupIngress"], "no ingress rule at all"
+    for rule in sg["SecurityGroupIngress"]:
+        assert set(rule) == {"IpProtocol", "FromPort", "ToPort", "SourceSecurityGroupId", "Description"}
+        assert rule["SourceSecurityGroupId"] == {"Fn::GetAtt": ["AlbSecurityGroup", "GroupId"]}
+        assert rule["FromPort"] == rule["ToPort"]
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_alb_admits_only_http_from_the_vpc(templates: Templates, case: str, env: str) -> None:
+    sg = network(templates, case, env)["Resources"]["AlbSecurityGroup"]["Properties"]
+    assert sg["SecurityGroupIngress"] == [
+        {"CidrIp": {"Ref": "VpcCidr"}, "Description": "HTTP from the VPC", "FromPort": 80, "IpProtocol": "tcp", "ToPort": 80}
+    ]
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_nothing_is_internet_facing(templates: Templates, case: str, env: str) -> None:
+    template = network(templates, case, env)
+    lbs = resources_of_type(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    assert lbs and {lid: lb["Properties"]["Scheme"] for lid, lb in lbs.items()} == {lid: "internal" for lid in lbs}
+    for subnet in resources_of_type(template, "AWS::EC2::Subnet").values():
+        assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_log_bucket_blocks_public_access_and_is_encrypted(templates: Templates, case: str, env: str) -> None:
+    template = network(templates, case, env)
+    for bucket in resources_of_type(template, "AWS::S3::Bucket").values():
+        props = bucket["Properties"]
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True
+        }  # fmt: skip
+        rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+        assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    policies = resources_of_type(template, "AWS::S3::BucketPolicy")
+    for policy in policies.values():
+        sids = [s["Sid"] for s in policy["Properties"]["PolicyDocument"]["Statement"]]
+        assert sids == ["AllowElbLogDelivery", "DenyInsecureTransport"]
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_flow_logs_go_to_a_log_group_with_retention_when_enabled(templates: Templates, case: str, env: str) -> None:
+    template = network(templates, case, env)
+    flow_logs = resources_of_type(template, "AWS::EC2::FlowLog")
+    if "FlowLogRetentionDays" not in template.get("Parameters", {}):
+        assert flow_logs == {}  # disabled in the registry
+        return
+    assert list(flow_logs) == ["VpcFlowLog"]
+    props = flow_logs["VpcFlowLog"]["Properties"]
+    assert props["LogDestinationType"] == "cloud-watch-logs"
+    assert props["LogGroupName"] == {"Ref": "FlowLogGroup"}
+    assert template["Resources"]["FlowLogGroup"]["Properties"]["RetentionInDays"] == {"Ref": "FlowLogRetentionDays"}
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_every_taggable_resource_carries_platform_and_environment_tags(
+    templates: Templates, case: str, env: str
+) -> None:
+    for name, text in templates(case, env).items():
+        for lid, resource in yaml.safe_load(text)["Resources"].items():
+            tags = resource.get("Properties", {}).get("Tags")
+            if tags is None:
+                continue
+            as_dict = tags if isinstance(tags, dict) else {t["Key"]: t["Value"] for t in tags}
+            assert as_dict.get("environment") == env, f"{name}:{lid}"
+            assert "platform" in as_dict, f"{name}:{lid}"
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_no_iam_statement_allows_wildcard_actions(templates: Templates, case: str, env: str) -> None:
+    for name, text in templates(case, env).items():
+        for lid, resource in yaml.safe_load(text)["Resources"].items():
+            for doc in _policy_documents(resource):
+                for statement in doc["Statement"]:
+                    actions = statement.get("Action", [])
+                    actions = [actions] if isinstance(actions, str) else actions
+                    if statement["Effect"] == "Allow":
+                        bad = [a for a in actions if a == "*" or a.endswith(":*")]
+                        assert bad == [], f"{name}:{lid} allows {bad}"
+
+
+def _policy_documents(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    props = resource.get("Properties", {})
+    docs = [props["PolicyDocument"]] if "PolicyDocument" in props else []
+    docs += [p["PolicyDocument"] for p in props.get("Policies", []) if isinstance(p, dict) and "PolicyDocument" in p]
+    return docs
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_root_wires_every_stage_parameter_from_the_registry_or_a_stage_output(
+    templates: Templates, case: str, env: str
+) -> None:
+    rendered = templates(case, env)
+    root = yaml.safe_load(rendered["template.yaml"])
+    assert root["Transform"] == "AWS::Serverless-2016-10-31"
+    for lid, stack in resources_of_type(root, "AWS::CloudFormation::Stack").items():
+        nested = yaml.safe_load(rendered[stack["Properties"]["TemplateURL"]])
+        assert sorted(stack["Properties"].get("Parameters", {})) == sorted(nested.get("Parameters", {})), lid
+    exports = [o["Export"]["Name"] for o in root["Outputs"].values() if "Export" in o]
+    assert len(exports) == len(set(exports))
+    assert all(e.startswith(f"{root_prefix(root)}-{env}-") for e in exports)
+
+
+def root_prefix(root: dict[str, Any]) -> str:
+    return str(root["Description"]).split(" ")[0]
