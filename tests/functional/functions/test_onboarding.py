@@ -194,6 +194,9 @@ def test_onboarding_retry_with_the_same_client_token_returns_the_same_consumer(a
     }
     assert len(platform.api_keys()) == 1
     assert len(platform.items()) == 2
+    [record] = platform.dynamodb.scan(TableName=platform.idempotency_table)["Items"]
+    assert record["status"]["S"] == "COMPLETED"
+    assert first["api_key"] not in json.dumps(record)  # the replayable response holds no key
 
 
 def test_onboarding_retry_shows_the_consumer_as_it_is_now(admin):
