@@ -129,9 +129,7 @@ def authorize(event: Any, validator: KeyValidator) -> dict[str, Any]:
 
 
 # capture_response=False: the Allow response carries the caller's key (usageIdentifierKey).
-@logger.inject_lambda_context(
-    correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False, clear_state=True
-)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:

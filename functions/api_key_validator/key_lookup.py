@@ -27,7 +27,7 @@ MIN_KEY_LENGTH = 20
 MAX_KEY_LENGTH = 256
 
 # An authorizer must answer fast or not at all: short timeouts, one retry, then deny.
-CLIENT_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 2, "mode": "standard"})
+CLIENT_CONFIG = Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 2, "mode": "standard"})
 
 Clock = Callable[[], float]
 

@@ -46,7 +46,8 @@ from consumer_models import (
 )
 from consumer_store import ACTIVE, REVOKED, Consumer, ConsumerStore
 
-CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"})
+# Bounded so that a whole request (a few calls plus undo steps) stays inside API Gateway's 29 s limit.
+CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"})
 PLANS_CACHE_SECONDS = 300
 IDEMPOTENCY_SECONDS = 24 * 3600
 

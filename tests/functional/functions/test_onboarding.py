@@ -449,6 +449,22 @@ def test_onboarding_is_unavailable_when_the_plans_parameter_is_missing(admin, pl
     assert platform.api_keys() == []
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("not json", "usage plans are unavailable; try again later"),
+        ('["basic"]', "usage plans are misconfigured"),
+        ('{"basic": 42}', "usage plans are misconfigured"),
+    ],
+    ids=["not JSON", "a list", "ids not strings"],
+)
+def test_onboarding_is_unavailable_when_the_plans_parameter_is_malformed(admin, platform, value, message):
+    platform.ssm.put_parameter(Name=platform.usage_plans_parameter, Type="String", Overwrite=True, Value=value)
+    status, payload = admin.create()
+    assert (status, payload) == (503, {"error": "service_unavailable", "message": message})
+    assert platform.api_keys() == []
+
+
 def test_onboarding_is_unavailable_when_misconfigured(platform, load_function, lambda_context, monkeypatch):
     monkeypatch.delenv("IDEMPOTENCY_TABLE_NAME")
     app = load_function("onboarding")
