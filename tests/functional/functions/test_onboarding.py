@@ -222,6 +222,33 @@ def test_onboarding_rejects_a_reused_client_token_with_a_different_body(admin, p
     assert len(platform.api_keys()) == 1
 
 
+def test_onboarding_answers_409_to_a_duplicate_sent_while_the_first_is_in_flight(admin, platform):
+    # The duplicate arrives while the first request is between "in progress" and "completed".
+    duplicate: list[tuple[int, dict[str, Any]]] = []
+    generate = admin.service.key_factory
+
+    def key_factory() -> str:
+        if not duplicate:
+            duplicate.append(admin.create())
+        return generate()
+
+    admin.service.key_factory = key_factory
+    status, _ = admin.create()
+
+    assert status == 201
+    assert duplicate == [
+        (
+            409,
+            {
+                "error": "conflict",
+                "message": "client_token: a request with this token is still in progress; retry shortly",
+                "fields": ["client_token"],
+            },
+        )
+    ]
+    assert len(platform.api_keys()) == 1
+
+
 def test_onboarding_different_client_tokens_create_different_consumers(admin, platform):
     _, first = admin.create()
     _, second = admin.create(BODY | {"client_token": "acme-retail-0002"})
