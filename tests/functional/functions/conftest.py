@@ -3,6 +3,7 @@ under unique names, so that the three functions' `app` modules never collide."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import sys
@@ -15,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[3] / "functions"
@@ -139,3 +141,117 @@ def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
         ssm = boto3.client("ssm")
         ssm.put_parameter(Name=USAGE_PLANS_PARAMETER, Type="String", Value=json.dumps(plans))
         yield Platform(dynamodb=dynamodb, apigateway=apigateway, ssm=ssm, usage_plans=plans)
+
+
+# -- the onboarding admin API ---------------------------------------------------------------------
+
+ADMIN_BODY = {
+    "name": "Acme Retail",
+    "plan": "basic",
+    "description": "Retail storefront integration",
+    "contact": "api-team@acme.example",
+    "client_token": "acme-retail-0001",
+}
+
+
+def admin_event(method: str, path: str, body: Any = None) -> dict[str, Any]:
+    event = read_event("onboarding_create_consumer.json")
+    event["httpMethod"] = method
+    event["path"] = f"/admin{path}"
+    event["pathParameters"] = {"proxy": path.lstrip("/")}
+    event["requestContext"]["httpMethod"] = method
+    event["requestContext"]["path"] = f"/dev/admin{path}"
+    event["body"] = body if body is None or isinstance(body, str) else json.dumps(body)
+    return event
+
+
+class Admin:
+    def __init__(self, app: Any, context: Any) -> None:
+        self.app = app
+        self.context = context
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, dict[str, Any], dict[str, str]]:
+        response = self.app.lambda_handler(admin_event(method, path, body), self.context)
+        # REST proxy responses from Powertools carry headers as multiValueHeaders.
+        headers = {name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()}
+        return response["statusCode"], json.loads(response["body"]), headers
+
+    def create(self, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+        status, payload, _ = self.call("POST", "/consumers", ADMIN_BODY if body is None else body)
+        return status, payload
+
+    body = ADMIN_BODY
+
+    @property
+    def service(self) -> Any:
+        return self.app.get_service()
+
+
+@pytest.fixture()
+def admin(platform, load_function, lambda_context, clock) -> Admin:
+    app = load_function("onboarding")
+    app.set_service(app.ConsumerService(app.Settings.from_env(), clock=clock))
+    return Admin(app, lambda_context)
+
+
+@pytest.fixture()
+def authorize(platform, load_function, lambda_context):
+    """A fresh validator per call (empty cache), so each answer reflects the table now."""
+
+    def check(key: str) -> str:
+        validator = load_function("api_key_validator")
+        event = read_event("api_key_validator_request.json")
+        event["headers"]["x-api-key"] = key
+        response = validator.lambda_handler(event, lambda_context)
+        return response["policyDocument"]["Statement"][0]["Effect"]
+
+    return check
+
+
+def sha256(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def expected_consumer_view(consumer_id: str, api_key_id: str, key: str, **changes: Any) -> dict[str, Any]:
+    consumer = {
+        "id": consumer_id,
+        "name": "Acme Retail",
+        "plan": "basic",
+        "status": "active",
+        "description": "Retail storefront integration",
+        "contact": "api-team@acme.example",
+        "expires_at": None,
+        "created_at": "2026-11-24T12:00:00Z",
+        "rotated_at": None,
+        "revoked_at": None,
+        "api_key_id": api_key_id,
+        "key_fingerprint": sha256(key)[:12],
+    }
+    consumer.update(changes)
+    return consumer
+
+
+@pytest.fixture()
+def expected_consumer() -> Callable[..., dict[str, Any]]:
+    """The admin API's view of the consumer ADMIN_BODY creates at the `clock` fixture's time."""
+    return expected_consumer_view
+
+
+def fail_next_call(
+    service: str, operation: str, consumer_service: Any, code: str = "InternalServerError", times: int = 1
+) -> None:
+    """Make the next `times` calls of `operation` on the function's own client fail (a botocore event hook)."""
+    client = consumer_service.clients.get(service)
+    remaining = {"failures": times}
+
+    def fail(**kwargs: Any) -> None:
+        if remaining["failures"] > 0:
+            remaining["failures"] -= 1
+            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, operation)
+
+    client.meta.events.register(f"before-call.{client.meta.service_model.service_name}.{operation}", fail)
+
+
+@pytest.fixture()
+def fail_next() -> Callable[..., None]:
+    return fail_next_call
