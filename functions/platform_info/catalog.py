@@ -24,7 +24,7 @@ class ServiceEntry(BaseModel):
 
     name: str
     kind: Literal["ecs", "lambda"]
-    description: str = ""
+    description: str | None = None
     base_path: str
     exposure: list[Literal["public", "private"]] = Field(default_factory=list)
     auth: str

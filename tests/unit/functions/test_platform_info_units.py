@@ -28,6 +28,21 @@ def test_catalog_sorts_services_by_name(catalog, tmp_path):
     assert [service.name for service in catalog.CatalogLoader(path).load().services] == ["alpha", "zeta"]
 
 
+def test_catalog_accepts_services_without_description_and_ignores_unknown_fields(catalog, tmp_path):
+    path = tmp_path / "catalog.json"
+    services = [CATALOG["services"][1] | {"description": None, "owner": "team-a"}]
+    path.write_text(json.dumps(CATALOG | {"services": services}))
+    [service] = catalog.CatalogLoader(path).load().services
+    assert service.model_dump(mode="json") == {
+        "name": "alpha",
+        "kind": "ecs",
+        "description": None,
+        "base_path": "/alpha",
+        "exposure": ["public"],
+        "auth": "api_key",
+    }
+
+
 def test_catalog_is_read_once_per_container(catalog, tmp_path):
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps(CATALOG))
