@@ -35,3 +35,7 @@ ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 
 # The official Powertools for AWS Lambda (Python) layers are published by this account.
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+# The Powertools release the functions are written and tested against; `powertools.source: bundle`
+# installs exactly this version into each function package.
+POWERTOOLS_VERSION = "3.37.0"
+POWERTOOLS_EXTRAS = "tracer,parser"

@@ -26,7 +26,8 @@ _ENVIRONMENT_RE = re.compile(r"^[a-z][a-z0-9]*$")
 _SERVICE_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _WORD_RE = re.compile(r"[A-Za-z0-9]+")
 
-RESERVED_SERVICE_NAMES = frozenset({"environments", "platform", "admin"})
+# Folders under services/ and names of the platform's own functions.
+RESERVED_SERVICE_NAMES = frozenset({"environments", "platform", "admin", "api-key-validator", "onboarding", "catalog"})
 
 
 def check_platform_name(name: str) -> str | None:
@@ -93,6 +94,12 @@ def export_name(platform: str, environment: str, key: str) -> str:
 def function_name(platform: str, environment: str, function: str) -> str:
     name = f"{platform}-{environment}-{function}"
     assert len(name) <= FUNCTION_NAME_MAX, name
+    return name
+
+
+def task_family(platform: str, environment: str, service: str) -> str:
+    name = f"{platform}-{environment}-{service}"
+    assert len(name) <= 255
     return name
 
 

@@ -20,8 +20,9 @@ from template_gen.registry import loader
 from template_gen.registry.models import NetworkDefault, NetworkLookup
 from template_gen.registry.validate import ValidRegistry, validate
 from template_gen.spec import EnvironmentSpec, environment_spec
-from template_gen.stacks import network, root
+from template_gen.stacks import compute, network, root
 from template_gen.stacks.common import Stage
+from template_gen.stacks.compute import RenderContext
 
 ROOT_FILE = "template.yaml"
 
@@ -58,9 +59,9 @@ def load_registry(project_dir: Path, environments: Sequence[str] | None = None) 
     return validate(loader.load(project_dir), environments)
 
 
-def build_stages(spec: EnvironmentSpec) -> list[Stage]:
+def build_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
     """Every nested stack of an environment, in deployment order."""
-    return [network.build(spec)]
+    return [network.build(spec), compute.build(spec, ctx)]
 
 
 def resolve_spec(
@@ -92,12 +93,14 @@ def _check_image_tags(valid: ValidRegistry, env_name: str, image_tags: Mapping[s
             raise UsageError(f"--image-tag {name}=...: '{name}' is a Lambda service; image tags apply to ECS services")
 
 
-def render_stacks(spec: EnvironmentSpec) -> list[RenderedStack]:
-    stages = build_stages(spec)
+def render_stacks(spec: EnvironmentSpec, ctx: RenderContext) -> tuple[list[RenderedStack], dict[str, str]]:
+    """The rendered templates (root first) and the extra files the stages need beside them."""
+    stages = build_stages(spec, ctx)
     root_builder = root.build(spec, stages)
     out = [_render(ROOT_FILE, "", root_builder.template.to_dict())]
     out += [_render(stage.file_name, stage.logical_id, stage.template.to_dict()) for stage in stages]
-    return out
+    files = {name: text for stage in stages for name, text in stage.files.items()}
+    return out, files
 
 
 def _render(file_name: str, logical_id: str, template: dict[str, Any]) -> RenderedStack:
@@ -133,11 +136,11 @@ def synthesize(
 ) -> SynthResult:
     valid = valid or load_registry(project_dir, [env_name])
     spec, looked_up = resolve_spec(valid, env_name, refresh_lookups, image_tags, ec2_client_factory)
-    stacks = render_stacks(spec)
-    check_quotas(env_name, stacks)
     target = out_dir or project_dir / "build" / env_name
-    write_atomically(target, {stack.file_name: stack.text for stack in stacks})
-    return SynthResult(env_name, target, stacks, spec, list(spec.warnings), looked_up)
+    stacks, files = render_stacks(spec, RenderContext(project_dir.resolve(), target.resolve()))
+    check_quotas(env_name, stacks)
+    write_atomically(target, {**files, **{stack.file_name: stack.text for stack in stacks}})
+    return SynthResult(env_name, target, stacks, spec, list(spec.warnings), looked_up, files)
 
 
 def write_atomically(out_dir: Path, files: Mapping[str, str]) -> None:

@@ -120,7 +120,7 @@ class LambdaRuntimeSpec:
     memory_size: int
     timeout_seconds: int
     powertools_source: str
-    powertools_layer_version: int
+    powertools_layer_version: int | None  # None: resolve the tested release's layer from public SSM
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,8 @@ class EnvironmentSpec:
     validator_cache_ttl: int
     validator_reserved_concurrency: int | None
     onboarding_enabled: bool
+    container_insights: str
+    xray_daemon_image: str
     network: NetworkSpec
     services: tuple[ServiceSpec, ...]
     warnings: tuple[str, ...] = field(default=())
@@ -153,10 +155,6 @@ class EnvironmentSpec:
     @property
     def lambda_services(self) -> tuple[LambdaServiceSpec, ...]:
         return tuple(s for s in self.services if isinstance(s, LambdaServiceSpec))
-
-
-# Official Powertools for AWS Lambda (Python) layer version carrying the Powertools release the tests use.
-POWERTOOLS_LAYER_VERSION = 27
 
 
 def subnet_cidrs(cidr: str, az_count: int, prefix: int | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -319,12 +317,14 @@ def environment_spec(
             memory_size=runtime.memory_size,
             timeout_seconds=runtime.timeout_seconds,
             powertools_source=runtime.powertools.source,
-            powertools_layer_version=runtime.powertools.layer_version or POWERTOOLS_LAYER_VERSION,
+            powertools_layer_version=runtime.powertools.layer_version,
         ),
         validator_enabled=functions.api_key_validator.enabled,
         validator_cache_ttl=functions.api_key_validator.key_cache_ttl_seconds,
         validator_reserved_concurrency=functions.api_key_validator.reserved_concurrency,
         onboarding_enabled=functions.onboarding.enabled,
+        container_insights=env.ecs.container_insights,
+        xray_daemon_image=env.ecs.xray_daemon_image,
         network=network,
         services=tuple(service_spec(s, entry, image_tags or {}) for s in entry.services),
         warnings=warnings,

@@ -66,7 +66,10 @@ def lambda_context() -> LambdaContext:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--update-goldens", action="store_true", default=False, help="rewrite tests/golden/*/expected from current output"
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/*/expected from current output",
     )
 
 

@@ -47,9 +47,9 @@ PRICING: dict[str, Any] = {
     "alb": {"priority": 20},
 }
 
-PROXY_APP = '''def lambda_handler(event, context):
+PROXY_APP = """def lambda_handler(event, context):
     return {"statusCode": 200, "body": "{}"}
-'''
+"""
 
 
 def write_yaml(path: Path, data: Any) -> None:
@@ -68,7 +68,8 @@ def make_project(
     services = {"quoting": QUOTING, "product-pricing": PRICING} if services is None else services
     for name, data in services.items():
         write_yaml(root / "services" / name / "service.yaml", copy.deepcopy(data))
-    for folder, code in (functions or {}).items():
+    functions = {"functions/api_key_validator": PROXY_APP, "functions/onboarding": PROXY_APP, **(functions or {})}
+    for folder, code in functions.items():
         (root / folder).mkdir(parents=True, exist_ok=True)
         (root / folder / "app.py").write_text(code, encoding="utf-8")
     return root

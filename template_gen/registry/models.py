@@ -171,7 +171,10 @@ class Powertools(Model):
         "bundle: install aws-lambda-powertools into each function package.",
     )
     layer_version: Annotated[int, Range(1, 10000)] | None = Field(
-        None, description="Version of the official Powertools layer."
+        None,
+        description="Pin this version of the official Powertools layer (a literal ARN). Default: the layer of "
+        "the Powertools release the functions are tested with, resolved at deploy time from its public SSM "
+        "parameter.",
     )
 
 
@@ -200,6 +203,15 @@ class PlatformFunctions(Model):
     onboarding: OnboardingSettings = OnboardingSettings()
 
 
+class EcsSettings(Model):
+    container_insights: Literal["enabled", "enhanced", "disabled"] = Field(
+        "enabled", description="CloudWatch Container Insights on the cluster."
+    )
+    xray_daemon_image: str = Field(
+        "public.ecr.aws/xray/aws-xray-daemon:3.x", description="Image of the X-Ray sidecar (services with xray: true)."
+    )
+
+
 class EnvironmentSettings(Model):
     """Settings an environment can set, and `defaults:` can set for every environment."""
 
@@ -207,11 +219,12 @@ class EnvironmentSettings(Model):
     tracing: bool = Field(True, description="X-Ray tracing for Lambdas and the API stage.")
     logs_kms_key_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/.+$",
+        pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$",
         description="Customer-managed KMS key for every log group (its policy must allow CloudWatch Logs).",
     )
     lambda_: LambdaSettings = Field(LambdaSettings(), alias="lambda")
     platform_functions: PlatformFunctions = PlatformFunctions()
+    ecs: EcsSettings = EcsSettings()
     tags: Tags = Field(default_factory=dict, description="Extra tags for every resource of the environment.")
 
 

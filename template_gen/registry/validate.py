@@ -297,10 +297,42 @@ def _environment(
         entries.append(entry)
 
     entries.sort(key=lambda e: e.name)
+    _platform_functions(raw.project_dir, env, env_name, entries, problems)
     _cross_service(entries, env_name, problems)
     for problem in quotas.registry_problems(env, entries, env_name):
         problems.extend([problem])
     return EnvironmentEntry(env_name, env, tuple(entries))
+
+
+PLATFORM_FUNCTION_CODE = {"api_key_validator": "functions/api_key_validator", "onboarding": "functions/onboarding"}
+
+
+def _platform_functions(
+    project_dir: Path, env: Environment, env_name: str, entries: list[ServiceEntry], problems: _Problems
+) -> None:
+    functions = env.platform_functions
+    for key, folder in PLATFORM_FUNCTION_CODE.items():
+        if getattr(functions, key).enabled and not (project_dir / folder / "app.py").is_file():
+            problems.add(
+                REGISTRY_FILE,
+                ("environments", env_name, "platform_functions", key),
+                f"is enabled but its code ({folder}/app.py) is missing",
+                f"restore {folder} or set platform_functions.{key}.enabled: false",
+            )
+    if not functions.api_key_validator.enabled:
+        for entry in entries:
+            if entry.model.api.auth == "authorizer" and entry.model.api.exposure != "none":
+                _report(
+                    problems,
+                    entry,
+                    env_name,
+                    rules.Finding(
+                        ("api", "auth"),
+                        f"'authorizer' needs the platform's API key validator, which is "
+                        f"disabled in environment '{env_name}'",
+                        hint="use auth: api_key, or enable platform_functions.api_key_validator",
+                    ),
+                )
 
 
 def _cross_service(entries: list[ServiceEntry], env_name: str, problems: _Problems) -> None:

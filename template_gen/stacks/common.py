@@ -45,7 +45,8 @@ class StackBuilder:
                 resource.Tags = merged
             elif not isinstance(spec[0], list):
                 resource.Tags = Tags(merged)
-        return self.template.add_resource(resource)
+        self.template.add_resource(resource)
+        return resource
 
     def parameter(
         self, name: str, value: ParameterValue, type_: str = "String", description: str = "", **kwargs: Any
@@ -69,6 +70,7 @@ class Stage:
     file_name: str  # network.yaml
     builder: StackBuilder
     root_outputs: list[tuple[str, str, str]] = field(default_factory=list)  # (root output, stage output, doc)
+    files: dict[str, str] = field(default_factory=dict)  # extra files written beside the templates
 
     @property
     def template(self) -> Template:

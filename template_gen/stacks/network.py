@@ -3,7 +3,9 @@ log bucket, VPC flow logs and the execute-api endpoint. No application resources
 
 from __future__ import annotations
 
-from troposphere import GetAtt, Ref, Sub, ec2
+from typing import Any
+
+from troposphere import GetAtt, Parameter, Ref, Sub, ec2, s3
 from troposphere import apigateway as apigw
 from troposphere import apigatewayv2 as apigw2
 from troposphere import elasticloadbalancingv2 as elbv2
@@ -19,6 +21,24 @@ HEALTH_RULE_PRIORITY = 50000
 
 
 class NetworkStage:
+    # Filled in as the build goes: the VPC part sets where things go, the rest attaches to it.
+    vpc_id: Any
+    lb_subnets: Any
+    task_subnets: Any
+    vpc_cidr: Parameter
+    log_retention: Parameter
+    access_log_days: Parameter
+    public_cidrs: Parameter
+    private_cidrs: Parameter
+    vpc_param: Parameter
+    lb_subnets_param: Parameter
+    task_subnets_param: Parameter
+    alb_sg: ec2.SecurityGroup
+    bucket: s3.Bucket
+    bucket_policy: s3.BucketPolicy
+    alb: elbv2.LoadBalancer
+    listener: elbv2.Listener
+
     def __init__(self, env: EnvironmentSpec):
         self.env = env
         self.net = env.network

@@ -96,8 +96,8 @@ def create_vpc(stage: NetworkStage) -> None:
 def import_vpc(stage: NetworkStage) -> None:
     b, net = stage.b, stage.net
     stage.vpc_id = Ref(stage.vpc_param)
-    stage.lb_subnets = Ref(stage.lb_subnets_param)  # type: ignore[assignment]
-    stage.task_subnets = Ref(stage.task_subnets_param)  # type: ignore[assignment]
+    stage.lb_subnets = Ref(stage.lb_subnets_param)
+    stage.task_subnets = Ref(stage.task_subnets_param)
     b.output("VpcId", Ref(stage.vpc_param), "VPC id")
     b.output("LoadBalancerSubnetIds", Join(",", Ref(stage.lb_subnets_param)), "Subnets, one per AZ")
     b.output("TaskSubnetIds", Join(",", Ref(stage.task_subnets_param)), "Subnets ECS tasks run in")

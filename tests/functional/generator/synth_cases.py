@@ -59,4 +59,4 @@ def synthesized(case_name: str, env: str, workdir: Path) -> dict[str, str]:
     case = CASES[case_name]
     project = copy_project(case.project, workdir / case_name / env)
     result = synthesize(project, env)
-    return {stack.file_name: stack.text for stack in result.stacks}
+    return {**result.extra_files, **{stack.file_name: stack.text for stack in result.stacks}}

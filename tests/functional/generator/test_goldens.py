@@ -6,6 +6,7 @@ the diff like any other code change.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 
 import pytest
@@ -20,14 +21,17 @@ def test_templates_match_goldens(templates: Templates, update_goldens: bool, cas
     expected_dir = CASES[case].folder / "expected" / env
     actual = templates(case, env)
     if update_goldens:
-        expected_dir.mkdir(parents=True, exist_ok=True)
-        for stale in expected_dir.glob("*.yaml"):
-            stale.unlink()
+        shutil.rmtree(expected_dir, ignore_errors=True)
         for name, text in actual.items():
+            (expected_dir / name).parent.mkdir(parents=True, exist_ok=True)
             (expected_dir / name).write_text(text, encoding="utf-8")
         pytest.skip("goldens updated")
-    assert sorted(p.name for p in expected_dir.glob("*.yaml")) == sorted(actual), "template files differ"
+    written = sorted(p.relative_to(expected_dir).as_posix() for p in expected_dir.rglob("*") if p.is_file())
+    assert written == sorted(actual), "the set of files written differs"
     for name, text in sorted(actual.items()):
+        if not name.endswith(".yaml"):
+            assert text == (expected_dir / name).read_text(encoding="utf-8"), f"{name} differs"
+            continue
         want = yaml.safe_load((expected_dir / name).read_text(encoding="utf-8"))
         got = yaml.safe_load(text)
         for section in ("Parameters", "Outputs", "Conditions", "Transform", "Description"):

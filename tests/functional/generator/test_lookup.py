@@ -95,7 +95,7 @@ def test_lookup_by_tags_uses_private_subnets_found_through_route_tables(aws: Any
 
 
 def test_cached_lookup_is_reused_offline_and_refresh_asks_again(aws: Any, tmp_path: Path) -> None:
-    vpc, _public, private = _private_vpc(aws)
+    vpc, _public, _private = _private_vpc(aws)
     project = make_project(tmp_path, registry_with({"mode": "lookup", "vpc_id": vpc}))
     assert run_cli("synth", "--env", "dev", project=project).code == 0
     cache_file = project / "services/environments/dev.lookup.json"

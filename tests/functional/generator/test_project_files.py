@@ -21,7 +21,10 @@ REGISTRY = yaml.safe_load((ROOT / "services/registry.yaml").read_text())
 def test_samconfig_has_a_section_per_environment(env: str) -> None:
     config = tomllib.loads((ROOT / "samconfig.toml").read_text())[env]
     region = REGISTRY["environments"][env].get("region", REGISTRY["region"])
-    assert config["global"]["parameters"] == {"stack_name": naming.stack_name(REGISTRY["platform"], env), "region": region}
+    assert config["global"]["parameters"] == {
+        "stack_name": naming.stack_name(REGISTRY["platform"], env),
+        "region": region,
+    }
     assert config["validate"]["parameters"]["template_file"] == f"build/{env}/template.yaml"
     assert config["build"]["parameters"]["template_file"] == f"build/{env}/template.yaml"
     assert config["build"]["parameters"]["build_dir"] == f".aws-sam/{env}"
@@ -32,7 +35,10 @@ def test_samconfig_has_a_section_per_environment(env: str) -> None:
 
 
 def test_committed_schemas_are_up_to_date() -> None:
-    for name, generated in ((schema.REGISTRY_SCHEMA, schema.registry_schema()), (schema.SERVICE_SCHEMA, schema.service_schema())):
+    for name, generated in (
+        (schema.REGISTRY_SCHEMA, schema.registry_schema()),
+        (schema.SERVICE_SCHEMA, schema.service_schema()),
+    ):
         committed = (ROOT / schema.SCHEMA_DIR / name).read_text()
         assert committed == schema.render(generated), f"{name} is stale: run `make schema`"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,10 +39,70 @@ def test_sam_validate_lint_accepts_the_root_template(example: Path, env: str) ->
 
 @pytest.mark.parametrize("env", CASES["example"].environments)
 def test_sam_build_builds_every_nested_stack(example: Path, env: str) -> None:
-    result = sam("build", "--template-file", f"build/{env}/template.yaml", "--build-dir", f".aws-sam/{env}", cwd=example)
+    result = sam(
+        "build", "--template-file", f"build/{env}/template.yaml", "--build-dir", f".aws-sam/{env}", cwd=example
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Build Succeeded" in result.stdout
     built = example / ".aws-sam" / env
     nested = sorted(p.parent.name for p in built.glob("*/template.yaml"))
-    assert nested == ["NetworkStack"]
-    assert "TemplateURL: NetworkStack/template.yaml" in (built / "template.yaml").read_text()
+    assert nested == ["ComputeStack", "NetworkStack"]
+    root = (built / "template.yaml").read_text()
+    assert "TemplateURL: NetworkStack/template.yaml" in root
+    assert "TemplateURL: ComputeStack/template.yaml" in root
+    # Every function of the compute stage was built from its code folder.
+    functions = {p.name for p in (built / "ComputeStack").iterdir() if p.is_dir()}
+    assert functions == {"ApiKeyValidatorFunction", "OnboardingFunction", "PlatformInfoFunction"}
+    assert (built / "ComputeStack/ApiKeyValidatorFunction/app.py").is_file()
+    assert (built / "ComputeStack/PlatformInfoFunction/app.py").is_file()
+
+
+def _python_for(runtime: str) -> dict[str, str] | None:
+    """Environment in which `pythonX.Y` runs, as `sam build` needs for bundled dependencies (None: not here)."""
+    version = runtime.removeprefix("python")
+    env = {**os.environ}
+    probe = subprocess.run([f"python{version}", "--version"], env=env, capture_output=True, check=False)
+    if probe.returncode == 0:
+        return env
+    pyenv = (
+        subprocess.run(["pyenv", "versions", "--bare"], capture_output=True, text=True, check=False)
+        if shutil.which("pyenv")
+        else None
+    )
+    for line in pyenv.stdout.split() if pyenv and pyenv.returncode == 0 else []:
+        if line.startswith(version + "."):
+            env["PYENV_VERSION"] = f"{line}:system"
+            if (
+                subprocess.run([f"python{version}", "--version"], env=env, capture_output=True, check=False).returncode
+                == 0
+            ):
+                return env
+    return None
+
+
+def test_sam_build_installs_bundled_powertools(tmp_path: Path) -> None:
+    env = _python_for("python3.13")
+    if env is None:
+        pytest.skip("no python3.13 interpreter to build bundled dependencies with")
+    project = copy_project(CASES["example"].project, tmp_path)
+    registry = project / "services/registry.yaml"
+    registry.write_text(
+        registry.read_text().replace(
+            "    architecture: x86_64\n", "    architecture: x86_64\n    powertools:\n      source: bundle\n"
+        )
+    )
+    synthesize(project, "dev")
+    env.update(SAM_CLI_TELEMETRY="0", AWS_DEFAULT_REGION="eu-west-1")
+    result = subprocess.run(
+        [SAM, "build", "--template-file", "build/dev/template.yaml", "--build-dir", ".aws-sam/dev"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    built = project / ".aws-sam/dev/ComputeStack/ApiKeyValidatorFunction"
+    assert (built / "app.py").is_file()
+    assert (built / "aws_lambda_powertools/shared/version.py").read_text().strip().endswith('VERSION = "3.37.0"')

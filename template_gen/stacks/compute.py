@@ -1,0 +1,332 @@
+"""Compute stage: the ECS cluster, the consumers tables, the platform Lambdas, and every service through
+the reusable modules (`ecs_service`, `lambda_function`)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from awacs import apigateway as apigw_actions
+from awacs import dynamodb as ddb
+from awacs import ssm as ssm_actions
+from troposphere import GetAtt, Ref, Sub, dynamodb, ecs, serverless
+
+from template_gen import aws_data, naming
+from template_gen.spec import EnvironmentSpec, LambdaServiceSpec
+from template_gen.stacks import iam
+from template_gen.stacks.common import StackBuilder, Stage, StageOutput
+from template_gen.stacks.ecs_service import EcsShared, ecs_service
+from template_gen.stacks.lambda_function import (
+    FunctionSpec,
+    lambda_function,
+    powertools_layer_arn,
+    powertools_ssm_parameter,
+)
+
+CATALOG_DIR = "catalog"
+CATALOG_FILE = "platform/catalog.json"  # inside the layer: /opt/platform/catalog.json
+ADMIN_BASE_PATH = "/admin"
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """Where templates are written, so code paths in them are relative to the template (as SAM expects)."""
+
+    project_dir: Path
+    out_dir: Path
+
+    def code_uri(self, code_dir: str) -> str:
+        return Path(os.path.relpath(self.project_dir / code_dir, self.out_dir)).as_posix()
+
+
+BUNDLE_REQUIREMENTS = f"aws-lambda-powertools[{aws_data.POWERTOOLS_EXTRAS}]=={aws_data.POWERTOOLS_VERSION}\n"
+
+
+def bundled_code(project_dir: Path, code_dir: str) -> dict[str, str]:
+    """`powertools.source: bundle`: a copy of the function's code beside the templates, with a
+    requirements.txt that `sam build` installs into the package (it then needs the runtime's Python)."""
+    source = project_dir / code_dir
+    target = f"functions/{Path(code_dir).name}"
+    files = {
+        f"{target}/{path.relative_to(source).as_posix()}": path.read_text(encoding="utf-8")
+        for path in sorted(source.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
+    files[f"{target}/requirements.txt"] = BUNDLE_REQUIREMENTS
+    return files
+
+
+class ComputeStage:
+    def __init__(self, env: EnvironmentSpec, ctx: RenderContext):
+        self.env = env
+        self.ctx = ctx
+        self.b = StackBuilder(f"{env.platform} {env.name}: compute stage", env.tags, sam=True)
+        self.files: dict[str, str] = {}
+
+    def build(self) -> Stage:
+        self._cluster()
+        if self.env.ecs_services:
+            shared = self._network_inputs()
+            for svc in self.env.ecs_services:
+                ecs_service(self.b, self.env, svc, shared)
+        if self.env.validator_enabled or self.env.onboarding_enabled:
+            self._consumer_tables()
+        if self.env.validator_enabled:
+            self._api_key_validator()
+        if self.env.onboarding_enabled:
+            self._onboarding()
+        if self.env.lambda_services:
+            self._lambda_services()
+        stage = Stage("compute", "ComputeStack", "compute.yaml", self.b)
+        stage.files = self.files
+        stage.root_outputs = [("ClusterName", "ClusterName", "ECS cluster of the environment")]
+        if "ConsumersTableName" in self.b.template.outputs:
+            stage.root_outputs.append(("ConsumersTableName", "ConsumersTableName", "API consumers table"))
+        return stage
+
+    def _function(self, fn: FunctionSpec) -> Any:
+        return lambda_function(self.b, self.env, fn, self._powertools_layer())
+
+    def _powertools_layer(self) -> Any:
+        runtime = self.env.lambda_runtime
+        if runtime.powertools_source != "layer":
+            return None
+        if runtime.powertools_layer_version is not None:
+            return powertools_layer_arn(runtime)
+        if "PowertoolsLayerArn" not in self.b.template.parameters:
+            self.b.parameter(
+                "PowertoolsLayerArn",
+                powertools_ssm_parameter(runtime),
+                "AWS::SSM::Parameter::Value<String>",
+                f"Official Powertools layer of release {aws_data.POWERTOOLS_VERSION} (public SSM parameter)",
+            )
+        return Ref("PowertoolsLayerArn")
+
+    def _code(self, code_dir: str) -> str:
+        if self.env.lambda_runtime.powertools_source == "bundle":
+            self.files.update(bundled_code(self.ctx.project_dir, code_dir))
+            return f"functions/{Path(code_dir).name}"
+        return self.ctx.code_uri(code_dir)
+
+    # ------------------------------------------------------------------ cluster
+    def _cluster(self) -> None:
+        env = self.env
+        self.cluster = self.b.add(
+            ecs.Cluster(
+                "Cluster",
+                ClusterName=naming.stack_name(env.platform, env.name),
+                ClusterSettings=[ecs.ClusterSetting(Name="containerInsights", Value=env.container_insights)],
+                CapacityProviders=["FARGATE", "FARGATE_SPOT"],
+                DefaultCapacityProviderStrategy=[
+                    ecs.CapacityProviderStrategyItem(CapacityProvider="FARGATE", Weight=1, Base=0)
+                ],
+            )
+        )
+        self.b.output("ClusterName", Ref(self.cluster), "ECS cluster name")
+        self.b.output("ClusterArn", GetAtt(self.cluster, "Arn"), "ECS cluster ARN")
+
+    def _network_inputs(self) -> EcsShared:
+        b = self.b
+
+        def net(name: str, type_: str, doc: str) -> Ref:
+            return Ref(b.parameter(name, StageOutput("network", name), type_, doc))
+
+        assign = b.parameter(
+            "AssignPublicIp", StageOutput("network", "AssignPublicIp"), "String", "Public IPs for tasks",
+            AllowedValues=["ENABLED", "DISABLED"],
+        )  # fmt: skip
+        return EcsShared(
+            cluster=Ref(self.cluster),
+            vpc_id=net("VpcId", "AWS::EC2::VPC::Id", "VPC of the environment"),
+            task_subnets=net("TaskSubnetIds", "List<AWS::EC2::Subnet::Id>", "Subnets ECS tasks run in"),
+            task_security_group=net("TaskSecurityGroupId", "AWS::EC2::SecurityGroup::Id", "Security group of tasks"),
+            assign_public_ip=Ref(assign),
+            listener_arn=net("AlbListenerArn", "String", "Internal ALB listener the service rules attach to"),
+            alb_full_name=net("AlbFullName", "String", "ALB full name, for request-count scaling"),
+            xray_image=self.env.xray_daemon_image,
+        )
+
+    # ------------------------------------------------------------------ consumers
+    def _consumer_tables(self) -> None:
+        b = self.b
+        self.consumers = b.add(
+            dynamodb.Table(
+                "ConsumersTable",
+                BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[dynamodb.AttributeDefinition(AttributeName="pk", AttributeType="S")],
+                KeySchema=[dynamodb.KeySchema(AttributeName="pk", KeyType="HASH")],
+                PointInTimeRecoverySpecification=dynamodb.PointInTimeRecoverySpecification(
+                    PointInTimeRecoveryEnabled=True
+                ),
+                SSESpecification=dynamodb.SSESpecification(SSEEnabled=True),
+                # Consumer records (key hashes, plans) must survive a stack deletion or replacement.
+                DeletionPolicy="Retain",
+                UpdateReplacePolicy="Retain",
+            )
+        )
+        b.output("ConsumersTableName", Ref(self.consumers), "API consumers (hashed keys) table")
+        b.output("ConsumersTableArn", GetAtt(self.consumers, "Arn"), "API consumers table ARN")
+
+    def _api_key_validator(self) -> None:
+        env = self.env
+        fn = self._platform_function(
+            "api-key-validator",
+            "REQUEST authorizer: validates x-api-key against the consumers table",
+            # The validator gives up on a slow lookup after about 4 s and denies; leave it room to answer.
+            minimum_timeout=5,
+            environment={
+                "CONSUMERS_TABLE_NAME": Ref(self.consumers),
+                "KEY_CACHE_TTL_SECONDS": str(env.validator_cache_ttl),
+            },
+            statements=[iam.allow([ddb.GetItem], [GetAtt(self.consumers, "Arn")], "ReadConsumerKeys")],
+            reserved_concurrency=env.validator_reserved_concurrency,
+        )
+        self.b.output("ApiKeyValidatorFunctionArn", GetAtt(fn.function, "Arn"), "API key validator (authorizer)")
+
+    def _platform_function(
+        self,
+        name: str,
+        description: str,
+        minimum_timeout: int,
+        environment: dict[str, Any],
+        statements: list[Any],
+        reserved_concurrency: int | None = None,
+    ) -> Any:
+        runtime = self.env.lambda_runtime
+        return self._function(
+            FunctionSpec(
+                logical=naming.logical_id(name),
+                name=name,
+                description=description,
+                code_uri=self._code("functions/" + name.replace("-", "_")),
+                handler="app.lambda_handler",
+                memory_size=runtime.memory_size,
+                timeout_seconds=max(runtime.timeout_seconds, minimum_timeout),
+                log_retention_days=self.env.log_retention_days,
+                environment=environment,
+                statements=statements,
+                reserved_concurrency=reserved_concurrency,
+            )
+        )
+
+    def _onboarding(self) -> None:
+        b, env = self.b, self.env
+        idempotency = b.add(
+            dynamodb.Table(
+                "IdempotencyTable",
+                BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[dynamodb.AttributeDefinition(AttributeName="id", AttributeType="S")],
+                KeySchema=[dynamodb.KeySchema(AttributeName="id", KeyType="HASH")],
+                TimeToLiveSpecification=dynamodb.TimeToLiveSpecification(AttributeName="expiration", Enabled=True),
+                SSESpecification=dynamodb.SSESpecification(SSEEnabled=True),
+            )
+        )
+        parameter = naming.ssm_parameter_name(env.platform, env.name, "usage-plans")
+        apigw_arn = "arn:${AWS::Partition}:apigateway:${AWS::Region}::"
+        fn = self._platform_function(
+            "onboarding",
+            "Admin API: create, show, rotate and revoke API consumers",
+            # Several AWS calls per request (key, usage plan, table), within API Gateway's 29 s.
+            minimum_timeout=15,
+            environment={
+                "CONSUMERS_TABLE_NAME": Ref(self.consumers),
+                "IDEMPOTENCY_TABLE_NAME": Ref(idempotency),
+                "USAGE_PLANS_PARAMETER": parameter,
+                "ADMIN_BASE_PATH": ADMIN_BASE_PATH,
+            },
+            statements=[
+                iam.allow(
+                    [ddb.GetItem, ddb.PutItem, ddb.UpdateItem, ddb.DeleteItem, ddb.ConditionCheckItem],
+                    [GetAtt(self.consumers, "Arn")],
+                    "ManageConsumers",
+                ),
+                iam.allow(
+                    [ddb.GetItem, ddb.PutItem, ddb.UpdateItem, ddb.DeleteItem],
+                    [GetAtt(idempotency, "Arn")],
+                    "IdempotencyRecords",
+                ),
+                iam.allow(
+                    [ssm_actions.GetParameter],
+                    [Sub(f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{parameter}")],
+                    "ReadUsagePlans",
+                ),
+                iam.allow(
+                    [apigw_actions.POST],
+                    [Sub(f"{apigw_arn}/apikeys"), Sub(f"{apigw_arn}/usageplans/*/keys")],
+                    "CreateKeys",
+                ),
+                iam.allow(
+                    [apigw_actions.GET, apigw_actions.PATCH, apigw_actions.DELETE],
+                    [Sub(f"{apigw_arn}/apikeys/*"), Sub(f"{apigw_arn}/usageplans/*/keys/*")],
+                    "ManageKeys",
+                ),
+            ],
+        )
+        b.output("OnboardingFunctionArn", GetAtt(fn.function, "Arn"), "Admin (onboarding) function")
+
+    # ------------------------------------------------------------------ Lambda services
+    def _lambda_services(self) -> None:
+        b, env = self.b, self.env
+        layer = b.add(
+            serverless.LayerVersion(
+                "PlatformCatalogLayer",
+                LayerName=naming.function_name(env.platform, env.name, "catalog"),
+                Description="The environment's service catalog, at /opt/" + CATALOG_FILE,
+                ContentUri=CATALOG_DIR,
+                CompatibleRuntimes=[env.lambda_runtime.runtime],
+                RetentionPolicy="Delete",
+            )
+        )
+        self.files[f"{CATALOG_DIR}/{CATALOG_FILE}"] = service_catalog(env)
+        for svc in env.lambda_services:
+            fn = self._function(self._service_function(svc, layer))
+            b.output(f"{svc.logical}FunctionArn", GetAtt(fn.function, "Arn"), f"{svc.name}: function ARN")
+
+    def _service_function(self, svc: LambdaServiceSpec, layer: serverless.LayerVersion) -> FunctionSpec:
+        env = self.env
+        variables = {
+            **dict(svc.environment),
+            "PLATFORM_NAME": env.platform,
+            "ENVIRONMENT_NAME": env.name,
+            "SERVICE_BASE_PATH": svc.api.base_path,
+            "SERVICE_CATALOG_PATH": f"/opt/{CATALOG_FILE}",
+        }
+        return FunctionSpec(
+            logical=svc.logical,
+            name=svc.name,
+            description=svc.description or f"{svc.name} (Lambda service)",
+            code_uri=self._code(svc.code_dir),
+            handler=svc.handler,
+            memory_size=svc.memory_size,
+            timeout_seconds=svc.timeout_seconds,
+            log_retention_days=svc.log_retention_days,
+            environment=variables,
+            extra_layers=[Ref(layer)],
+            tags=svc.tags,
+        )
+
+
+EXPOSURE = {"public": ["public"], "private": ["private"], "both": ["public", "private"], "none": []}
+
+
+def service_catalog(env: EnvironmentSpec) -> str:
+    services = [
+        {
+            "name": s.name,
+            "kind": s.kind,
+            "description": s.description,
+            "base_path": s.api.base_path,
+            "exposure": EXPOSURE[s.api.exposure],
+            "auth": s.api.auth,
+        }
+        for s in sorted(env.services, key=lambda s: s.name)
+    ]
+    catalog = {"platform": env.platform, "environment": env.name, "region": env.region, "services": services}
+    return json.dumps(catalog, indent=2, sort_keys=True) + "\n"
+
+
+def build(env: EnvironmentSpec, ctx: RenderContext) -> Stage:
+    return ComputeStage(env, ctx).build()

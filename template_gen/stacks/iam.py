@@ -1,0 +1,53 @@
+"""IAM helpers: roles with scoped trust and inline least-privilege policies, written with awacs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from awacs import sts, xray
+from awacs.aws import Action, Allow, Condition, Policy, Principal, Statement, StringEquals
+from troposphere import AccountId, iam
+
+VERSION = "2012-10-17"
+
+# X-Ray's write actions do not support resource-level permissions: their resource is always "*".
+XRAY_WRITE = (
+    xray.PutTraceSegments,
+    xray.PutTelemetryRecords,
+    xray.GetSamplingRules,
+    xray.GetSamplingTargets,
+    xray.GetSamplingStatisticSummaries,
+)
+
+
+def allow(actions: Sequence[Action], resources: Sequence[Any], sid: str | None = None) -> Statement:
+    statement = Statement(Effect=Allow, Action=list(actions), Resource=list(resources))
+    if sid:
+        statement.Sid = sid
+    return statement
+
+
+def policy(*statements: Statement) -> Policy:
+    return Policy(Version=VERSION, Statement=list(statements))
+
+
+def trust(service: str, source_account: bool = True) -> Policy:
+    """Trust a service principal; with `source_account`, only on behalf of this account (confused-deputy
+    protection, for services that send aws:SourceAccount when they assume roles, such as ECS tasks)."""
+    statement = Statement(Effect=Allow, Principal=Principal("Service", service), Action=[sts.AssumeRole])
+    if source_account:
+        statement.Condition = Condition(StringEquals("aws:SourceAccount", AccountId))
+    return policy(statement)
+
+
+def role(
+    title: str, service: str, statements: Sequence[Statement], description: str, source_account: bool = True
+) -> iam.Role:
+    props: dict[str, Any] = {
+        "AssumeRolePolicyDocument": trust(service, source_account),
+        "Description": description,
+    }
+    if statements:
+        props["Policies"] = [iam.Policy(PolicyName="least-privilege", PolicyDocument=policy(*statements))]
+    return iam.Role(title, **props)
