@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from template_gen.console import Console
+from template_gen.console import Console, styled
 from template_gen.pipeline import load_registry
 from template_gen.registry.models import EcsService
+
+KIND_STYLE = {"ecs": "cyan", "lambda": "magenta"}  # on a TTY only; open (auth: none) routes show in yellow
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
@@ -47,7 +49,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     headers = ("NAME", "KIND", "BASE PATH", "EXPOSURE", "AUTH", "ALB PATHS", "PRIORITY")
     table = [
         (
-            r["name"], r["kind"], r["base_path"], r["exposure"], r["auth"],
+            styled(r["name"], "bold"), styled(r["kind"], KIND_STYLE[r["kind"]]), r["base_path"],
+            r["exposure"], styled(r["auth"], "yellow") if r["auth"] == "none" else r["auth"],
             ", ".join(r["alb_paths"]) or "-", str(r["priority"]) if r["priority"] is not None else "-",
         )
         for r in rows

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from template_gen.console import Console
+from template_gen.console import Console, styled, usage_style
 from template_gen.errors import UsageError
 from template_gen.pipeline import SynthResult, synthesize
 from template_gen.quotas import CFN_BYTES, CFN_RESOURCES
@@ -73,7 +73,9 @@ def summary(result: SynthResult) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    result = do_synth(args.project_dir, args.env, args.out, args.refresh_lookups, parse_image_tags(args.image_tag))
+    image_tags = parse_image_tags(args.image_tag)
+    with console.progress(f"{args.env}: synthesizing", transient=True):  # lookups can take a few seconds
+        result = do_synth(args.project_dir, args.env, args.out, args.refresh_lookups, image_tags)
     for warning in result.warnings:
         console.warning(warning)
     if args.format == "json":
@@ -88,8 +90,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         (
             s.file_name,
             s.logical_id or "(root)",
-            f"{s.resources}/{CFN_RESOURCES.limit} resources",
-            f"{s.size:,}/{CFN_BYTES.limit:,} bytes",
+            styled(f"{s.resources}/{CFN_RESOURCES.limit} resources", usage_style(s.resources, CFN_RESOURCES.limit)),
+            styled(f"{s.size:,}/{CFN_BYTES.limit:,} bytes", usage_style(s.size, CFN_BYTES.limit)),
         )
         for s in result.stacks
     ]
