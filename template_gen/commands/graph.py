@@ -1,0 +1,69 @@
+"""template-gen graph: an environment's architecture as Mermaid, DOT, SVG or PNG (no AWS calls)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import NoCredentialsError
+
+from template_gen import graph, lookup
+from template_gen.console import Console
+from template_gen.errors import LookupFailed, UsageError
+from template_gen.pipeline import load_registry, resolve_spec
+from template_gen.spec import EnvironmentSpec
+
+
+def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "graph", parents=parents, help="draw an environment's architecture (Mermaid, DOT, or SVG/PNG with Graphviz)"
+    )
+    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--format", choices=graph.FORMATS, default="mermaid")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    p.set_defaults(run=run)
+
+
+def environment_spec(project_dir: Path, env_name: str) -> EnvironmentSpec:
+    """The environment's validated spec; lookup/default networks come from the committed lookup cache."""
+    valid = load_registry(project_dir, [env_name])
+    asked: list[str] = []
+
+    def offline(region: str) -> Any:
+        asked.append(region)
+        raise NoCredentialsError()
+
+    try:
+        spec, _ = resolve_spec(valid, env_name, ec2_client_factory=offline)
+    except LookupFailed as exc:
+        if not asked:
+            raise
+        rel = lookup.cache_path(project_dir, env_name).relative_to(project_dir).as_posix()
+        raise LookupFailed(
+            f"environment '{env_name}': the graph reads the network from the lookup cache ({rel}), which is "
+            f"missing or was made for other network settings\n    hint: run `template-gen synth --env {env_name}` "
+            "with AWS credentials first, then commit the cache"
+        ) from exc
+    return spec
+
+
+def do_graph(project_dir: Path, env_name: str, fmt: str = "mermaid") -> str | bytes:
+    return graph.render(environment_spec(project_dir, env_name), fmt)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    if args.format == "png" and args.out is None:
+        raise UsageError("--format png writes a binary image; pass --out FILE")
+    output = do_graph(args.project_dir, args.env, args.format)
+    if args.out is None:
+        assert isinstance(output, str) or args.format == "svg"
+        console.out.write(output if isinstance(output, str) else output.decode("utf-8"))
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(output, bytes):
+        args.out.write_bytes(output)
+    else:
+        args.out.write_text(output, encoding="utf-8")
+    console.success(f"wrote {args.out}")
+    return 0

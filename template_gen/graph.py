@@ -1,0 +1,222 @@
+"""The architecture of one environment as a diagram, built from its validated spec (never from AWS).
+
+`build(spec)` makes a neutral graph (nodes, edges, clusters); `to_mermaid` and `to_dot` render it, and
+`render_image` runs Graphviz's `dot` for SVG or PNG.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any
+
+from template_gen.errors import TemplateGenError, UsageError
+from template_gen.spec import EcsServiceSpec, EnvironmentSpec
+
+APIS = {"public": ("public",), "private": ("private",), "both": ("public", "private"), "none": ()}
+IMAGE_FORMATS = ("svg", "png")
+FORMATS = ("mermaid", "dot", *IMAGE_FORMATS)
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    label: tuple[str, ...]  # one entry per line
+    shape: str = "box"  # box | round | stadium | hexagon
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    label: str = ""
+    dotted: bool = False
+
+
+@dataclass
+class Cluster:
+    id: str
+    label: str
+    nodes: list[Node] = field(default_factory=list)
+
+
+@dataclass
+class Graph:
+    name: str
+    loose: list[Node] = field(default_factory=list)  # nodes outside any cluster
+    clusters: list[Cluster] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+
+
+def _sid(prefix: str, name: str) -> str:
+    return f"{prefix}_{name.replace('-', '_')}"
+
+
+def _admin(spec: EnvironmentSpec) -> tuple[str, str]:
+    """(base path, API) of the consumer admin route; the API stage's settings when the spec has them."""
+    admin: Any = getattr(getattr(spec, "api", None), "admin", None)
+    return getattr(admin, "base_path", "/admin"), getattr(admin, "exposure", "public")
+
+
+def build(spec: EnvironmentSpec) -> Graph:
+    graph = Graph(spec.stack_name)
+    client = Node("client", ("Client",), "stadium")
+    graph.loose.append(client)
+
+    # What each API routes: ECS base paths through the VPC link, Lambda services and the admin route.
+    ecs_paths: dict[str, list[str]] = {"public": [], "private": []}
+    lambda_edges: list[Edge] = []
+    for svc in spec.services:
+        for which in APIS[svc.api.exposure]:
+            if isinstance(svc, EcsServiceSpec):
+                ecs_paths[which].append(svc.api.base_path)
+            else:
+                lambda_edges.append(Edge(f"{which}_api", _sid("fn", svc.name), f"{svc.api.base_path} (Lambda proxy)"))
+    if spec.onboarding_enabled:
+        admin_path, admin_api = _admin(spec)
+        lambda_edges.append(Edge(f"{admin_api}_api", "fn_onboarding", f"{admin_path} (IAM auth)"))
+    apis = [w for w in ("public", "private") if ecs_paths[w] or any(e.source == f"{w}_api" for e in lambda_edges)]
+
+    gateway = Cluster("api_gateway", "API Gateway")
+    titles = {"public": ("Public REST API", "regional"), "private": ("Private REST API", "VPC endpoint only")}
+    gateway.nodes += [Node(f"{which}_api", titles[which]) for which in apis]
+    authorized = [
+        s for s in spec.services if spec.validator_enabled and s.api.auth == "authorizer" and s.api.exposure != "none"
+    ]
+    if authorized:
+        gateway.nodes.append(Node("validator", ("API key validator", "Lambda authorizer"), "hexagon"))
+    alb_direct = spec.network.ingress == "alb-direct"
+    if spec.ecs_services and any(ecs_paths.values()):
+        gateway.nodes.append(Node("vpc_link", ("VPC link v2",) if alb_direct else ("VPC link",)))
+
+    net = spec.network
+    vpc_title = f"VPC {net.vpc_cidr}" if net.creates_vpc else f"VPC {net.vpc_id} ({net.vpc_cidr})"
+    vpc = Cluster("vpc", vpc_title)
+    if spec.ecs_services:
+        if not alb_direct:
+            vpc.nodes.append(Node("nlb", ("Internal NLB",)))
+        vpc.nodes.append(Node("alb", ("Internal ALB",)))
+        vpc.nodes += [Node(_sid("ecs", s.name), (s.name, "ECS Fargate")) for s in spec.ecs_services]
+
+    functions = Cluster("lambda", "Lambda")
+    functions.nodes += [Node(_sid("fn", s.name), (s.name,), "round") for s in spec.lambda_services]
+    if spec.onboarding_enabled:
+        functions.nodes.append(Node("fn_onboarding", ("onboarding", "consumer admin"), "round"))
+
+    graph.clusters = [c for c in (gateway, vpc, functions) if c.nodes]
+    edges = graph.edges
+    for which in apis:
+        edges.append(Edge("client", f"{which}_api", "through the VPC endpoint" if which == "private" else ""))
+    for which in apis:
+        if ecs_paths[which] and spec.ecs_services:
+            edges.append(Edge(f"{which}_api", "vpc_link", ", ".join(sorted(ecs_paths[which]))))
+    if spec.ecs_services:
+        if any(ecs_paths.values()):
+            edges += [Edge("vpc_link", "alb")] if alb_direct else [Edge("vpc_link", "nlb"), Edge("nlb", "alb")]
+        for svc in spec.ecs_services:
+            edges.append(Edge("alb", _sid("ecs", svc.name), f"{svc.api.base_path} (priority {svc.priority})"))
+    edges += lambda_edges
+    for svc in authorized:
+        prefix = "ecs" if isinstance(svc, EcsServiceSpec) else "fn"
+        edges.append(Edge("validator", _sid(prefix, svc.name), "authorizes", dotted=True))
+    return graph
+
+
+# --------------------------------------------------------------------------------------------------
+# renderers
+# --------------------------------------------------------------------------------------------------
+
+_MERMAID_SHAPES = {"box": ('["', '"]'), "round": ('("', '")'), "stadium": ('(["', '"])'), "hexagon": ('{{"', '"}}')}
+
+
+def _mermaid_node(node: Node) -> str:
+    left, right = _MERMAID_SHAPES[node.shape]
+    return f"{node.id}{left}{'<br/>'.join(node.label)}{right}"
+
+
+def to_mermaid(graph: Graph) -> str:
+    lines = ["flowchart LR"]
+    lines += [f"    {_mermaid_node(n)}" for n in graph.loose]
+    for cluster in graph.clusters:
+        lines.append(f'    subgraph {cluster.id}["{cluster.label}"]')
+        lines += [f"        {_mermaid_node(n)}" for n in cluster.nodes]
+        lines.append("    end")
+    for edge in graph.edges:
+        arrow = "-.->" if edge.dotted else "-->"
+        label = f'|"{edge.label}"|' if edge.label else ""
+        lines.append(f"    {edge.source} {arrow}{label} {edge.target}")
+    return "\n".join(lines) + "\n"
+
+
+_DOT_SHAPES = {
+    "box": "shape=box",
+    "round": 'shape=box, style="rounded"',
+    "stadium": 'shape=box, style="rounded,bold"',
+    "hexagon": "shape=hexagon",
+}
+
+
+def _dot_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _dot_node(node: Node) -> str:
+    label = _dot_string("\n".join(node.label)).replace("\n", "\\n")  # dot's own line break
+    return f"{node.id} [label={label}, {_DOT_SHAPES[node.shape]}];"
+
+
+def to_dot(graph: Graph) -> str:
+    lines = [
+        f"digraph {_dot_string(graph.name)} {{",
+        "    rankdir=LR;",
+        '    node [fontname="Helvetica", fontsize=11];',
+        '    edge [fontname="Helvetica", fontsize=9];',
+    ]
+    lines += [f"    {_dot_node(n)}" for n in graph.loose]
+    for cluster in graph.clusters:
+        lines.append(f"    subgraph cluster_{cluster.id} {{")
+        lines.append(f'        label={_dot_string(cluster.label)}; style="rounded,dashed";')
+        lines += [f"        {_dot_node(n)}" for n in cluster.nodes]
+        lines.append("    }")
+    for edge in graph.edges:
+        attrs = []
+        if edge.label:
+            attrs.append(f"label={_dot_string(edge.label)}")
+        if edge.dotted:
+            attrs.append("style=dashed")
+        suffix = f" [{', '.join(attrs)}]" if attrs else ""
+        lines.append(f"    {edge.source} -> {edge.target}{suffix};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_image(dot_text: str, fmt: str, program: str = "dot") -> bytes:
+    """SVG or PNG bytes from Graphviz. Refuses clearly when Graphviz is not installed."""
+    executable = shutil.which(program)
+    if executable is None:
+        raise UsageError(
+            f"--format {fmt} needs Graphviz's `{program}` program, which is not on PATH; install Graphviz "
+            "(apt-get install graphviz, brew install graphviz) or use --format mermaid or --format dot"
+        )
+    try:
+        done = subprocess.run(
+            [executable, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True, timeout=120, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise TemplateGenError(f"`{program} -T{fmt}` could not run: {exc}") from exc
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip()
+        raise TemplateGenError(f"`{program} -T{fmt}` failed (exit {done.returncode}): {detail}")
+    return done.stdout
+
+
+def render(spec: EnvironmentSpec, fmt: str) -> str | bytes:
+    graph = build(spec)
+    if fmt == "mermaid":
+        return to_mermaid(graph)
+    if fmt == "dot":
+        return to_dot(graph)
+    if fmt not in IMAGE_FORMATS:
+        raise UsageError(f"--format {fmt}: expected one of {', '.join(FORMATS)}")
+    return render_image(to_dot(graph), fmt)

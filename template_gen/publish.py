@@ -1,0 +1,227 @@
+"""`template-gen publish`: the container supply chain step of onboarding.
+
+ECR login, `docker build`, `docker tag` with the repository URI the deployed compute stack exports,
+`docker push`, then the tag is recorded in the service file (`environments.<env>.image.tag`) so that the
+next synth deploys it. AWS clients come from an injectable factory (tests use botocore's Stubber), and
+docker is whatever `docker` is on PATH (tests put a recording fake there).
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import re
+import shutil
+import subprocess
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from template_gen import naming
+from template_gen.errors import AwsError, TemplateGenError, UsageError
+from template_gen.pipeline import load_registry
+from template_gen.registry import loader
+from template_gen.registry.models import EcsService
+from template_gen.scaffold import yaml_edit
+from template_gen.scaffold.transaction import FileTransaction
+
+ClientFactory = Callable[[str, str], Any]  # (service, region) -> boto3 client
+NESTED_STACK = "AWS::CloudFormation::Stack"
+PLATFORM = "linux/amd64"  # the task definitions run on Fargate X86_64
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to publish, checked against the registry before anything runs."""
+
+    project_dir: Path
+    service: str
+    environment: str
+    tag: str
+    region: str
+    stack_name: str
+    account_id: str | None
+    service_file: str
+    context: Path
+    dockerfile: Path | None
+
+    @property
+    def output_key(self) -> str:
+        return f"{naming.logical_id(self.service)}RepositoryUri"
+
+    @property
+    def local_image(self) -> str:
+        return f"{self.service}:{self.tag}"
+
+
+def default_client_factory(service: str, region: str) -> Any:
+    make: Any = boto3.session.Session().client  # typed per literal service name; ours is a variable
+    return make(service, region_name=region)
+
+
+def _samconfig_global(project_dir: Path, env: str) -> dict[str, Any]:
+    path = project_dir / "samconfig.toml"
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"samconfig.toml: could not parse TOML: {exc}") from exc
+    section = data.get(env, {}).get("global", {}).get("parameters", {})
+    return section if isinstance(section, dict) else {}
+
+
+def prepare(
+    project_dir: Path,
+    service: str,
+    env: str,
+    tag: str,
+    context: Path | None = None,
+    dockerfile: Path | None = None,
+) -> Target:
+    raw = loader.load(project_dir)
+    environments = list((raw.registry.data or {}).get("environments") or {})
+    if raw.registry.data is not None and env not in environments:
+        close = difflib.get_close_matches(env, environments, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise UsageError(f"--env {env}: no environment named '{env}' (defined: {', '.join(environments)}){hint}")
+    if not _TAG.match(tag):
+        raise UsageError(
+            f"--tag {tag}: not a valid image tag (letters, digits, '_', '.' and '-', at most 128 characters, "
+            "not starting with '.' or '-')"
+        )
+    valid = load_registry(project_dir, [env])
+    if service not in valid.all_services:
+        raise UsageError(f"'{service}' is not a service (no services/{service}/service.yaml)")
+    entry = next((s for s in valid.environments[env].services if s.name == service), None)
+    if entry is None:
+        raise UsageError(
+            f"'{service}' is not enabled in environment '{env}'; add it to environments.{env}.services in "
+            f"{loader.REGISTRY_FILE}"
+        )
+    model = entry.model
+    if not isinstance(model, EcsService):
+        raise UsageError(f"'{service}' is a Lambda service; publish builds images for kind: ecs services only")
+    if model.image.repository:
+        raise UsageError(
+            f"'{service}' runs an external image ({model.image.repository}) in environment '{env}'; publish pushes "
+            "only to the service's own ECR repository"
+        )
+    context = context if context is not None else Path.cwd()
+    if not context.is_dir():
+        raise UsageError(f"--context {context}: not a folder")
+    if dockerfile is not None and not dockerfile.is_file():
+        raise UsageError(f"--dockerfile {dockerfile}: no such file")
+    sam = _samconfig_global(project_dir, env)
+    registry_env = valid.environments[env].model
+    return Target(
+        project_dir=project_dir,
+        service=service,
+        environment=env,
+        tag=tag,
+        region=str(sam.get("region") or registry_env.region or valid.registry.region),
+        stack_name=str(sam.get("stack_name") or naming.stack_name(valid.registry.platform, env)),
+        account_id=registry_env.account_id,
+        service_file=entry.file,
+        context=context,
+        dockerfile=dockerfile,
+    )
+
+
+def repository_uri(target: Target, cloudformation: Any) -> str:
+    """The `<Service>RepositoryUri` output of whichever nested stack of the root stack has it (compute
+    may be split across several nested stacks)."""
+    try:
+        nested = []
+        for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=target.stack_name):
+            nested += [r for r in page["StackResourceSummaries"] if r["ResourceType"] == NESTED_STACK]
+        for resource in sorted(nested, key=lambda r: r["LogicalResourceId"]):
+            stack = cloudformation.describe_stacks(StackName=resource["PhysicalResourceId"])["Stacks"][0]
+            for output in stack.get("Outputs", []):
+                if output["OutputKey"] == target.output_key:
+                    return str(output["OutputValue"])
+    except ClientError as exc:
+        message = exc.response.get("Error", {}).get("Message", str(exc))
+        if "does not exist" in message:
+            raise AwsError(
+                f"stack {target.stack_name} does not exist in {target.region}; deploy the environment first "
+                f"(template-gen synth --env {target.environment}, then sam deploy --config-env {target.environment})"
+            ) from exc
+        raise AwsError(f"could not read stack {target.stack_name}: {message}") from exc
+    except BotoCoreError as exc:
+        raise AwsError(f"could not read stack {target.stack_name}: {exc}") from exc
+    raise AwsError(
+        f"no nested stack of {target.stack_name} has the output {target.output_key}; synthesize and deploy "
+        f"environment '{target.environment}' with '{target.service}' enabled first"
+    )
+
+
+def check_account(target: Target, uri: str) -> None:
+    account = uri.split(".", 1)[0]
+    if target.account_id and account != target.account_id:
+        raise AwsError(
+            f"environment '{target.environment}' is account {target.account_id}, but the credentials reach "
+            f"account {account}; use credentials for account {target.account_id}"
+        )
+
+
+def registry_login(ecr: Any) -> tuple[str, str]:
+    """(user name, password) for `docker login`, from ECR. The password is never printed."""
+    try:
+        data = ecr.get_authorization_token()["authorizationData"][0]
+    except (ClientError, BotoCoreError) as exc:
+        raise AwsError(f"could not get an ECR login token: {exc}") from exc
+    user, _, password = base64.b64decode(data["authorizationToken"]).decode("utf-8").partition(":")
+    return user, password
+
+
+def docker_commands(target: Target, uri: str) -> list[list[str]]:
+    """build, tag, push (login is separate: its password goes to stdin)."""
+    remote = f"{uri}:{target.tag}"
+    build = ["build", "--platform", PLATFORM, "-t", target.local_image]
+    if target.dockerfile is not None:
+        build += ["-f", str(target.dockerfile)]
+    return [[*build, str(target.context)], ["tag", target.local_image, remote], ["push", remote]]
+
+
+def docker_executable() -> str:
+    found = shutil.which("docker")
+    if found is None:
+        raise UsageError("publish needs the `docker` program, which is not on PATH; install Docker and try again")
+    return found
+
+
+def run_docker(docker: str, args: Sequence[str], stdin: str | None = None) -> None:
+    """Run one docker command; its output goes to the terminal (build logs), except for login."""
+    try:
+        done = subprocess.run(
+            [docker, *args],
+            input=stdin.encode("utf-8") if stdin is not None else None,
+            capture_output=stdin is not None,
+            check=False,
+        )
+    except OSError as exc:
+        raise TemplateGenError(f"`docker {args[0]}` could not run: {exc}") from exc
+    if done.returncode != 0:
+        detail = (done.stderr or b"").decode("utf-8", "replace").strip()
+        raise TemplateGenError(
+            f"`docker {args[0]}` failed (exit {done.returncode})" + (f": {detail}" if detail else "")
+        )
+
+
+def record_tag(target: Target) -> str:
+    """Set `environments.<env>.image.tag` in the service file, keeping its comments and layout."""
+    path = target.project_dir / target.service_file
+    text = path.read_text(encoding="utf-8")
+    new = yaml_edit.set_value(
+        text, ["environments", target.environment, "image", "tag"], target.tag, target.service_file
+    )
+    if new != text:
+        FileTransaction(target.project_dir).replace(target.service_file, new)
+    return f"environments.{target.environment}.image.tag"
