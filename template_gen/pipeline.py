@@ -20,7 +20,7 @@ from template_gen.registry import loader
 from template_gen.registry.models import NetworkDefault, NetworkLookup
 from template_gen.registry.validate import ValidRegistry, validate
 from template_gen.spec import EnvironmentSpec, environment_spec
-from template_gen.stacks import compute, network, root
+from template_gen.stacks import api, compute, network, root
 from template_gen.stacks.common import Stage
 from template_gen.stacks.compute import RenderContext
 
@@ -61,7 +61,11 @@ def load_registry(project_dir: Path, environments: Sequence[str] | None = None) 
 
 def build_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
     """Every nested stack of an environment, in deployment order."""
-    return [network.build(spec), compute.build(spec, ctx)]
+    stages = [network.build(spec), compute.build(spec, ctx)]
+    api_stage = api.build(spec)
+    if api_stage is not None:  # an environment with nothing exposed has no API stage
+        stages.append(api_stage)
+    return stages
 
 
 def resolve_spec(

@@ -7,7 +7,7 @@ Both run before anything is written, so a registry that would fail in AWS is ref
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -69,13 +69,27 @@ def api_resource_paths(base_paths: Iterable[str]) -> set[str]:
     return resources
 
 
-def registry_problems(env: Environment, services: Iterable[ServiceEntry], env_name: str) -> Iterator[Problem]:
+def registry_problems(env: Environment, services: Sequence[ServiceEntry], env_name: str) -> Iterator[Problem]:
     from template_gen.registry.models import EcsService
 
     file = "services/registry.yaml"
     where = f"environments.{env_name}.services"
     ecs = [s for s in services if isinstance(s.model, EcsService)]
     ports = {s.model.port for s in ecs}  # type: ignore[union-attr]
+    # API Gateway resources per REST API: every base path, its parents and its {proxy+}.
+    exposures = {"public": ("public",), "private": ("private",), "both": ("public", "private"), "none": ()}
+    for which in ("public", "private"):
+        bases = [s.model.api.base_path for s in services if which in exposures[s.model.api.exposure]]
+        if env.platform_functions.onboarding.enabled and env.api.admin.exposure == which:
+            bases.append(env.api.admin.base_path)
+        count = len(api_resource_paths(bases))
+        if count > API_RESOURCES.limit:
+            yield Problem(
+                file,
+                where,
+                f"quota exceeded: {API_RESOURCES.name} is {API_RESOURCES.limit}; the {which} API would have {count}",
+                hint="expose fewer services on this API, or group services under shared base paths",
+            )
     rules_needed = len(ecs) + PLATFORM_ALB_RULES
     if rules_needed > ALB_RULES.limit:
         yield Problem(

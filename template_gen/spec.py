@@ -14,9 +14,12 @@ from template_gen import naming
 from template_gen.lookup import ResolvedVpc
 from template_gen.registry import rules
 from template_gen.registry.models import (
+    AdminApi,
     Api,
     Autoscaling,
     CapacityProvider,
+    Cors,
+    CustomDomain,
     Deployment,
     Ecr,
     EcsService,
@@ -24,6 +27,8 @@ from template_gen.registry.models import (
     LambdaService,
     NetworkCreate,
     NetworkExisting,
+    Throttle,
+    UsagePlan,
 )
 from template_gen.registry.validate import EnvironmentEntry, ServiceEntry, ValidRegistry
 
@@ -124,6 +129,22 @@ class LambdaRuntimeSpec:
 
 
 @dataclass(frozen=True)
+class ApiSpec:
+    stage_name: str
+    throttle: Throttle
+    usage_plans: tuple[UsagePlan, ...]
+    cors: Cors | None
+    access_log_retention_days: int
+    execution_logging: str
+    data_trace: bool
+    metrics: bool
+    cloudwatch_role: bool
+    authorizer_cache_ttl: int
+    custom_domain: CustomDomain | None
+    admin: AdminApi
+
+
+@dataclass(frozen=True)
 class EnvironmentSpec:
     platform: str
     name: str
@@ -141,6 +162,7 @@ class EnvironmentSpec:
     container_insights: str
     xray_daemon_image: str
     network: NetworkSpec
+    api: ApiSpec
     services: tuple[ServiceSpec, ...]
     warnings: tuple[str, ...] = field(default=())
 
@@ -155,6 +177,11 @@ class EnvironmentSpec:
     @property
     def lambda_services(self) -> tuple[LambdaServiceSpec, ...]:
         return tuple(s for s in self.services if isinstance(s, LambdaServiceSpec))
+
+    @property
+    def cors_origins(self) -> str:
+        """Allowed CORS origins as the comma-separated value functions and containers read."""
+        return ",".join(self.api.cors.allow_origins) if self.api.cors else ""
 
 
 def subnet_cidrs(cidr: str, az_count: int, prefix: int | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -289,6 +316,31 @@ def service_spec(entry: ServiceEntry, env: EnvironmentEntry, image_tags: Mapping
     )
 
 
+def _cloudwatch_role_warnings(valid: ValidRegistry, env_name: str) -> tuple[str, ...]:
+    """API Gateway's CloudWatch role is one setting per account and Region: two environments that both
+    create it may overwrite each other (deleting one breaks logging in the other)."""
+    mine = valid.environments[env_name].model
+    if not mine.api.cloudwatch_role:
+        return ()
+    region = mine.region or valid.registry.region
+    others = []
+    for name, other in valid.registry.environments.items():
+        # Other environments are not merged with defaults: an unset field falls back to `defaults:`.
+        own = "api" in other.model_fields_set and "cloudwatch_role" in other.api.model_fields_set
+        role = other.api.cloudwatch_role if own else valid.registry.defaults.api.cloudwatch_role
+        same_region = (other.region or valid.registry.region) == region
+        distinct_accounts = mine.account_id and other.account_id and mine.account_id != other.account_id
+        if name != env_name and role and same_region and not distinct_accounts:
+            others.append(name)
+    if not others:
+        return ()
+    return (
+        f"environment '{env_name}' sets api.cloudwatch_role, and so does {', '.join(sorted(others))} in the same "
+        f"Region; the role is account-wide, so if they share an account set it in only one of them (or give each "
+        "environment its account_id so this can be checked)",
+    )
+
+
 def environment_spec(
     valid: ValidRegistry,
     env_name: str,
@@ -299,6 +351,7 @@ def environment_spec(
     env = entry.model
     registry = valid.registry
     network, warnings = network_spec(entry, resolved)
+    warnings += _cloudwatch_role_warnings(valid, env_name)
     tags = {**registry.tags, **env.tags, "platform": registry.platform, "environment": env_name}
     runtime = env.lambda_
     functions = env.platform_functions
@@ -326,6 +379,20 @@ def environment_spec(
         container_insights=env.ecs.container_insights,
         xray_daemon_image=env.ecs.xray_daemon_image,
         network=network,
+        api=ApiSpec(
+            stage_name=env.api.stage_name or env_name,
+            throttle=env.api.throttle,
+            usage_plans=tuple(env.api.usage_plans),
+            cors=env.api.cors,
+            access_log_retention_days=env.api.access_log_retention_days or env.log_retention_days,
+            execution_logging=env.api.execution_logging,
+            data_trace=env.api.data_trace,
+            metrics=env.api.metrics,
+            cloudwatch_role=env.api.cloudwatch_role,
+            authorizer_cache_ttl=env.api.authorizer_cache_ttl_seconds,
+            custom_domain=env.api.custom_domain,
+            admin=env.api.admin,
+        ),
         services=tuple(service_spec(s, entry, image_tags or {}) for s in entry.services),
         warnings=warnings,
     )

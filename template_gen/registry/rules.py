@@ -7,6 +7,7 @@ the validator can attribute a problem to the environment override that caused it
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -248,6 +249,54 @@ def network_rules(env: Environment) -> Iterator[Finding]:
             )
     elif isinstance(net, NetworkLookup) and (net.vpc_id is None) == (net.vpc_tags is None):
         yield Finding(("network",), "lookup needs exactly one of vpc_id or vpc_tags", hint="or use mode: default")
+
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+_CERT_REGION = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):")
+
+
+def api_settings_rules(env: Environment, region: str) -> Iterator[Finding]:
+    api = env.api
+    if api.cors is not None:
+        origins = api.cors.allow_origins
+        for index, origin in enumerate(origins):
+            if origin == "*":
+                if len(origins) > 1:
+                    yield Finding(("api", "cors", "allow_origins", index), "'*' cannot be combined with other origins")
+                elif api.cors.allow_credentials:
+                    yield Finding(
+                        ("api", "cors", "allow_origins", index),
+                        "'*' cannot be used with allow_credentials: true (browsers reject it)",
+                        hint="list the origins that may send credentials",
+                        related=(("api", "cors", "allow_credentials"),),
+                    )
+            elif not _ORIGIN.match(origin):
+                yield Finding(
+                    ("api", "cors", "allow_origins", index),
+                    f"'{origin}' is not a valid origin",
+                    hint="an origin is a scheme and host with an optional port, e.g. https://app.example.com, "
+                    "without a path or trailing slash",
+                )
+    domain = api.custom_domain
+    if domain is not None:
+        match = _CERT_REGION.match(domain.certificate_arn)
+        cert_region = match.group(1) if match else ""
+        needed = "us-east-1" if domain.endpoint_type == "EDGE" else region
+        if cert_region != needed:
+            why = "an EDGE custom domain (CloudFront)" if domain.endpoint_type == "EDGE" else "a REGIONAL custom domain"
+            yield Finding(
+                ("api", "custom_domain", "certificate_arn"),
+                f"{why} needs its ACM certificate in {needed}; this one is in {cert_region}",
+                related=(("api", "custom_domain", "endpoint_type"),),
+            )
+    seen: set[str] = set()
+    for index, plan in enumerate(api.usage_plans):
+        if plan.name in seen:
+            yield Finding(("api", "usage_plans", index, "name"), f"usage plan '{plan.name}' is defined twice")
+        seen.add(plan.name)
+    problem = paths.check_base_path(api.admin.base_path)
+    if problem:
+        yield Finding(("api", "admin", "base_path"), problem)
 
 
 def subnet_prefix(vpc_prefix: int, count: int) -> int:

@@ -7,81 +7,33 @@ per-environment overrides applied, known good. Nothing downstream raises a user-
 from __future__ import annotations
 
 import difflib
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from template_gen import naming, quotas
-from template_gen.errors import Problem, RegistryError
-from template_gen.registry import paths, rules
+from template_gen.errors import RegistryError
+from template_gen.registry import cross_checks, rules
+from template_gen.registry.entries import AnyService, EnvironmentEntry, Problems, ServiceEntry, ValidRegistry, report
 from template_gen.registry.loader import REGISTRY_FILE, RawRegistry
 from template_gen.registry.models import (
     EcsService,
     Environment,
-    EnvironmentSettings,
     LambdaService,
     Registry,
     Service,
 )
 from template_gen.registry.overrides import FIXED_KEYS, deep_merge, touches
-from template_gen.registry.pydantic_errors import format_path, problems_from
+from template_gen.registry.pydantic_errors import problems_from
 
 SERVICE_ADAPTER: TypeAdapter[EcsService | LambdaService] = TypeAdapter(Service)
-AnyService = EcsService | LambdaService
-
-
-@dataclass(frozen=True)
-class ServiceEntry:
-    name: str
-    file: str
-    model: AnyService  # with this environment's overrides applied
-    override: Mapping[str, Any]
-
-    @property
-    def code_dir(self) -> str:
-        assert isinstance(self.model, LambdaService)
-        return self.model.code or naming.code_dir_for(self.name)
-
-    def alb_patterns(self) -> tuple[str, ...]:
-        assert isinstance(self.model, EcsService)
-        return tuple(self.model.alb.path_patterns or paths.default_alb_patterns(self.model.api.base_path))
-
-
-@dataclass(frozen=True)
-class EnvironmentEntry:
-    name: str
-    model: Environment  # with the registry's defaults applied
-    services: tuple[ServiceEntry, ...]  # enabled services, sorted by name
-
-
-@dataclass(frozen=True)
-class ValidRegistry:
-    project_dir: Path
-    registry: Registry
-    environments: Mapping[str, EnvironmentEntry]  # the environments that were asked for
-    all_services: Mapping[str, str]  # every defined service -> its file
-
-
-class _Problems:
-    def __init__(self) -> None:
-        self.items: list[Problem] = []
-
-    def add(self, file: str, path: str | Sequence[str | int], message: str, hint: str = "") -> None:
-        where = path if isinstance(path, str) else format_path(path)
-        self.items.append(Problem(file, where, message, hint))
-
-    def extend(self, problems: Iterable[Problem]) -> None:
-        self.items.extend(problems)
 
 
 def validate(raw: RawRegistry, environments: Sequence[str] | None = None) -> ValidRegistry:
     """Validate the registry for `environments` (all of them when None); raise RegistryError listing
     every problem."""
-    problems = _Problems()
+    problems = Problems()
     registry = _registry(raw, problems)
     base_services = _services(raw, registry, problems)
     if registry is None:
@@ -114,7 +66,7 @@ def validate(raw: RawRegistry, environments: Sequence[str] | None = None) -> Val
 # --------------------------------------------------------------------------------------------------
 
 
-def _registry(raw: RawRegistry, problems: _Problems) -> Registry | None:
+def _registry(raw: RawRegistry, problems: Problems) -> Registry | None:
     source = raw.registry
     if source.problem:
         problems.extend([source.problem])
@@ -136,7 +88,7 @@ def _registry(raw: RawRegistry, problems: _Problems) -> Registry | None:
 
 
 def _effective_environment(
-    raw: RawRegistry, registry: Registry, env_name: str, problems: _Problems
+    raw: RawRegistry, registry: Registry, env_name: str, problems: Problems
 ) -> Environment | None:
     """The environment with the registry's `defaults:` merged under it."""
     assert raw.registry.data is not None
@@ -161,7 +113,7 @@ def _effective_environment(
 
 
 def _services(
-    raw: RawRegistry, registry: Registry | None, problems: _Problems
+    raw: RawRegistry, registry: Registry | None, problems: Problems
 ) -> dict[str, tuple[str, dict[str, Any], AnyService]]:
     """Every service file validated on its own (no environment applied)."""
     known_envs = list(registry.environments) if registry else None
@@ -218,7 +170,7 @@ def _services(
 
 
 def _merged_service(
-    name: str, file: str, data: dict[str, Any], model: AnyService, env_name: str, problems: _Problems
+    name: str, file: str, data: dict[str, Any], model: AnyService, env_name: str, problems: Problems
 ) -> ServiceEntry | None:
     override = model.environments.get(env_name) or {}
     if not override:
@@ -236,32 +188,19 @@ def _merged_service(
     return ServiceEntry(name, file, merged_model, override)
 
 
-def _report(problems: _Problems, entry: ServiceEntry, env_name: str, finding: rules.Finding) -> None:
-    """Attribute a finding to the override when the override set any field it depends on."""
-    if any(touches(entry.override, list(p)) for p in (finding.path, *finding.related)):
-        where = f"environments.{env_name}.{format_path(finding.path)}"
-    else:
-        where = format_path(finding.path)
-    problems.add(entry.file, where, finding.message, finding.hint)
-
-
-# --------------------------------------------------------------------------------------------------
-# one environment
-# --------------------------------------------------------------------------------------------------
-
-
 def _environment(
     raw: RawRegistry,
     registry: Registry,
     env_name: str,
     base_services: Mapping[str, tuple[str, dict[str, Any], AnyService]],
-    problems: _Problems,
+    problems: Problems,
 ) -> EnvironmentEntry | None:
     env = _effective_environment(raw, registry, env_name, problems)
     if env is None:
         return None
     env_path = ("environments", env_name)
-    for finding in rules.network_rules(env):
+    region = env.region or registry.region
+    for finding in (*rules.network_rules(env), *rules.api_settings_rules(env, region)):
         problems.add(REGISTRY_FILE, env_path + finding.path, finding.message, finding.hint)
 
     entries: list[ServiceEntry] = []
@@ -293,122 +232,16 @@ def _environment(
         else:
             findings = list(rules.lambda_rules(entry.model, name, raw.project_dir, entry.code_dir))
         for finding in findings:
-            _report(problems, entry, env_name, finding)
+            report(problems, entry, env_name, finding)
         entries.append(entry)
 
     entries.sort(key=lambda e: e.name)
-    _platform_functions(raw.project_dir, env, env_name, entries, problems)
-    _cross_service(entries, env_name, problems)
+    cross_checks.platform_functions(raw.project_dir, env, env_name, entries, problems)
+    cross_checks.cross_service(entries, env_name, problems)
+    cross_checks.api_rules(env, env_name, entries, problems)
     for problem in quotas.registry_problems(env, entries, env_name):
         problems.extend([problem])
     return EnvironmentEntry(env_name, env, tuple(entries))
 
 
-PLATFORM_FUNCTION_CODE = {"api_key_validator": "functions/api_key_validator", "onboarding": "functions/onboarding"}
-
-
-def _platform_functions(
-    project_dir: Path, env: Environment, env_name: str, entries: list[ServiceEntry], problems: _Problems
-) -> None:
-    functions = env.platform_functions
-    for key, folder in PLATFORM_FUNCTION_CODE.items():
-        if getattr(functions, key).enabled and not (project_dir / folder / "app.py").is_file():
-            problems.add(
-                REGISTRY_FILE,
-                ("environments", env_name, "platform_functions", key),
-                f"is enabled but its code ({folder}/app.py) is missing",
-                f"restore {folder} or set platform_functions.{key}.enabled: false",
-            )
-    if not functions.api_key_validator.enabled:
-        for entry in entries:
-            if entry.model.api.auth == "authorizer" and entry.model.api.exposure != "none":
-                _report(
-                    problems,
-                    entry,
-                    env_name,
-                    rules.Finding(
-                        ("api", "auth"),
-                        f"'authorizer' needs the platform's API key validator, which is "
-                        f"disabled in environment '{env_name}'",
-                        hint="use auth: api_key, or enable platform_functions.api_key_validator",
-                    ),
-                )
-
-
-def _cross_service(entries: list[ServiceEntry], env_name: str, problems: _Problems) -> None:
-    # Listener rule priorities are unique per listener.
-    by_priority: dict[int, ServiceEntry] = {}
-    for entry in entries:
-        if not isinstance(entry.model, EcsService):
-            continue
-        priority = entry.model.alb.priority
-        first = by_priority.setdefault(priority, entry)
-        if first is not entry:
-            _report(
-                problems,
-                entry,
-                env_name,
-                rules.Finding(
-                    ("alb", "priority"),
-                    f"{priority} is already used by {first.file}",
-                    hint="every ECS service needs its own listener rule priority",
-                ),
-            )
-
-    # No path may be routed to two services by the ALB. One problem per pair of services, on the service
-    # that chose explicit patterns (else the later one by name), naming the other and a path both match.
-    owners = {e.name: e for e in entries}
-    patterns = [(e.name, p) for e in entries if isinstance(e.model, EcsService) for p in e.alb_patterns()]
-    reported: set[tuple[str, str]] = set()
-    for owner_a, pat_a, owner_b, pat_b, witness in paths.overlapping_pairs(patterns):
-        pair = tuple(sorted((owner_a, owner_b)))
-        if pair in reported:
-            continue
-        reported.add(pair)  # type: ignore[arg-type]
-        a, b = owners[owner_a], owners[owner_b]
-        explicit_a = a.model.alb.path_patterns is not None  # type: ignore[union-attr]
-        explicit_b = b.model.alb.path_patterns is not None  # type: ignore[union-attr]
-        blame_b = explicit_b if explicit_a != explicit_b else owner_b > owner_a
-        (mine, theirs, me, other) = (pat_b, pat_a, b, a) if blame_b else (pat_a, pat_b, a, b)
-        field: tuple[str | int, ...] = ("api", "base_path")
-        if me.model.alb.path_patterns is not None:  # type: ignore[union-attr]
-            field = ("alb", "path_patterns", me.alb_patterns().index(mine))
-        _report(
-            problems,
-            me,
-            env_name,
-            rules.Finding(
-                field,
-                f"ALB path pattern '{mine}' overlaps '{theirs}' of {other.file} (both match '{witness}')",
-                hint="give each service its own path prefix; the ALB would send these requests to whichever "
-                "rule has the lower priority",
-            ),
-        )
-
-    # One base path per API.
-    claimed: dict[tuple[str, str], ServiceEntry] = {}
-    for entry in entries:
-        api = entry.model.api
-        apis = {"public": ("public",), "private": ("private",), "both": ("public", "private"), "none": ()}
-        for which in apis[api.exposure]:
-            first = claimed.setdefault((which, api.base_path), entry)
-            if first is not entry:
-                _report(
-                    problems,
-                    entry,
-                    env_name,
-                    rules.Finding(
-                        ("api", "base_path"),
-                        f"'{api.base_path}' is already used on the {which} API by {first.file}",
-                    ),
-                )
-
-
-def enabled_by_env(valid: ValidRegistry) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = defaultdict(list)
-    for env_name, entry in valid.environments.items():
-        out[env_name] = [s.name for s in entry.services]
-    return out
-
-
-__all__ = ["EnvironmentEntry", "EnvironmentSettings", "ServiceEntry", "ValidRegistry", "validate"]
+__all__ = ["EnvironmentEntry", "ServiceEntry", "ValidRegistry", "validate"]

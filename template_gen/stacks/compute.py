@@ -28,7 +28,6 @@ from template_gen.stacks.lambda_function import (
 
 CATALOG_DIR = "catalog"
 CATALOG_FILE = "platform/catalog.json"  # inside the layer: /opt/platform/catalog.json
-ADMIN_BASE_PATH = "/admin"
 
 
 @dataclass(frozen=True)
@@ -235,7 +234,8 @@ class ComputeStage:
                 "CONSUMERS_TABLE_NAME": Ref(self.consumers),
                 "IDEMPOTENCY_TABLE_NAME": Ref(idempotency),
                 "USAGE_PLANS_PARAMETER": parameter,
-                "ADMIN_BASE_PATH": ADMIN_BASE_PATH,
+                "ADMIN_BASE_PATH": env.api.admin.base_path,
+                **({"CORS_ALLOW_ORIGINS": env.cors_origins} if env.cors_origins else {}),
             },
             statements=[
                 iam.allow(
@@ -294,6 +294,8 @@ class ComputeStage:
             "SERVICE_BASE_PATH": svc.api.base_path,
             "SERVICE_CATALOG_PATH": f"/opt/{CATALOG_FILE}",
         }
+        if env.cors_origins:
+            variables["CORS_ALLOW_ORIGINS"] = env.cors_origins
         return FunctionSpec(
             logical=svc.logical,
             name=svc.name,

@@ -173,6 +173,8 @@ def _task_definition(
     shared: EcsShared,
 ) -> ecs.TaskDefinition:
     variables = dict(svc.environment)
+    if env.cors_origins:  # so the service can answer browsers with the same origins the API allows
+        variables.setdefault("CORS_ALLOW_ORIGINS", env.cors_origins)
     if svc.xray:
         variables.setdefault("AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:2000")
 

@@ -53,13 +53,13 @@ def test_synth_prints_where_templates_went_and_usage_per_stack(tmp_path: Path) -
     result = run_cli("synth", "--env", "dev", project=project)
     assert result.code == 0, result.err
     lines = result.out.splitlines()
-    assert lines[0] == "dev: wrote 3 templates to build/dev/"
+    assert lines[0] == "dev: wrote 4 templates to build/dev/"
     assert lines[1].split() == ["TEMPLATE", "STACK", "RESOURCES", "SIZE"]
     sizes = {p.name: p.stat().st_size for p in (project / "build/dev").glob("*.yaml")}
     assert lines[2].split() == [
         "template.yaml",
         "(root)",
-        "2/500",
+        "3/500",
         "resources",
         f"{sizes['template.yaml']:,}/1,000,000",
         "bytes",
@@ -67,6 +67,7 @@ def test_synth_prints_where_templates_went_and_usage_per_stack(tmp_path: Path) -
     assert lines[3].split()[:3] == ["network.yaml", "NetworkStack", "33/500"]
     assert lines[3].split()[4] == f"{sizes['network.yaml']:,}/1,000,000"
     assert lines[4].split()[:2] == ["compute.yaml", "ComputeStack"]
+    assert lines[5].split()[:2] == ["api.yaml", "ApiStack"]
 
 
 def test_synth_json_summary(tmp_path: Path) -> None:
@@ -74,7 +75,7 @@ def test_synth_json_summary(tmp_path: Path) -> None:
     result = run_cli("synth", "--env", "prod", "--format", "json", project=project)
     data = json.loads(result.out)
     assert data["environment"] == "prod"
-    assert [s["file"] for s in data["stacks"]] == ["template.yaml", "network.yaml", "compute.yaml"]
+    assert [s["file"] for s in data["stacks"]] == ["template.yaml", "network.yaml", "compute.yaml", "api.yaml"]
     # dev has 33; prod adds a third AZ (2 subnets + 2 associations), two NAT gateways with EIPs and
     # two private route tables with their default routes.
     assert data["stacks"][1]["resources"] == 33 + 4 + 4 + 4
@@ -87,7 +88,7 @@ def test_synth_out_writes_elsewhere_and_is_byte_for_byte_deterministic(tmp_path:
     assert run_cli("synth", "--env", "dev", "--out", str(tmp_path / "b"), project=project).code == 0
     a = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
     b = {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()}
-    assert sorted(a) == ["compute.yaml", "network.yaml", "template.yaml"]
+    assert sorted(a) == ["api.yaml", "compute.yaml", "network.yaml", "template.yaml"]
     assert a == b
     assert not (project / "build").exists()
 

@@ -354,7 +354,8 @@ def test_authorizer_service_needs_the_validator(
     registry = copy.deepcopy(REGISTRY)
     registry["environments"]["dev"].update(registry_edit)
     quoting = {**QUOTING, "api": {"base_path": "/quoting", "auth": "authorizer"}}
-    project = make_project(tmp_path, registry, {"quoting": quoting, "product-pricing": PRICING})
+    pricing = {**PRICING, "api": {"base_path": "/product-pricing", "exposure": "private"}}  # keyed, other API
+    project = make_project(tmp_path, registry, {"quoting": quoting, "product-pricing": pricing})
     result = run_cli("validate", "--env", "dev", project=project)
     assert result.code == 1
     assert result.err.splitlines()[:-1] == expected

@@ -1,0 +1,83 @@
+"""Structural invariants of the API stage, for every golden case and environment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+from synth_cases import CASES, PARAMS
+
+from template_gen import naming
+from template_gen.pipeline import load_registry
+
+Templates = Callable[[str, str], dict[str, str]]
+
+
+def api(templates: Templates, case: str, env: str) -> dict[str, Any]:
+    return yaml.safe_load(templates(case, env)["api.yaml"])["Resources"]  # type: ignore[no-any-return]
+
+
+def methods(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {lid: r["Properties"] for lid, r in resources.items() if r["Type"] == "AWS::ApiGateway::Method"}
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_every_ecs_route_uses_the_vpc_link(templates: Templates, case: str, env: str) -> None:
+    proxied = [m for m in methods(api(templates, case, env)).values() if m["Integration"]["Type"] == "HTTP_PROXY"]
+    assert proxied, "no container routes"
+    for method in proxied:
+        integration = method["Integration"]
+        assert (integration["ConnectionType"], integration["ConnectionId"]) == ("VPC_LINK", {"Ref": "VpcLinkId"})
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_every_lambda_route_has_a_permission_for_its_function(templates: Templates, case: str, env: str) -> None:
+    resources = api(templates, case, env)
+    permitted = {
+        str(r["Properties"]["FunctionName"]["Ref"])
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Permission"
+    }
+    for lid, method in methods(resources).items():
+        if method["Integration"]["Type"] == "AWS_PROXY":
+            function = method["Integration"]["Uri"]["Fn::Sub"][1]["FunctionArn"]["Ref"]
+            assert function in permitted, lid
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_no_public_method_is_open_unless_its_service_says_auth_none(templates: Templates, case: str, env: str) -> None:
+    valid = load_registry(CASES[case].project, [env])
+    open_bases = {s.model.api.base_path for s in valid.environments[env].services if s.model.api.auth == "none"}
+    open_prefixes = {"Public" + naming.camel(*b.strip("/").split("/")) for b in open_bases}
+    for lid, method in methods(api(templates, case, env)).items():
+        if not lid.startswith("Public") or method["HttpMethod"] == "OPTIONS":
+            continue  # CORS preflights carry no credentials by design
+        is_open = method["AuthorizationType"] == "NONE" and not method["ApiKeyRequired"]
+        if is_open:
+            assert any(lid.startswith(p) for p in open_prefixes), f"{lid} is open"
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_private_api_policy_names_the_vpc_endpoint(templates: Templates, case: str, env: str) -> None:
+    resources = api(templates, case, env)
+    if "PrivateApi" not in resources:
+        pytest.skip("no private API in this environment")
+    policy = resources["PrivateApi"]["Properties"]["Policy"]
+    conditions = [s["Condition"] for s in policy["Statement"]]
+    assert conditions == [
+        {"StringEquals": {"aws:SourceVpce": {"Ref": "ExecuteApiEndpointId"}}},
+        {"StringNotEquals": {"aws:SourceVpce": {"Ref": "ExecuteApiEndpointId"}}},
+    ]
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_every_stage_logs_access_as_json_to_a_group_with_retention(templates: Templates, case: str, env: str) -> None:
+    resources = api(templates, case, env)
+    stages = {lid: r["Properties"] for lid, r in resources.items() if r["Type"] == "AWS::ApiGateway::Stage"}
+    assert stages
+    for stage in stages.values():
+        group = stage["AccessLogSetting"]["DestinationArn"]["Fn::GetAtt"][0]
+        assert resources[group]["Properties"]["RetentionInDays"] > 0
+        assert stage["AccessLogSetting"]["Format"].startswith("{") and stage["AccessLogSetting"]["Format"].endswith("}")
