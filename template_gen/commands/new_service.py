@@ -45,6 +45,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         console.print(f"wrote {rel}")
     if result.registry_environments:
         console.print(f"updated {REGISTRY_FILE} (enabled in {', '.join(result.registry_environments)})")
+    listed = [env for env in plan.environments if env not in result.registry_environments]
+    if listed:
+        console.print(f"{REGISTRY_FILE} already enabled it in {', '.join(listed)}")
     details = f"kind {plan.kind}, base path {plan.base_path}, auth {plan.auth}"
     if plan.kind == "ecs":
         details += f", port {plan.port}, ALB priority {plan.priority}"

@@ -3,9 +3,10 @@ still validates and synthesizes, or no change at all."""
 
 from __future__ import annotations
 
+import copy
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from botocore.exceptions import NoCredentialsError
 from template_gen import pipeline
 from template_gen.errors import LookupFailed
 from template_gen.registry import loader
-from template_gen.registry.loader import REGISTRY_FILE
+from template_gen.registry.loader import REGISTRY_FILE, RawRegistry
 from template_gen.registry.validate import validate
 from template_gen.scaffold import templates, yaml_edit
 from template_gen.scaffold.plan import Plan, make_plan
@@ -66,6 +67,19 @@ def enable_in_registry(
     return text, added
 
 
+def _without(raw: RawRegistry, name: str) -> RawRegistry:
+    """The registry minus `name` in the environments' service lists: enabling a service before defining it
+    is a problem that new-service itself fixes, so it must not stop it."""
+    data = raw.registry.data
+    if data is None or not isinstance(data.get("environments"), dict):
+        return raw
+    data = copy.deepcopy(data)
+    for env in data["environments"].values():
+        if isinstance(env, dict) and isinstance(env.get("services"), list):
+            env["services"] = [s for s in env["services"] if s != name]
+    return replace(raw, registry=replace(raw.registry, data=data))
+
+
 def _offline(region: str) -> Any:
     # The check never asks AWS: an environment whose network lookup is not cached is left to `synth`.
     raise NoCredentialsError()
@@ -99,7 +113,7 @@ def new_service(
     environments: Sequence[str] | None = None,
 ) -> ScaffoldResult:
     raw = loader.load(project_dir)
-    valid = validate(raw)  # a registry that is already broken is fixed first
+    valid = validate(_without(raw, name))  # a registry that is already broken is fixed first
     plan = make_plan(project_dir, raw, valid, name, kind, path, port, environments)
     result = ScaffoldResult(plan, notes=list(plan.notes))
     registry_text = (project_dir / REGISTRY_FILE).read_text(encoding="utf-8")

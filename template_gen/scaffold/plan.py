@@ -185,7 +185,18 @@ def next_priority(used: set[int]) -> int:
 
 
 def choose_auth(valid: ValidRegistry, environments: Sequence[str]) -> str:
-    """`authorizer` (the platform's API key validator) where every chosen environment runs it."""
+    """The key-checking mode the public API already uses (an API has one API key source); for the first
+    keyed service, `authorizer` (the platform's API key validator) where every chosen environment runs it."""
+    modes = {
+        s.model.api.auth
+        for env in environments
+        for s in valid.environments[env].services
+        if s.model.api.exposure in ("public", "both") and s.model.api.auth in ("api_key", "authorizer")
+    }
+    if "api_key" in modes:
+        return "api_key"
+    if "authorizer" in modes:
+        return "authorizer"
     for env in environments:
         if not valid.environments[env].model.platform_functions.api_key_validator.enabled:
             return "api_key"
