@@ -200,12 +200,10 @@ def docker_executable() -> str:
 def run_docker(docker: str, args: Sequence[str], stdin: str | None = None) -> None:
     """Run one docker command; its output goes to the terminal (build logs), except for login."""
     try:
-        done = subprocess.run(
-            [docker, *args],
-            input=stdin.encode("utf-8") if stdin is not None else None,
-            capture_output=stdin is not None,
-            check=False,
-        )
+        if stdin is None:  # build logs go straight to the terminal; docker never reads ours
+            done = subprocess.run([docker, *args], stdin=subprocess.DEVNULL, check=False)
+        else:
+            done = subprocess.run([docker, *args], input=stdin.encode("utf-8"), capture_output=True, check=False)
     except OSError as exc:
         raise TemplateGenError(f"`docker {args[0]}` could not run: {exc}") from exc
     if done.returncode != 0:
