@@ -1,0 +1,78 @@
+"""template-gen diff: compare the templates synth would write now with an earlier build (offline)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from template_gen.commands.synth import parse_image_tags
+from template_gen.console import Console
+from template_gen.pipeline import load_registry
+from template_gen.review import render
+from template_gen.review.diff import diff_builds
+from template_gen.review.model import EXIT_CHANGES, ChangeReport
+from template_gen.review.sources import Earlier, current_build, earlier_build
+
+
+def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "diff",
+        parents=parents,
+        help="compare the templates synth would write now with an earlier build, resource by resource (offline)",
+    )
+    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument(
+        "--against",
+        required=True,
+        metavar="DIR|REV",
+        help="an earlier build folder (a copy of build/<env>/) or a git revision (HEAD~1, a tag, a branch)",
+    )
+    p.add_argument("--image-tag", action="append", default=[], metavar="SERVICE=TAG", help="as for synth (repeatable)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--exit-code",
+        action="store_true",
+        help=f"exit with {EXIT_CHANGES} when anything changes, 0 when nothing does (errors stay 1 and 2)",
+    )
+    p.set_defaults(run=run)
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    environment: str
+    earlier: Earlier
+    report: ChangeReport
+
+
+def do_diff(
+    project_dir: Path,
+    env_name: str,
+    against: str,
+    image_tags: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> DiffResult:
+    valid = load_registry(project_dir, [env_name])
+    new = current_build(project_dir, env_name, image_tags, valid)
+    earlier = earlier_build(project_dir, env_name, against, cwd)
+    region = valid.environments[env_name].model.region or valid.registry.region
+    stacks, warnings = diff_builds(earlier.build, new, region)
+    heading = f"{env_name}: the templates synth would write now, compared with {earlier.description}"
+    return DiffResult(env_name, earlier, ChangeReport(stacks, heading, warnings))
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    result = do_diff(args.project_dir, args.env, args.against, parse_image_tags(args.image_tag))
+    report = result.report
+    for warning in report.warnings:
+        console.warning(warning)
+    if args.format == "json":
+        earlier = result.earlier
+        against = {"kind": earlier.kind, "label": earlier.label, "commit": earlier.commit or None}
+        console.print(json.dumps(render.to_json(report, environment=result.environment, against=against), indent=2))
+    else:
+        for line in render.text_lines(report, console):
+            console.print(line)
+    return EXIT_CHANGES if args.exit_code and report.changed else 0

@@ -1,0 +1,249 @@
+"""template-gen diff as a user runs it: two builds of a small project, exact output, JSON, exit codes."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from support import PRICING, QUOTING, REGISTRY, make_project, run_cli
+
+Change = Callable[[Path], None]
+
+
+def deployed_then_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Change) -> Path:
+    """GIVEN a project synthesized to build/dev and that build copied to ./deployed (the last deploy),
+    WHEN the registry changes, THEN `diff --against deployed` compares the two."""
+    project = make_project(tmp_path / "project")
+    assert run_cli("synth", "--env", "dev", project=project).code == 0
+    shutil.copytree(project / "build/dev", tmp_path / "deployed")
+    change(project)
+    monkeypatch.chdir(tmp_path)
+    return project
+
+
+def change_port(project: Path) -> None:
+    quoting = copy.deepcopy(QUOTING) | {"port": 9090}
+    make_project(project, services={"quoting": quoting, "product-pricing": PRICING})
+
+
+def change_log_retention(project: Path) -> None:
+    registry = copy.deepcopy(REGISTRY)
+    registry["environments"]["dev"]["log_retention_days"] = 14
+    make_project(project, registry=registry)
+
+
+def replace_pricing_with_billing(project: Path) -> None:
+    shutil.rmtree(project / "services/product-pricing")
+    registry = copy.deepcopy(REGISTRY)
+    registry["environments"]["dev"]["services"] = ["quoting", "billing"]
+    billing = {"kind": "ecs", "port": 8080, "api": {"base_path": "/billing"}, "alb": {"priority": 30}}
+    make_project(project, registry=registry, services={"quoting": QUOTING, "billing": billing})
+
+
+PORT_CHANGE = [
+    "template.yaml (root)",
+    "  modify  ComputeStack  AWS::CloudFormation::Stack  replacement: False  scope: Properties",
+    "      TemplateURL: nested template compute.yaml changed",
+    "  modify  NetworkStack  AWS::CloudFormation::Stack  replacement: False  scope: Properties",
+    "      TemplateURL: nested template network.yaml changed",
+    "network.yaml (NetworkStack)",
+    "  modify  AlbSecurityGroup   AWS::EC2::SecurityGroup  replacement: False  scope: Properties",
+    '      SecurityGroupEgress[1]: (not set) -> {CidrIp: !Ref VpcCidr, Description: "to ECS tasks on port 9090", FromPort: 9090, IpProtocol: "tcp", ToPort: 9090}',
+    "  modify  TaskSecurityGroup  AWS::EC2::SecurityGroup  replacement: False  scope: Properties",
+    '      SecurityGroupIngress[1]: (not set) -> {Description: "from the ALB on port 9090", FromPort: 9090, IpProtocol: "tcp", SourceSecurityGroupId: !GetAtt AlbSecurityGroup.GroupId, ToPort: 9090}',
+    "compute.yaml (ComputeStack)",
+    "  replace  QuotingTargetGroup     AWS::ElasticLoadBalancingV2::TargetGroup   replacement: True  scope: Properties",
+    "      Port: 8080 -> 9090 [replacement: True]",
+    "  replace  QuotingTaskDefinition  AWS::ECS::TaskDefinition                   replacement: True  scope: Properties",
+    "      ContainerDefinitions[Name=quoting].PortMappings[0].ContainerPort: 8080 -> 9090 [replacement: True]",
+    "  modify   QuotingListenerRule    AWS::ElasticLoadBalancingV2::ListenerRule  replacement: False  scope: Properties",
+    "      Actions[0].TargetGroupArn: !Ref QuotingTargetGroup (via QuotingTargetGroup replaced)",
+    "  modify   QuotingService         AWS::ECS::Service                          replacement: False  scope: Properties",
+    "      LoadBalancers[0].ContainerPort: 8080 -> 9090",
+    "      LoadBalancers[0].TargetGroupArn: !Ref QuotingTargetGroup (via QuotingTargetGroup replaced)",
+    "      TaskDefinition: !Ref QuotingTaskDefinition (via QuotingTaskDefinition replaced)",
+    "",
+    "0 to add, 8 to change (2 replacements), 0 to remove",
+]
+
+
+def block(out: str, title: str) -> list[str]:
+    """The lines of one stack's block in the text view."""
+    lines = out.splitlines()
+    start = lines.index(title)
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith(" "))
+    return lines[start:end]
+
+
+def test_a_port_change_replaces_the_target_group_and_task_definition(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = deployed_then_changed(tmp_path, monkeypatch, change_port)
+    result = run_cli("diff", "--env", "dev", "--against", "deployed", project=project)
+    assert (result.code, result.err) == (0, "")
+    assert result.out.splitlines() == [
+        "dev: the templates synth would write now, compared with the build in deployed",
+        "",
+        *PORT_CHANGE,
+    ]
+
+
+def test_a_log_retention_change_updates_log_groups_in_place_and_passes_a_new_nested_parameter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = deployed_then_changed(tmp_path, monkeypatch, change_log_retention)
+    out = run_cli("diff", "--env", "dev", "--against", "deployed", project=project).out
+    # The root passes the flow log retention to the network stack (the last of the root's rows).
+    assert block(out, "template.yaml (root)")[-2:] == [
+        "  modify  NetworkStack  AWS::CloudFormation::Stack  replacement: False  scope: Properties",
+        '      Parameters.FlowLogRetentionDays: "30" -> "14"',
+    ]
+    # The network template is unchanged: the flow log group changes because the root passes a new value.
+    assert block(out, "network.yaml (NetworkStack)") == [
+        "network.yaml (NetworkStack)",
+        "  modify  FlowLogGroup  AWS::Logs::LogGroup  replacement: False  scope: Properties",
+        '      RetentionInDays: "30" -> "14" (via parameter FlowLogRetentionDays)',
+    ]
+    assert block(out, "compute.yaml (ComputeStack)") == [
+        "compute.yaml (ComputeStack)",
+        "  modify  ApiKeyValidatorLogGroup  AWS::Logs::LogGroup  replacement: False  scope: Properties",
+        "      RetentionInDays: 30 -> 14",
+        "  modify  OnboardingLogGroup       AWS::Logs::LogGroup  replacement: False  scope: Properties",
+        "      RetentionInDays: 30 -> 14",
+        "  modify  ProductPricingLogGroup   AWS::Logs::LogGroup  replacement: False  scope: Properties",
+        "      RetentionInDays: 30 -> 14",
+        "  modify  QuotingLogGroup          AWS::Logs::LogGroup  replacement: False  scope: Properties",
+        "      RetentionInDays: 30 -> 14",
+    ]
+    summary = json.loads(
+        run_cli("diff", "--env", "dev", "--against", "deployed", "--format", "json", project=project).out
+    )
+    assert (summary["summary"]["replace"], summary["summary"]["conditional_replace"]) == (0, 0)
+
+
+def test_replacing_a_service_adds_and_removes_its_resources_and_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = deployed_then_changed(tmp_path, monkeypatch, replace_pricing_with_billing)
+    out = run_cli("diff", "--env", "dev", "--against", "deployed", project=project).out
+    assert block(out, "compute.yaml (ComputeStack)") == [
+        "compute.yaml (ComputeStack)",
+        "  remove  ProductPricingExecutionRole   AWS::IAM::Role",
+        "  remove  ProductPricingListenerRule    AWS::ElasticLoadBalancingV2::ListenerRule",
+        "  remove  ProductPricingLogGroup        AWS::Logs::LogGroup",
+        "  remove  ProductPricingRepository      AWS::ECR::Repository",
+        "  remove  ProductPricingService         AWS::ECS::Service",
+        "  remove  ProductPricingTargetGroup     AWS::ElasticLoadBalancingV2::TargetGroup",
+        "  remove  ProductPricingTaskDefinition  AWS::ECS::TaskDefinition",
+        "  remove  ProductPricingTaskRole        AWS::IAM::Role",
+        "  add     BillingExecutionRole          AWS::IAM::Role",
+        "  add     BillingListenerRule           AWS::ElasticLoadBalancingV2::ListenerRule",
+        "  add     BillingLogGroup               AWS::Logs::LogGroup",
+        "  add     BillingRepository             AWS::ECR::Repository",
+        "  add     BillingService                AWS::ECS::Service",
+        "  add     BillingTargetGroup            AWS::ElasticLoadBalancingV2::TargetGroup",
+        "  add     BillingTaskDefinition         AWS::ECS::TaskDefinition",
+        "  add     BillingTaskRole               AWS::IAM::Role",
+        "  output add  BillingRepositoryUri",
+        '      Description: (not set) -> "billing: ECR repository URI"',
+        "      Value: (not set) -> !GetAtt BillingRepository.RepositoryUri",
+        "  output add  BillingServiceName",
+        '      Description: (not set) -> "billing: ECS service name"',
+        "      Value: (not set) -> !GetAtt BillingService.Name",
+        "  output remove  ProductPricingRepositoryUri",
+        '      Description: "product-pricing: ECR repository URI" -> (not set)',
+        "      Value: !GetAtt ProductPricingRepository.RepositoryUri -> (not set)",
+        "  output remove  ProductPricingServiceName",
+        '      Description: "product-pricing: ECS service name" -> (not set)',
+        "      Value: !GetAtt ProductPricingService.Name -> (not set)",
+    ]
+    # Both services listen on 8080, so the security groups do not change.
+    assert "network.yaml (NetworkStack)" not in out
+
+
+def test_json_names_each_change_with_its_path_values_and_replacement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = deployed_then_changed(tmp_path, monkeypatch, change_port)
+    result = run_cli("diff", "--env", "dev", "--against", "deployed", "--format", "json", project=project)
+    data = json.loads(result.out)
+    assert data["environment"] == "dev"
+    assert data["against"] == {"kind": "folder", "label": "deployed", "commit": None}
+    assert data["changed"] is True
+    assert data["summary"] == {
+        "add": 0,
+        "change": 8,
+        "replace": 2,
+        "conditional_replace": 0,
+        "remove": 0,
+        "parameters": 0,
+        "outputs": 0,
+    }
+    compute = next(s for s in data["stacks"] if s["file"] == "compute.yaml")
+    assert (compute["logical_id"], compute["title"], compute["status"]) == (
+        "ComputeStack",
+        "compute.yaml (ComputeStack)",
+        "modified",
+    )
+    assert compute["resources"][0] == {
+        "action": "modify",
+        "logical_id": "QuotingTargetGroup",
+        "type": "AWS::ElasticLoadBalancingV2::TargetGroup",
+        "replacement": "True",
+        "scope": ["Properties"],
+        "details": [{"attribute": "Properties", "path": "Port", "before": 8080, "after": 9090, "replacement": "True"}],
+    }
+    assert compute["resources"][3] == {
+        "action": "modify",
+        "logical_id": "QuotingService",
+        "type": "AWS::ECS::Service",
+        "replacement": "False",
+        "scope": ["Properties"],
+        "details": [
+            {
+                "attribute": "Properties",
+                "path": "LoadBalancers[0].ContainerPort",
+                "before": 8080,
+                "after": 9090,
+                "replacement": "False",
+            },
+            {
+                "attribute": "Properties",
+                "path": "LoadBalancers[0].TargetGroupArn",
+                "before": {"Ref": "QuotingTargetGroup"},
+                "after": {"Ref": "QuotingTargetGroup"},
+                "replacement": "False",
+                "cause": "QuotingTargetGroup replaced",
+            },
+            {
+                "attribute": "Properties",
+                "path": "TaskDefinition",
+                "before": {"Ref": "QuotingTaskDefinition"},
+                "after": {"Ref": "QuotingTaskDefinition"},
+                "replacement": "False",
+                "cause": "QuotingTaskDefinition replaced",
+            },
+        ],
+    }
+    assert [s["status"] for s in data["stacks"] if s["file"] != "compute.yaml" and s["file"] != "api.yaml"] == [
+        "modified",
+        "modified",
+    ]
+    assert data["warnings"] == []
+
+
+def test_exit_code_flag_says_whether_anything_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = deployed_then_changed(tmp_path, monkeypatch, lambda _project: None)
+    unchanged = run_cli("diff", "--env", "dev", "--against", "deployed", "--exit-code", project=project)
+    assert (unchanged.code, unchanged.out.splitlines()) == (
+        0,
+        ["dev: the templates synth would write now, compared with the build in deployed", "", "no changes"],
+    )
+    change_port(project)
+    assert run_cli("diff", "--env", "dev", "--against", "deployed", "--exit-code", project=project).code == 3
+    # Without the flag a successful diff exits 0 either way, like every other command.
+    assert run_cli("diff", "--env", "dev", "--against", "deployed", project=project).code == 0
