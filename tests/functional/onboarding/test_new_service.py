@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from onboarding_support import snapshot
-from support import PRICING, QUOTING, make_project, run_cli
+from support import PRICING, QUOTING, lint_matches, make_project, run_cli
 from synth_cases import CASES, copy_project
 
 from template_gen.errors import Problem, RegistryError
@@ -124,6 +124,8 @@ def test_scaffolded_ecs_service_passes_validate_and_synth_with_every_field_writt
     assert rule["Priority"] == 30
     assert rule["Conditions"][0]["PathPatternConfig"]["Values"] == ["/billing", "/billing/*"]
     assert compute["Resources"]["BillingTargetGroup"]["Properties"]["Port"] == 9000
+    lint = {p.name: lint_matches(p.read_text()) for p in sorted((project / "build/dev").glob("*.yaml"))}
+    assert lint == {name: [] for name in lint} and "compute.yaml" in lint
 
 
 def test_the_registry_keeps_its_comments_and_layout(tmp_path: Path) -> None:
@@ -322,6 +324,9 @@ def test_new_lambda_service_gets_code_and_a_test_that_pass_at_once(tmp_path: Pat
         "app.lambda_handler",
         "/billing",
     )
+
+    lint = {p.name: lint_matches(p.read_text()) for p in sorted((project / "build/dev").glob("*.yaml"))}
+    assert lint == {name: [] for name in lint} and "compute.yaml" in lint
 
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(project),
