@@ -3,6 +3,6 @@ call directly; the parser's `run(args, console)` only translates arguments and p
 
 from __future__ import annotations
 
-from template_gen.commands import diff, graph, new_service, publish, schema, services, synth, validate
+from template_gen.commands import diff, graph, new_service, publish, review, schema, services, synth, validate
 
-COMMANDS = (validate, synth, services, schema, new_service, graph, publish, diff)
+COMMANDS = (validate, synth, services, schema, new_service, graph, publish, diff, review)

@@ -44,17 +44,13 @@ def _resource_lines(resources: tuple[ResourceChange, ...], style: Any) -> list[s
     verb_w = max(len(r.verb) for r in resources)
     lid_w = max(len(r.logical_id) for r in resources)
     type_w = max(len(r.resource_type) for r in resources)
+    replacements = [f"replacement: {r.replacement}" if r.replacement is not None else "" for r in resources]
+    rep_w = max(len(text) for text in replacements)
     lines = []
-    for r in resources:
-        extra = []
-        if r.replacement is not None:
-            extra.append(f"replacement: {r.replacement}")
-        if r.scope:
-            extra.append(f"scope: {', '.join(r.scope)}")
-        if r.physical_id:
-            extra.append(f"physical id: {r.physical_id}")
+    for r, rep in zip(resources, replacements, strict=True):
+        scope = f"scope: {', '.join(r.scope)}" if r.scope else ""
         verb = style(r.verb.ljust(verb_w), *_VERB_STYLE.get(r.verb, ()))
-        row = f"  {verb}  {r.logical_id.ljust(lid_w)}  {r.resource_type.ljust(type_w)}  {'  '.join(extra)}"
+        row = f"  {verb}  {r.logical_id.ljust(lid_w)}  {r.resource_type.ljust(type_w)}  {rep.ljust(rep_w)}  {scope}"
         lines.append(row.rstrip())
         lines += [INDENT + detail_text(d) for d in r.details]
     return lines

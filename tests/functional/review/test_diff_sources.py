@@ -113,7 +113,7 @@ def test_new_catalog_content_replaces_the_catalog_layer(tmp_path: Path) -> None:
         "  modify  ComputeStack  AWS::CloudFormation::Stack  replacement: False  scope: Properties",
         "      TemplateURL: nested template compute.yaml points at new content once packaged",
         "compute.yaml (ComputeStack)",
-        "  replace  PlatformCatalogLayer  AWS::Serverless::LayerVersion  replacement: True  scope: Properties",
+        "  replace  PlatformCatalogLayer  AWS::Serverless::LayerVersion  replacement: True   scope: Properties",
         "      ContentUri: content changed: catalog/platform/catalog.json [replacement: True]",
         "  modify   PlatformInfoFunction  AWS::Serverless::Function      replacement: False  scope: Properties",
         "      Layers[1]: !Ref PlatformCatalogLayer (via PlatformCatalogLayer replaced)",

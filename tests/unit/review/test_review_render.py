@@ -67,7 +67,7 @@ def test_text_view_puts_replacements_and_removals_first_and_skips_unchanged_stac
         "dev: change set x (UPDATE) for stack acme-dev in eu-west-1",
         "",
         "ComputeStack (acme-dev-ComputeStack-1ABC)",
-        "  replace  QuotingTargetGroup  AWS::ElasticLoadBalancingV2::TargetGroup  replacement: True  scope: Properties",
+        "  replace  QuotingTargetGroup  AWS::ElasticLoadBalancingV2::TargetGroup  replacement: True   scope: Properties",
         '      Port: "8080" -> "9090" (via parameter Port) [replacement: True]',
         "  remove   OldRole             AWS::IAM::Role",
         "  modify   Logs                AWS::Logs::LogGroup                       replacement: False  scope: Properties",
