@@ -70,7 +70,7 @@ def build(spec: EnvironmentSpec) -> Graph:
     for svc in spec.services:
         for which in APIS[svc.api.exposure]:
             if isinstance(svc, EcsServiceSpec):
-                ecs_paths[which].append(svc.api.base_path)
+                ecs_paths[which].append(str(svc.api.base_path))  # set whenever the service is exposed
             else:
                 lambda_edges.append(Edge(f"{which}_api", _sid("fn", svc.name), f"{svc.api.base_path} (Lambda proxy)"))
     if spec.onboarding_enabled:

@@ -5,6 +5,7 @@ the limit so that a bug can never emit a name AWS would reject."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 PLATFORM_MAX = 16
@@ -20,6 +21,7 @@ LOG_GROUP_MAX = 512
 EXPORT_NAME_MAX = 255
 TARGET_GROUP_NAME_MAX = 32
 SSM_PARAMETER_MAX = 1011
+EVENT_RULE_NAME_MAX = 64
 
 _PLATFORM_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _ENVIRONMENT_RE = re.compile(r"^[a-z][a-z0-9]*$")
@@ -119,6 +121,18 @@ def ssm_parameter_name(platform: str, environment: str, key: str) -> str:
     name = f"/{platform}/{environment}/{key}"
     assert len(name) <= SSM_PARAMETER_MAX
     return name
+
+
+def bounded(name: str, limit: int) -> str:
+    """`name` if it fits, else a prefix of it plus a short hash of the whole, so names stay unique and stable."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: limit - 9].rstrip('-')}-{digest}"
+
+
+def event_rule_name(platform: str, environment: str, service: str, event: str) -> str:
+    return bounded(f"{platform}-{environment}-{service}-{event}", EVENT_RULE_NAME_MAX)
 
 
 def code_dir_for(service: str) -> str:

@@ -79,7 +79,7 @@ def registry_problems(env: Environment, services: Sequence[ServiceEntry], env_na
     # API Gateway resources per REST API: every base path, its parents and its {proxy+}.
     exposures = {"public": ("public",), "private": ("private",), "both": ("public", "private"), "none": ()}
     for which in ("public", "private"):
-        bases = [s.model.api.base_path for s in services if which in exposures[s.model.api.exposure]]
+        bases = [str(s.model.api.base_path) for s in services if which in exposures[s.model.api.exposure]]
         if env.platform_functions.onboarding.enabled and env.api.admin.exposure == which:
             bases.append(env.api.admin.base_path)
         count = len(api_resource_paths(bases))

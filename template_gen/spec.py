@@ -15,6 +15,7 @@ from template_gen.lookup import ResolvedVpc
 from template_gen.registry import rules
 from template_gen.registry.models import (
     AdminApi,
+    AlbCondition,
     Api,
     Autoscaling,
     CapacityProvider,
@@ -24,9 +25,13 @@ from template_gen.registry.models import (
     Ecr,
     EcsService,
     HealthCheck,
+    IamStatement,
+    LambdaEvent,
     LambdaService,
     NetworkCreate,
     NetworkExisting,
+    SecretRef,
+    TargetGroupOptions,
     Throttle,
     UsagePlan,
 )
@@ -95,6 +100,14 @@ class EcsServiceSpec:
     capacity_provider_strategy: tuple[CapacityProvider, ...]
     deployment: Deployment
     ecr: Ecr
+    secrets: tuple[tuple[str, SecretRef], ...] = ()
+    iam: tuple[IamStatement, ...] = ()
+    command: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    platform: str = "x86_64"
+    exec: bool = False
+    target_group: TargetGroupOptions = field(default_factory=TargetGroupOptions)
+    alb_conditions: tuple[AlbCondition, ...] = ()
     kind: str = "ecs"
 
 
@@ -112,6 +125,11 @@ class LambdaServiceSpec:
     environment: Pairs
     log_retention_days: int
     api: Api
+    architecture: str = "x86_64"
+    reserved_concurrency: int | None = None
+    secrets: tuple[tuple[str, SecretRef], ...] = ()
+    iam: tuple[IamStatement, ...] = ()
+    events: tuple[tuple[str, LambdaEvent], ...] = ()
     kind: str = "lambda"
 
 
@@ -297,6 +315,14 @@ def service_spec(entry: ServiceEntry, env: EnvironmentEntry, image_tags: Mapping
             capacity_provider_strategy=tuple(model.capacity_provider_strategy),
             deployment=model.deployment,
             ecr=model.ecr,
+            secrets=tuple(sorted(model.secrets.items())),
+            iam=tuple(model.iam),
+            command=tuple(model.command) if model.command else None,
+            entrypoint=tuple(model.entrypoint) if model.entrypoint else None,
+            platform=model.platform,
+            exec=model.exec,
+            target_group=model.target_group,
+            alb_conditions=tuple(model.alb.conditions),
         )
     assert isinstance(model, LambdaService)
     runtime = env.model.lambda_
@@ -313,6 +339,11 @@ def service_spec(entry: ServiceEntry, env: EnvironmentEntry, image_tags: Mapping
         environment=_pairs(model.environment),
         log_retention_days=retention,
         api=model.api,
+        architecture=model.architecture or runtime.architecture,
+        reserved_concurrency=model.reserved_concurrency,
+        secrets=tuple(sorted(model.secrets.items())),
+        iam=tuple(model.iam),
+        events=tuple(sorted(model.events.items())),
     )
 
 

@@ -25,7 +25,7 @@ class ServiceEntry(BaseModel):
     name: str
     kind: Literal["ecs", "lambda"]
     description: str | None = None
-    base_path: str
+    base_path: str | None = None  # None: a function driven by events, not exposed on an API
     exposure: list[Literal["public", "private"]] = Field(default_factory=list)
     auth: str
 

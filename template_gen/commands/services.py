@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     headers = ("NAME", "KIND", "BASE PATH", "EXPOSURE", "AUTH", "ALB PATHS", "PRIORITY")
     table = [
         (
-            styled(r["name"], "bold"), styled(r["kind"], KIND_STYLE[r["kind"]]), r["base_path"],
+            styled(r["name"], "bold"), styled(r["kind"], KIND_STYLE[r["kind"]]), r["base_path"] or "-",
             r["exposure"], styled(r["auth"], "yellow") if r["auth"] == "none" else r["auth"],
             ", ".join(r["alb_paths"]) or "-", str(r["priority"]) if r["priority"] is not None else "-",
         )

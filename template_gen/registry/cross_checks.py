@@ -96,7 +96,7 @@ def cross_service(entries: list[ServiceEntry], env_name: str, problems: Problems
     for entry in entries:
         api = entry.model.api
         for which in APIS[api.exposure]:
-            first = claimed.setdefault((which, api.base_path), entry)
+            first = claimed.setdefault((which, str(api.base_path)), entry)
             if first is not entry:
                 report(
                     problems,
@@ -137,7 +137,7 @@ def api_rules(env: Environment, env_name: str, entries: list[ServiceEntry], prob
     if env.platform_functions.onboarding.enabled:
         admin = env.api.admin
         for entry in entries:
-            base = entry.model.api.base_path
+            base = str(entry.model.api.base_path)
             on_same_api = admin.exposure in APIS[entry.model.api.exposure]
             if on_same_api and (base == admin.base_path or base.startswith(admin.base_path + "/")):
                 report(

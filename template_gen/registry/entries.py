@@ -32,7 +32,10 @@ class ServiceEntry:
 
     def alb_patterns(self) -> tuple[str, ...]:
         assert isinstance(self.model, EcsService)
-        return tuple(self.model.alb.path_patterns or paths.default_alb_patterns(self.model.api.base_path))
+        if self.model.alb.path_patterns is not None:
+            return tuple(self.model.alb.path_patterns)
+        assert self.model.api.base_path is not None  # validation requires one of them
+        return paths.default_alb_patterns(self.model.api.base_path)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Pydantic models of `services/registry.yaml` and `services/<name>/service.yaml`.
 
 The models check structure, types and ranges only. Rules that involve several fields or several files
-(Fargate CPU/memory pairs, duplicate priorities, overlapping paths, quotas) live in `validate.py` and
+(Fargate CPU/memory pairs, duplicate priorities, overlapping paths, quotas) live in `rules.py` and
 `cross_checks.py`, which report them with the file and field path they belong to.
 """
 
@@ -38,6 +38,7 @@ from template_gen.registry.registry_models import (
 )
 from template_gen.registry.service_models import (
     Alb,
+    AlbCondition,
     Api,
     Auth,
     Autoscaling,
@@ -46,13 +47,22 @@ from template_gen.registry.service_models import (
     Deployment,
     Ecr,
     EcsService,
+    EnvName,
     EnvVars,
+    EventBridgeEvent,
     Exposure,
     HealthCheck,
+    HttpHeaderCondition,
+    IamStatement,
     Image,
+    LambdaEvent,
     LambdaService,
+    SecretRef,
     Service,
     ServiceBase,
+    SqsEvent,
+    Stickiness,
+    TargetGroupOptions,
 )
 from template_gen.registry.types import LOG_RETENTION_DAYS, LogRetention, Model, Range, Tags
 
@@ -60,6 +70,7 @@ __all__ = [
     "LOG_RETENTION_DAYS",
     "AdminApi",
     "Alb",
+    "AlbCondition",
     "AlbSettings",
     "Api",
     "ApiKeyValidatorSettings",
@@ -74,14 +85,19 @@ __all__ = [
     "Ecr",
     "EcsService",
     "EcsSettings",
+    "EnvName",
     "EnvVars",
     "Environment",
     "EnvironmentSettings",
+    "EventBridgeEvent",
     "ExecuteApiEndpoint",
     "Exposure",
     "FlowLogs",
     "HealthCheck",
+    "HttpHeaderCondition",
+    "IamStatement",
     "Image",
+    "LambdaEvent",
     "LambdaService",
     "LambdaSettings",
     "LogRetention",
@@ -98,10 +114,14 @@ __all__ = [
     "Quota",
     "Range",
     "Registry",
+    "SecretRef",
     "Service",
     "ServiceBase",
+    "SqsEvent",
+    "Stickiness",
     "SubnetId",
     "Tags",
+    "TargetGroupOptions",
     "Throttle",
     "UsagePlan",
     "VpcId",

@@ -102,7 +102,10 @@ def fargate_size(cpu: int, memory: int) -> Iterator[Finding]:
 
 
 def api_rules(service: EcsService | LambdaService) -> Iterator[Finding]:
-    problem = paths.check_base_path(service.api.base_path)
+    api = service.api
+    if api.base_path is None:  # allowed only with exposure: none (the model checks)
+        return
+    problem = paths.check_base_path(api.base_path)
     if problem:
         yield Finding(("api", "base_path"), problem)
 
@@ -110,6 +113,12 @@ def api_rules(service: EcsService | LambdaService) -> Iterator[Finding]:
 def ecs_rules(service: EcsService) -> Iterator[Finding]:
     yield from fargate_size(service.cpu, service.memory)
     yield from api_rules(service)
+    if service.api.base_path is None and service.alb.path_patterns is None and service.api.exposure == "none":
+        yield Finding(
+            ("alb", "path_patterns"),
+            "required field is missing (the ALB rule needs path patterns when there is no api.base_path)",
+            related=(("api", "base_path"),),
+        )
     if service.alb.path_patterns is not None:
         patterns = service.alb.path_patterns
         if not patterns:

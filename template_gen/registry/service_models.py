@@ -4,27 +4,37 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from template_gen.registry.types import LogRetention, Model, Range, Tags
-
-# --------------------------------------------------------------------------------------------------
-# service.yaml
-# --------------------------------------------------------------------------------------------------
 
 Auth = Literal["api_key", "authorizer", "iam", "none"]
 Exposure = Literal["public", "private", "both", "none"]
 
 
 class Api(Model):
-    base_path: str = Field(description="API base path, e.g. /quoting; routes /base and /base/{proxy+}.")
     exposure: Exposure = Field("public", description="Which REST API(s) carry the routes.")
+    base_path: str | None = Field(
+        None,
+        validate_default=True,
+        description="API base path, e.g. /quoting; routes /base and /base/{proxy+}. Required unless exposure is "
+        "none (a Lambda driven only by events, or a container reached through explicit ALB path patterns).",
+    )
     auth: Auth = Field(
         "api_key",
         description="api_key: API Gateway API keys; authorizer: the platform's API key validator; "
         "iam: SigV4; none: open (explicitly public).",
     )
     timeout_ms: Annotated[int, Range(50, 29000)] = Field(29000, description="Integration timeout.")
+
+    @field_validator("base_path")
+    @classmethod
+    def _needed_when_exposed(cls, value: str | None, info: ValidationInfo) -> str | None:
+        exposure = info.data.get("exposure")
+        if value is None and exposure not in (None, "none"):
+            raise PydanticCustomError("missing", f"required field is missing (exposure is {exposure})")
+        return value
 
 
 class ContainerHealthCheck(Model):
@@ -48,12 +58,67 @@ class HealthCheck(Model):
     container: ContainerHealthCheck | None = Field(None, description="Container health check in the task definition.")
 
 
+class HttpHeaderCondition(Model):
+    name: str = Field(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$", description="Header name, e.g. X-Version.")
+    values: list[str] = Field(min_length=1, description="Header values (* and ? wildcards).")
+
+
+class AlbCondition(Model):
+    """An extra listener-rule condition; a request must match every condition of the rule."""
+
+    host_header: list[str] | None = Field(None, min_length=1, description="Host names (* and ? wildcards).")
+    http_header: HttpHeaderCondition | None = None
+
+
 class Alb(Model):
     priority: Annotated[int, Range(1, 49999)] = Field(
         description="Listener rule priority, unique per environment (50000 is the platform's health rule)."
     )
     path_patterns: list[str] | None = Field(
         None, description="ALB path patterns; default [<base_path>, <base_path>/*]."
+    )
+    conditions: list[AlbCondition] = Field(
+        default_factory=list,
+        description="Extra rule conditions (host or HTTP header). A rule holds at most 5 condition values in all.",
+    )
+
+
+class Stickiness(Model):
+    enabled: bool = True
+    duration_seconds: Annotated[int, Range(1, 604800)] = Field(86400, description="Load balancer cookie lifetime.")
+
+
+class TargetGroupOptions(Model):
+    deregistration_delay_seconds: Annotated[int, Range(0, 3600)] = Field(
+        30, description="How long a draining task keeps its in-flight requests."
+    )
+    slow_start_seconds: Annotated[int, Range(0, 900)] = Field(
+        0, description="Ramp-up time for new tasks (0: off; 30 to 900 when on)."
+    )
+    stickiness: Stickiness | None = Field(None, description="Sticky sessions (load balancer cookie).")
+
+
+class SecretRef(Model):
+    """Where an environment variable's value comes from: one of ssm or secrets_manager."""
+
+    ssm: str | None = Field(None, description="SSM parameter name (/path/name) or ARN.")
+    secrets_manager: str | None = Field(None, description="Secrets Manager secret name or ARN.")
+    key: str | None = Field(None, description="JSON key inside the secret (secrets_manager only).")
+    kms_key_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$",
+        description="Customer-managed KMS key that encrypts it (kms:Decrypt is granted on exactly this key).",
+    )
+
+
+class IamStatement(Model):
+    """An extra Allow statement for the service's own role."""
+
+    sid: str | None = Field(None, pattern=r"^[A-Za-z0-9]+$")
+    actions: list[str] = Field(min_length=1, description='e.g. ["s3:GetObject"]; never "*" or "service:*".')
+    resources: list[str] = Field(min_length=1, description='ARNs; "*" only with acknowledge_wildcard_resource.')
+    acknowledge_wildcard_resource: bool = Field(
+        False, description='Allow "*" as a resource (for actions without resource-level permissions).'
     )
 
 
@@ -99,7 +164,8 @@ class Deployment(Model):
     circuit_breaker: bool = Field(True, description="Roll back a deployment whose tasks never get healthy.")
 
 
-EnvVars = dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], str]
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+EnvVars = dict[EnvName, str]
 
 
 class ServiceBase(Model):
@@ -108,6 +174,12 @@ class ServiceBase(Model):
     owner: str | None = Field(None, description="Owning team, added as the `owner` tag.")
     tags: Tags = Field(default_factory=dict)
     environment: EnvVars = Field(default_factory=dict, description="Environment variables.")
+    secrets: dict[EnvName, SecretRef] = Field(
+        default_factory=dict,
+        description="Environment variables from SSM Parameter Store or Secrets Manager (read access is granted "
+        "on exactly these).",
+    )
+    iam: list[IamStatement] = Field(default_factory=list, description="Extra permissions for the service's role.")
     log_retention_days: LogRetention | None = Field(None, description="Defaults to the environment's.")
     environments: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-environment overrides, merged over this file."
@@ -131,15 +203,56 @@ class EcsService(ServiceBase):
     )
     deployment: Deployment = Deployment()
     ecr: Ecr = Ecr()
+    command: list[str] | None = Field(None, min_length=1, description="Override the image's CMD.")
+    entrypoint: list[str] | None = Field(None, min_length=1, description="Override the image's ENTRYPOINT.")
+    platform: Literal["x86_64", "arm64"] = Field("x86_64", description="CPU architecture (arm64: Graviton).")
+    exec: bool = Field(False, description="ECS Exec (aws ecs execute-command), with its session logs.")
+    target_group: TargetGroupOptions = TargetGroupOptions()
+
+
+class SqsEvent(Model):
+    batch_size: Annotated[int, Range(1, 10000)] = 10
+    visibility_timeout_seconds: Annotated[int, Range(0, 43200)] | None = Field(
+        None, description="Default: six times the function timeout (AWS's recommendation)."
+    )
+    max_receive_count: Annotated[int, Range(1, 1000)] = Field(
+        5, description="Receives before a message goes to the DLQ."
+    )
+    retention_days: Annotated[int, Range(1, 14)] = 4
+    fifo: bool = False
+
+
+class EventBridgeEvent(Model):
+    pattern: dict[str, Any] = Field(description="EventBridge event pattern.")
+    bus: str = Field("default", description="Event bus name or ARN.")
+
+
+class LambdaEvent(Model):
+    """One event source: exactly one of schedule, sqs, eventbridge."""
+
+    schedule: str | None = Field(None, description="rate(5 minutes) or cron(0 2 * * ? *).")
+    sqs: SqsEvent | None = Field(None, description="A queue the platform creates, with a dead-letter queue.")
+    eventbridge: EventBridgeEvent | None = None
+    enabled: bool = True
 
 
 class LambdaService(ServiceBase):
     kind: Literal["lambda"]
-    api: Api
+    api: Api = Field(
+        default_factory=lambda: Api(exposure="none", auth="none"),
+        description="API route; a function may have events instead of a route, or both.",
+    )
+    events: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")], LambdaEvent] = Field(
+        default_factory=dict, description="Event sources by name: schedule, SQS queue, EventBridge rule."
+    )
     code: str | None = Field(None, description="Code folder, relative to the project; default functions/<name>.")
     handler: str = Field("app.lambda_handler", pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")
     memory_size: Annotated[int, Range(128, 10240)] | None = None
     timeout_seconds: Annotated[int, Range(1, 900)] | None = None
+    reserved_concurrency: Annotated[int, Range(0, 10000)] | None = Field(
+        None, description="Reserved concurrency (0 stops the function)."
+    )
+    architecture: Literal["x86_64", "arm64"] | None = Field(None, description="Default: the environment's.")
 
 
 Service = Annotated[EcsService | LambdaService, Field(discriminator="kind")]

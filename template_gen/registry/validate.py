@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from template_gen import naming, quotas
 from template_gen.errors import RegistryError
-from template_gen.registry import cross_checks, rules
+from template_gen.registry import cross_checks, rules, runtime_rules
 from template_gen.registry.entries import AnyService, EnvironmentEntry, Problems, ServiceEntry, ValidRegistry, report
 from template_gen.registry.loader import REGISTRY_FILE, RawRegistry
 from template_gen.registry.models import (
@@ -227,10 +227,16 @@ def _environment(
         entry = _merged_service(name, file, data, model, env_name, problems)
         if entry is None:
             continue
-        if isinstance(entry.model, EcsService):
-            findings = list(rules.ecs_rules(entry.model))
+        model = entry.model
+        findings = [*runtime_rules.secret_rules(model), *runtime_rules.iam_rules(model)]
+        if isinstance(model, EcsService):
+            findings += rules.ecs_rules(model)
+            if model.api.base_path is not None or model.alb.path_patterns is not None:
+                findings += runtime_rules.alb_rules(model, entry.alb_patterns())
         else:
-            findings = list(rules.lambda_rules(entry.model, name, raw.project_dir, entry.code_dir))
+            findings += rules.lambda_rules(model, name, raw.project_dir, entry.code_dir)
+            timeout = model.timeout_seconds or env.lambda_.timeout_seconds
+            findings += runtime_rules.event_rules(model, timeout)
         for finding in findings:
             report(problems, entry, env_name, finding)
         entries.append(entry)

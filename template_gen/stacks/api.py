@@ -30,7 +30,7 @@ class ApiStage:
             for which in APIS[svc.api.exposure]:
                 backend = "vpc_link" if isinstance(svc, EcsServiceSpec) else "lambda"
                 routes[which].append(
-                    Route(svc.name, svc.logical, svc.api.base_path, svc.api.auth, backend, svc.api.timeout_ms)
+                    Route(svc.name, svc.logical, str(svc.api.base_path), svc.api.auth, backend, svc.api.timeout_ms)
                 )
         if env.onboarding_enabled:
             admin = env.api.admin

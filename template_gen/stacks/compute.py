@@ -12,11 +12,11 @@ from typing import Any
 from awacs import apigateway as apigw_actions
 from awacs import dynamodb as ddb
 from awacs import ssm as ssm_actions
-from troposphere import GetAtt, Ref, Sub, dynamodb, ecs, serverless
+from troposphere import GetAtt, Ref, Sub, dynamodb, ecs, logs, serverless
 
 from template_gen import aws_data, naming
 from template_gen.spec import EnvironmentSpec, LambdaServiceSpec
-from template_gen.stacks import iam
+from template_gen.stacks import iam, lambda_service
 from template_gen.stacks.common import StackBuilder, Stage, StageOutput
 from template_gen.stacks.ecs_service import EcsShared, ecs_service
 from template_gen.stacks.lambda_function import (
@@ -87,22 +87,27 @@ class ComputeStage:
         return stage
 
     def _function(self, fn: FunctionSpec) -> Any:
-        return lambda_function(self.b, self.env, fn, self._powertools_layer())
+        architecture = fn.architecture or self.env.lambda_runtime.architecture
+        return lambda_function(self.b, self.env, fn, self._powertools_layer(architecture))
 
-    def _powertools_layer(self) -> Any:
+    def _powertools_layer(self, architecture: str) -> Any:
+        """The layer for an architecture: one parameter per architecture in use (layers are per architecture)."""
         runtime = self.env.lambda_runtime
         if runtime.powertools_source != "layer":
             return None
         if runtime.powertools_layer_version is not None:
-            return powertools_layer_arn(runtime)
-        if "PowertoolsLayerArn" not in self.b.template.parameters:
+            return powertools_layer_arn(runtime, architecture)
+        name = "PowertoolsLayerArn"
+        if architecture != runtime.architecture:
+            name += naming.camel(architecture.replace("_", "-"))
+        if name not in self.b.template.parameters:
             self.b.parameter(
-                "PowertoolsLayerArn",
-                powertools_ssm_parameter(runtime),
+                name,
+                powertools_ssm_parameter(runtime, architecture),
                 "AWS::SSM::Parameter::Value<String>",
-                f"Official Powertools layer of release {aws_data.POWERTOOLS_VERSION} (public SSM parameter)",
+                f"Official Powertools layer ({architecture}) of release {aws_data.POWERTOOLS_VERSION} (public SSM)",
             )
-        return Ref("PowertoolsLayerArn")
+        return Ref(name)
 
     def _code(self, code_dir: str) -> str:
         if self.env.lambda_runtime.powertools_source == "bundle":
@@ -113,6 +118,25 @@ class ComputeStage:
     # ------------------------------------------------------------------ cluster
     def _cluster(self) -> None:
         env = self.env
+        props: dict[str, Any] = {}
+        self.exec_log_group = None
+        if any(svc.exec for svc in env.ecs_services):
+            group: dict[str, Any] = {
+                "LogGroupName": naming.log_group_name(env.platform, env.name, "ecs", "exec-sessions"),
+                "RetentionInDays": env.log_retention_days,
+            }
+            if env.logs_kms_key_arn:
+                group["KmsKeyId"] = env.logs_kms_key_arn
+            self.exec_log_group = self.b.add(logs.LogGroup("ExecSessionLogGroup", **group))
+            # Every `aws ecs execute-command` session is logged, so shell access leaves a trail.
+            props["Configuration"] = ecs.ClusterConfiguration(
+                ExecuteCommandConfiguration=ecs.ExecuteCommandConfiguration(
+                    Logging="OVERRIDE",
+                    LogConfiguration=ecs.ExecuteCommandLogConfiguration(
+                        CloudWatchLogGroupName=Ref(self.exec_log_group)
+                    ),
+                )
+            )
         self.cluster = self.b.add(
             ecs.Cluster(
                 "Cluster",
@@ -122,6 +146,7 @@ class ComputeStage:
                 DefaultCapacityProviderStrategy=[
                     ecs.CapacityProviderStrategyItem(CapacityProvider="FARGATE", Weight=1, Base=0)
                 ],
+                **props,
             )
         )
         self.b.output("ClusterName", Ref(self.cluster), "ECS cluster name")
@@ -146,6 +171,7 @@ class ComputeStage:
             listener_arn=net("AlbListenerArn", "String", "Internal ALB listener the service rules attach to"),
             alb_full_name=net("AlbFullName", "String", "ALB full name, for request-count scaling"),
             xray_image=self.env.xray_daemon_image,
+            exec_log_group=self.exec_log_group,
         )
 
     # ------------------------------------------------------------------ consumers
@@ -282,7 +308,7 @@ class ComputeStage:
         )
         self.files[f"{CATALOG_DIR}/{CATALOG_FILE}"] = service_catalog(env)
         for svc in env.lambda_services:
-            fn = self._function(self._service_function(svc, layer))
+            fn = lambda_service.build(b, env, svc, self._service_function(svc, layer), self._function)
             b.output(f"{svc.logical}FunctionArn", GetAtt(fn.function, "Arn"), f"{svc.name}: function ARN")
 
     def _service_function(self, svc: LambdaServiceSpec, layer: serverless.LayerVersion) -> FunctionSpec:
@@ -291,9 +317,10 @@ class ComputeStage:
             **dict(svc.environment),
             "PLATFORM_NAME": env.platform,
             "ENVIRONMENT_NAME": env.name,
-            "SERVICE_BASE_PATH": svc.api.base_path,
             "SERVICE_CATALOG_PATH": f"/opt/{CATALOG_FILE}",
         }
+        if svc.api.base_path is not None:
+            variables["SERVICE_BASE_PATH"] = svc.api.base_path
         if env.cors_origins:
             variables["CORS_ALLOW_ORIGINS"] = env.cors_origins
         return FunctionSpec(

@@ -10,13 +10,13 @@ from typing import Any
 
 from awacs import ecr as ecr_actions
 from awacs import logs as logs_actions
-from troposphere import GetAtt, Join, Ref, Region, ecr, ecs, logs
+from troposphere import GetAtt, Join, Ref, Region, Sub, ecr, ecs, logs
 from troposphere import applicationautoscaling as aas
 from troposphere import elasticloadbalancingv2 as elbv2
 
 from template_gen import naming
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec
-from template_gen.stacks import iam
+from template_gen.stacks import iam, secrets
 from template_gen.stacks.common import StackBuilder
 
 # Until a service has an image tag it runs zero tasks; its task definition names this tag, so a manual
@@ -37,6 +37,7 @@ class EcsShared:
     listener_arn: Any
     alb_full_name: Any
     xray_image: str
+    exec_log_group: Any = None  # the cluster's ECS Exec session log group, when a service uses exec
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,7 @@ def ecs_service(b: StackBuilder, env: EnvironmentSpec, svc: EcsServiceSpec, shar
             HealthyThresholdCount=health.healthy_threshold,
             UnhealthyThresholdCount=health.unhealthy_threshold,
             Matcher=elbv2.Matcher(HttpCode=health.matcher),
-            TargetGroupAttributes=[
-                elbv2.TargetGroupAttribute(Key="deregistration_delay.timeout_seconds", Value="30"),
-            ],
+            TargetGroupAttributes=_target_group_attributes(svc),
         ),
         tags,
     )
@@ -118,11 +117,7 @@ def ecs_service(b: StackBuilder, env: EnvironmentSpec, svc: EcsServiceSpec, shar
             f"{lid}ListenerRule",
             ListenerArn=shared.listener_arn,
             Priority=svc.priority,
-            Conditions=[
-                elbv2.Condition(
-                    Field="path-pattern", PathPatternConfig=elbv2.PathPatternConfig(Values=list(svc.path_patterns))
-                )
-            ],
+            Conditions=_rule_conditions(svc),
             Actions=[elbv2.ListenerRuleAction(Type="forward", TargetGroupArn=Ref(target_group))],
         )
     )
@@ -144,12 +139,16 @@ def ecs_service(b: StackBuilder, env: EnvironmentSpec, svc: EcsServiceSpec, shar
                 "PullOwnImages",
             ),
         ]
+    execution_statements += secrets.read_statements([ref for _, ref in svc.secrets], "ReadSecret")
     execution_role = b.add(
         iam.role(f"{lid}ExecutionRole", "ecs-tasks.amazonaws.com", execution_statements,
                  f"{svc.name}: pull its image and write its logs"),
         tags,
     )  # fmt: skip
     task_statements = [iam.allow(iam.XRAY_WRITE, ["*"], "WriteTraces")] if svc.xray else []
+    if svc.exec:
+        task_statements += _exec_statements(shared)
+    task_statements += iam.from_registry(svc.iam)
     task_role = b.add(
         iam.role(f"{lid}TaskRole", "ecs-tasks.amazonaws.com", task_statements, f"{svc.name}: application role"),
         tags,
@@ -161,6 +160,52 @@ def ecs_service(b: StackBuilder, env: EnvironmentSpec, svc: EcsServiceSpec, shar
     if svc.autoscaling is not None and svc.image_tag is not None:
         _autoscaling(b, svc, service, target_group, shared)
     return ServiceResources(service, target_group, rule, task_definition, repository)
+
+
+def _target_group_attributes(svc: EcsServiceSpec) -> list[elbv2.TargetGroupAttribute]:
+    options = svc.target_group
+    attributes = {"deregistration_delay.timeout_seconds": str(options.deregistration_delay_seconds)}
+    if options.slow_start_seconds:
+        attributes["slow_start.duration_seconds"] = str(options.slow_start_seconds)
+    if options.stickiness is not None and options.stickiness.enabled:
+        attributes["stickiness.enabled"] = "true"
+        attributes["stickiness.type"] = "lb_cookie"
+        attributes["stickiness.lb_cookie.duration_seconds"] = str(options.stickiness.duration_seconds)
+    return [elbv2.TargetGroupAttribute(Key=k, Value=v) for k, v in sorted(attributes.items())]
+
+
+def _rule_conditions(svc: EcsServiceSpec) -> list[elbv2.Condition]:
+    conditions = [
+        elbv2.Condition(Field="path-pattern", PathPatternConfig=elbv2.PathPatternConfig(Values=list(svc.path_patterns)))
+    ]
+    for extra in svc.alb_conditions:
+        if extra.host_header is not None:
+            config = elbv2.HostHeaderConfig(Values=list(extra.host_header))
+            conditions.append(elbv2.Condition(Field="host-header", HostHeaderConfig=config))
+        elif extra.http_header is not None:
+            header = elbv2.HttpHeaderConfig(
+                HttpHeaderName=extra.http_header.name, Values=list(extra.http_header.values)
+            )
+            conditions.append(elbv2.Condition(Field="http-header", HttpHeaderConfig=header))
+    return conditions
+
+
+def _exec_statements(shared: EcsShared) -> list[Any]:
+    """ECS Exec: the agent's channels, and writing session logs to the cluster's exec log group."""
+    assert shared.exec_log_group is not None
+    return [
+        iam.allow(iam.SSM_MESSAGES, ["*"], "ExecChannels"),
+        iam.allow(
+            [logs_actions.CreateLogStream, logs_actions.DescribeLogStreams, logs_actions.PutLogEvents],
+            [GetAtt(shared.exec_log_group, "Arn")],
+            "ExecSessionLogs",
+        ),
+        iam.allow(
+            [logs_actions.DescribeLogGroups],
+            [Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*")],
+            "ExecFindLogGroup",
+        ),
+    ]
 
 
 def _task_definition(
@@ -192,6 +237,12 @@ def _task_definition(
     if variables:
         app["Environment"] = [ecs.Environment(Name=k, Value=v) for k, v in sorted(variables.items())]
     check = svc.health_check.container
+    if svc.secrets:
+        app["Secrets"] = [ecs.Secret(Name=name, ValueFrom=secrets.ecs_value_from(ref)) for name, ref in svc.secrets]
+    if svc.command:
+        app["Command"] = list(svc.command)
+    if svc.entrypoint:
+        app["EntryPoint"] = list(svc.entrypoint)
     if check is not None:
         app["HealthCheck"] = ecs.HealthCheck(
             Command=list(check.command),
@@ -220,7 +271,9 @@ def _task_definition(
         Memory=str(svc.memory),
         NetworkMode="awsvpc",
         RequiresCompatibilities=["FARGATE"],
-        RuntimePlatform=ecs.RuntimePlatform(CpuArchitecture="X86_64", OperatingSystemFamily="LINUX"),
+        RuntimePlatform=ecs.RuntimePlatform(
+            CpuArchitecture="ARM64" if svc.platform == "arm64" else "X86_64", OperatingSystemFamily="LINUX"
+        ),
         ExecutionRoleArn=GetAtt(execution_role, "Arn"),
         TaskRoleArn=GetAtt(task_role, "Arn"),
         ContainerDefinitions=containers,
@@ -261,6 +314,7 @@ def _service(
                 Enable=svc.deployment.circuit_breaker, Rollback=svc.deployment.circuit_breaker
             ),
         ),
+        "EnableExecuteCommand": svc.exec,
         "PropagateTags": "SERVICE",
         "EnableECSManagedTags": True,
         "PlatformVersion": "LATEST",

@@ -9,6 +9,8 @@ from awacs import sts, xray
 from awacs.aws import Action, Allow, Condition, Policy, Principal, Statement, StringEquals
 from troposphere import AccountId, iam
 
+from template_gen.registry.models import IamStatement
+
 VERSION = "2012-10-17"
 
 # X-Ray's write actions do not support resource-level permissions: their resource is always "*".
@@ -19,6 +21,22 @@ XRAY_WRITE = (
     xray.GetSamplingTargets,
     xray.GetSamplingStatisticSummaries,
 )
+
+
+# ECS Exec's channel actions have no resource-level permissions either.
+SSM_MESSAGES = tuple(
+    Action("ssmmessages", name)
+    for name in ("CreateControlChannel", "CreateDataChannel", "OpenControlChannel", "OpenDataChannel")
+)
+
+
+def from_registry(statements: Sequence[IamStatement]) -> list[Statement]:
+    """The registry's extra statements (validated: no wildcard actions, "*" resources acknowledged)."""
+    out = []
+    for index, item in enumerate(statements):
+        actions = [Action(*action.split(":", 1)) for action in item.actions]
+        out.append(allow(actions, list(item.resources), item.sid or f"Registry{index + 1}"))
+    return out
 
 
 def allow(actions: Sequence[Action], resources: Sequence[Any], sid: str | None = None) -> Statement:

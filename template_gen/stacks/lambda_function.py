@@ -32,6 +32,8 @@ class FunctionSpec:
     extra_layers: Sequence[Any] = ()
     tags: tuple[tuple[str, str], ...] = ()
     reserved_concurrency: int | None = None
+    architecture: str | None = None  # default: the environment's
+    events: Mapping[str, Any] = field(default_factory=dict)  # SAM event sources by logical name
 
 
 @dataclass(frozen=True)
@@ -41,18 +43,18 @@ class FunctionResources:
     log_group: logs.LogGroup
 
 
-def powertools_layer_arn(runtime: LambdaRuntimeSpec) -> Sub:
+def powertools_layer_arn(runtime: LambdaRuntimeSpec, architecture: str) -> Sub:
     """A pinned version of the official Powertools for AWS Lambda (Python) layer, in the stack's Region."""
     python = runtime.runtime.replace(".", "")  # python3.13 -> python313
     return Sub(
         f"arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:{aws_data.POWERTOOLS_LAYER_ACCOUNT}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-{python}-{runtime.architecture}:{runtime.powertools_layer_version}"
+        f"AWSLambdaPowertoolsPythonV3-{python}-{architecture}:{runtime.powertools_layer_version}"
     )
 
 
-def powertools_ssm_parameter(runtime: LambdaRuntimeSpec) -> str:
+def powertools_ssm_parameter(runtime: LambdaRuntimeSpec, architecture: str) -> str:
     """Public SSM parameter holding the layer ARN of the tested Powertools release, in every Region."""
-    return f"/aws/service/powertools/python/{runtime.architecture}/{runtime.runtime}/{aws_data.POWERTOOLS_VERSION}"
+    return f"/aws/service/powertools/python/{architecture}/{runtime.runtime}/{aws_data.POWERTOOLS_VERSION}"
 
 
 def lambda_function(
@@ -103,7 +105,7 @@ def lambda_function(
         "CodeUri": fn.code_uri,
         "Handler": fn.handler,
         "Runtime": runtime.runtime,
-        "Architectures": [runtime.architecture],
+        "Architectures": [fn.architecture or runtime.architecture],
         "MemorySize": fn.memory_size,
         "Timeout": fn.timeout_seconds,
         "Role": GetAtt(role, "Arn"),
@@ -115,5 +117,7 @@ def lambda_function(
         props["Layers"] = layers
     if fn.reserved_concurrency is not None:
         props["ReservedConcurrentExecutions"] = fn.reserved_concurrency
+    if fn.events:
+        props["Events"] = dict(fn.events)
     function = b.add(serverless.Function(f"{fn.logical}Function", **props), fn.tags)
     return FunctionResources(function, role, group)

@@ -58,3 +58,19 @@ def test_platform_info_serves_the_catalog_synth_wrote(
     body = json.loads(response["body"])
     names = [s["name"] for s in body["services"]]
     assert names == ["platform-info", "product-pricing", "quoting"]
+
+
+def test_platform_info_serves_a_catalog_with_an_event_driven_function(
+    monkeypatch: pytest.MonkeyPatch, load_function, lambda_context  # type: ignore[no-untyped-def]
+) -> None:
+    catalog = ROOT / "tests/golden/runtime-options/expected/prod/catalog/platform/catalog.json"
+    monkeypatch.setenv("SERVICE_CATALOG_PATH", str(catalog))
+    monkeypatch.setenv("SERVICE_BASE_PATH", "/platform")
+    app = load_function("platform_info")
+    event = json.loads((EVENTS / "platform_info_services.json").read_text())
+    response = app.lambda_handler(event, lambda_context)
+    assert response["statusCode"] == 200
+    services = {s["name"]: s for s in json.loads(response["body"])["services"]}
+    assert services["reports"]["base_path"] is None
+    assert services["reports"]["exposure"] == []
+    assert services["billing"]["base_path"] == "/billing"

@@ -49,7 +49,11 @@ def test_every_lambda_route_has_a_permission_for_its_function(templates: Templat
 @pytest.mark.parametrize(("case", "env"), PARAMS)
 def test_no_public_method_is_open_unless_its_service_says_auth_none(templates: Templates, case: str, env: str) -> None:
     valid = load_registry(CASES[case].project, [env])
-    open_bases = {s.model.api.base_path for s in valid.environments[env].services if s.model.api.auth == "none"}
+    open_bases = {
+        s.model.api.base_path
+        for s in valid.environments[env].services
+        if s.model.api.auth == "none" and s.model.api.base_path is not None
+    }
     open_prefixes = {"Public" + naming.camel(*b.strip("/").split("/")) for b in open_bases}
     for lid, method in methods(api(templates, case, env)).items():
         if not lid.startswith("Public") or method["HttpMethod"] == "OPTIONS":

@@ -67,3 +67,13 @@ def test_longest_allowed_names_fit_every_derived_aws_limit() -> None:
     assert naming.export_name("acme", "dev", "VpcId") == "acme-dev-VpcId"
     assert naming.ssm_parameter_name("acme", "dev", "usage-plans") == "/acme/dev/usage-plans"
     assert naming.code_dir_for("platform-info") == "functions/platform_info"
+
+
+def test_long_names_are_bounded_with_a_stable_hash_suffix() -> None:
+    assert naming.bounded("short", 64) == "short"
+    long = "p" * 16 + "-" + "e" * 10 + "-" + "s" * 32 + "-" + "v" * 32
+    bounded = naming.bounded(long, 64)
+    assert len(bounded) == 64
+    assert bounded.startswith("p" * 16 + "-" + "e" * 10 + "-") and bounded == naming.bounded(long, 64)
+    assert bounded != naming.bounded(long + "x", 64)
+    assert naming.event_rule_name("acme", "dev", "reports", "nightly") == "acme-dev-reports-nightly"

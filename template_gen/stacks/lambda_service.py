@@ -1,0 +1,154 @@
+"""One `kind: lambda` service: its function (through `lambda_function`), its secrets and extra
+permissions, and its event sources as SAM events: schedules, a platform-created SQS queue with a
+dead-letter queue, EventBridge rules. Queue and rule names and ARNs are exported."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from awacs import sqs as sqs_actions
+from awacs.aws import Statement
+from troposphere import GetAtt, Ref, Sub, sqs
+
+from template_gen import naming
+from template_gen.spec import EnvironmentSpec, LambdaServiceSpec
+from template_gen.stacks import iam, secrets
+from template_gen.stacks.common import StackBuilder
+from template_gen.stacks.lambda_function import FunctionResources, FunctionSpec
+
+DEAD_LETTER_RETENTION_SECONDS = 14 * 86400
+
+
+def build(
+    b: StackBuilder,
+    env: EnvironmentSpec,
+    svc: LambdaServiceSpec,
+    base: FunctionSpec,
+    make_function: Callable[[FunctionSpec], FunctionResources],
+) -> FunctionResources:
+    """`base` carries what every Lambda service gets (code, handler, platform variables, layers)."""
+    statements: list[Statement] = [*base.statements]
+    statements += secrets.read_statements([ref for _, ref in svc.secrets], "ReadSecret")
+    statements += iam.from_registry(svc.iam)
+    variables = dict(base.environment)
+    for name, ref in svc.secrets:
+        variables.update(secrets.lambda_variables(name, ref))
+    events: dict[str, Any] = {}
+    for name, event in svc.events:
+        key = naming.camel(name)
+        state = "ENABLED" if event.enabled else "DISABLED"
+        if event.schedule is not None:
+            rule = naming.event_rule_name(env.platform, env.name, svc.name, name)
+            events[key] = {"Type": "Schedule", "Properties": {"Schedule": event.schedule, "Name": rule, "State": state}}
+            _rule_outputs(b, env, svc, name, rule, "default")
+        elif event.sqs is not None:
+            queue = _queues(b, svc, name, event.sqs, svc.timeout_seconds)
+            statements.append(
+                iam.allow(
+                    [
+                        sqs_actions.ReceiveMessage,
+                        sqs_actions.DeleteMessage,
+                        sqs_actions.ChangeMessageVisibility,
+                        sqs_actions.GetQueueAttributes,
+                    ],
+                    [GetAtt(queue, "Arn")],
+                    f"Consume{key}",
+                )
+            )
+            events[key] = {
+                "Type": "SQS",
+                "Properties": {
+                    "Queue": GetAtt(queue, "Arn"),
+                    "BatchSize": event.sqs.batch_size,
+                    "Enabled": event.enabled,
+                    # With Powertools' batch utility only failed messages return to the queue.
+                    "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                },
+            }
+        elif event.eventbridge is not None and event.enabled:
+            # A disabled EventBridge event has no rule at all (SAM's State is not accepted here by cfn-lint).
+            rule = naming.event_rule_name(env.platform, env.name, svc.name, name)
+            events[key] = {
+                "Type": "EventBridgeRule",
+                "Properties": {
+                    "Pattern": event.eventbridge.pattern,
+                    "EventBusName": event.eventbridge.bus,
+                    "RuleName": rule,
+                },
+            }
+            _rule_outputs(b, env, svc, name, rule, event.eventbridge.bus)
+    spec = FunctionSpec(
+        **{
+            **base.__dict__,
+            "statements": statements,
+            "environment": variables,
+            "events": events,
+            "architecture": svc.architecture,
+            "reserved_concurrency": svc.reserved_concurrency,
+        },
+    )
+    return make_function(spec)
+
+
+def _queues(b: StackBuilder, svc: LambdaServiceSpec, name: str, options: Any, timeout: int) -> sqs.Queue:
+    key = f"{svc.logical}{naming.camel(name)}"
+    fifo = {"FifoQueue": True} if options.fifo else {}
+    dead_letters = b.add(
+        sqs.Queue(
+            f"{key}DeadLetterQueue",
+            MessageRetentionPeriod=DEAD_LETTER_RETENTION_SECONDS,
+            SqsManagedSseEnabled=True,
+            **fifo,
+        ),
+        svc.tags,
+    )
+    queue = b.add(
+        sqs.Queue(
+            f"{key}Queue",
+            # AWS recommends six times the function timeout, so a message is not handed out twice.
+            VisibilityTimeout=options.visibility_timeout_seconds or 6 * timeout,
+            MessageRetentionPeriod=options.retention_days * 86400,
+            SqsManagedSseEnabled=True,
+            RedrivePolicy=sqs.RedrivePolicy(
+                deadLetterTargetArn=GetAtt(dead_letters, "Arn"), maxReceiveCount=options.max_receive_count
+            ),
+            **fifo,
+        ),
+        svc.tags,
+    )
+    for suffix, resource, what in (("Queue", queue, "queue"), ("DeadLetterQueue", dead_letters, "dead-letter queue")):
+        _export(b, f"{key}{suffix}Url", Ref(resource), f"{svc.name}/{name}: {what} URL", svc, f"{name}-{suffix}-url")
+        _export(
+            b,
+            f"{key}{suffix}Arn",
+            GetAtt(resource, "Arn"),
+            f"{svc.name}/{name}: {what} ARN",
+            svc,
+            f"{name}-{suffix}-arn",
+        )
+        _export(
+            b,
+            f"{key}{suffix}Name",
+            GetAtt(resource, "QueueName"),
+            f"{svc.name}/{name}: {what} name",
+            svc,
+            f"{name}-{suffix}-name",
+        )
+    return queue
+
+
+def _rule_outputs(
+    b: StackBuilder, env: EnvironmentSpec, svc: LambdaServiceSpec, name: str, rule: str, bus: str
+) -> None:
+    key = f"{svc.logical}{naming.camel(name)}"
+    bus_name = bus.rsplit("event-bus/", 1)[-1]
+    path = rule if bus_name == "default" else f"{bus_name}/{rule}"
+    arn = Sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/" + path)
+    _export(b, f"{key}RuleName", rule, f"{svc.name}/{name}: EventBridge rule name", svc, f"{name}-rule-name")
+    _export(b, f"{key}RuleArn", arn, f"{svc.name}/{name}: EventBridge rule ARN", svc, f"{name}-rule-arn")
+
+
+def _export(b: StackBuilder, output: str, value: Any, doc: str, svc: LambdaServiceSpec, suffix: str) -> None:
+    platform, env = dict(b.tags)["platform"], dict(b.tags)["environment"]
+    b.output(output, value, doc, export=naming.export_name(platform, env, f"{svc.name}-{suffix.lower()}"))
