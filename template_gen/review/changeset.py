@@ -18,7 +18,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from template_gen.errors import AwsError
 from template_gen.review.aws import Target
-from template_gen.review.model import ABSENT, Detail, Replacement, ResourceChange, StackChanges, sorted_resources
+from template_gen.review.model import (
+    ABSENT,
+    Action,
+    Detail,
+    Replacement,
+    ResourceChange,
+    StackChanges,
+    sorted_resources,
+)
 from template_gen.review.templates import STACK_TYPE
 
 ChangeSetType = Literal["CREATE", "UPDATE"]
@@ -26,7 +34,13 @@ Say = Callable[[str], None]
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 _NESTED_ARN = re.compile(r"arn:aws[\w-]*:cloudformation:\S+:changeSet/[\w/-]+")
 _RECREATION: dict[str, Replacement] = {"Always": "True", "Conditionally": "Conditional", "Never": "False"}
-_ACTIONS = {"Add": "add", "Remove": "remove", "Modify": "modify", "Import": "import", "Dynamic": "dynamic"}
+_ACTIONS: dict[str, Action] = {
+    "Add": "add",
+    "Remove": "remove",
+    "Modify": "modify",
+    "Import": "import",
+    "Dynamic": "dynamic",
+}
 _CAUSES = {"ResourceReference": "resource", "ParameterReference": "parameter", "ResourceAttribute": "attribute"}
 _UNUPDATABLE = ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_ROLLBACK_FAILED", "CREATE_FAILED")
 _DONE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
@@ -118,7 +132,7 @@ def wait_created(cfn: Any, change_set_id: str, name: str, say: Say, polling: Pol
             last = status
         if status in ("CREATE_COMPLETE", "FAILED"):
             return response
-    raise AwsError(f"change set {name} is still {last} after {polling.max_polls} checks; it is left in place")
+    raise AwsError(f"change set {name} is still {last} after {polling.max_polls} checks")
 
 
 def is_no_changes(response: dict[str, Any]) -> bool:
@@ -185,10 +199,10 @@ def read_changes(cfn: Any, change_set_id: str, key: str = "", status: str = "mod
 
 
 def _resource(rc: dict[str, Any]) -> ResourceChange:
-    action = _ACTIONS.get(str(rc.get("Action")), "modify")
+    action: Action = _ACTIONS.get(str(rc.get("Action")), "modify")
     replacement = rc.get("Replacement") if action == "modify" else None
     return ResourceChange(
-        action=action,  # type: ignore[arg-type]  # one of the Action literals by construction
+        action=action,
         logical_id=str(rc.get("LogicalResourceId", "")),
         resource_type=str(rc.get("ResourceType", "")),
         replacement=replacement if replacement in ("True", "Conditional", "False") else None,

@@ -2,81 +2,19 @@
 
 from __future__ import annotations
 
-import copy
 import json
-import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support import PRICING, QUOTING, REGISTRY, make_project, run_cli
-
-Change = Callable[[Path], None]
-
-
-def deployed_then_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Change) -> Path:
-    """GIVEN a project synthesized to build/dev and that build copied to ./deployed (the last deploy),
-    WHEN the registry changes, THEN `diff --against deployed` compares the two."""
-    project = make_project(tmp_path / "project")
-    assert run_cli("synth", "--env", "dev", project=project).code == 0
-    shutil.copytree(project / "build/dev", tmp_path / "deployed")
-    change(project)
-    monkeypatch.chdir(tmp_path)
-    return project
-
-
-def change_port(project: Path) -> None:
-    quoting = copy.deepcopy(QUOTING) | {"port": 9090}
-    make_project(project, services={"quoting": quoting, "product-pricing": PRICING})
-
-
-def change_log_retention(project: Path) -> None:
-    registry = copy.deepcopy(REGISTRY)
-    registry["environments"]["dev"]["log_retention_days"] = 14
-    make_project(project, registry=registry)
-
-
-def replace_pricing_with_billing(project: Path) -> None:
-    shutil.rmtree(project / "services/product-pricing")
-    registry = copy.deepcopy(REGISTRY)
-    registry["environments"]["dev"]["services"] = ["quoting", "billing"]
-    billing = {"kind": "ecs", "port": 8080, "api": {"base_path": "/billing"}, "alb": {"priority": 30}}
-    make_project(project, registry=registry, services={"quoting": QUOTING, "billing": billing})
-
-
-PORT_CHANGE = [
-    "template.yaml (root)",
-    "  modify  ComputeStack  AWS::CloudFormation::Stack  replacement: False  scope: Properties",
-    "      TemplateURL: nested template compute.yaml changed",
-    "  modify  NetworkStack  AWS::CloudFormation::Stack  replacement: False  scope: Properties",
-    "      TemplateURL: nested template network.yaml changed",
-    "network.yaml (NetworkStack)",
-    "  modify  AlbSecurityGroup   AWS::EC2::SecurityGroup  replacement: False  scope: Properties",
-    '      SecurityGroupEgress[1]: (not set) -> {CidrIp: !Ref VpcCidr, Description: "to ECS tasks on port 9090", FromPort: 9090, IpProtocol: "tcp", ToPort: 9090}',
-    "  modify  TaskSecurityGroup  AWS::EC2::SecurityGroup  replacement: False  scope: Properties",
-    '      SecurityGroupIngress[1]: (not set) -> {Description: "from the ALB on port 9090", FromPort: 9090, IpProtocol: "tcp", SourceSecurityGroupId: !GetAtt AlbSecurityGroup.GroupId, ToPort: 9090}',
-    "compute.yaml (ComputeStack)",
-    "  replace  QuotingTargetGroup     AWS::ElasticLoadBalancingV2::TargetGroup   replacement: True   scope: Properties",
-    "      Port: 8080 -> 9090 [replacement: True]",
-    "  replace  QuotingTaskDefinition  AWS::ECS::TaskDefinition                   replacement: True   scope: Properties",
-    "      ContainerDefinitions[Name=quoting].PortMappings[0].ContainerPort: 8080 -> 9090 [replacement: True]",
-    "  modify   QuotingListenerRule    AWS::ElasticLoadBalancingV2::ListenerRule  replacement: False  scope: Properties",
-    "      Actions[0].TargetGroupArn: !Ref QuotingTargetGroup (via QuotingTargetGroup replaced)",
-    "  modify   QuotingService         AWS::ECS::Service                          replacement: False  scope: Properties",
-    "      LoadBalancers[0].ContainerPort: 8080 -> 9090",
-    "      LoadBalancers[0].TargetGroupArn: !Ref QuotingTargetGroup (via QuotingTargetGroup replaced)",
-    "      TaskDefinition: !Ref QuotingTaskDefinition (via QuotingTaskDefinition replaced)",
-    "",
-    "0 to add, 8 to change (2 replacements), 0 to remove",
-]
-
-
-def block(out: str, title: str) -> list[str]:
-    """The lines of one stack's block in the text view."""
-    lines = out.splitlines()
-    start = lines.index(title)
-    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith(" "))
-    return lines[start:end]
+from diff_cases import (
+    PORT_CHANGE,
+    block,
+    change_log_retention,
+    change_port,
+    deployed_then_changed,
+    replace_pricing_with_billing,
+)
+from support import run_cli
 
 
 def test_a_port_change_replaces_the_target_group_and_task_definition(

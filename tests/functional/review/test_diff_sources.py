@@ -10,9 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from diff_cases import PORT_CHANGE, change_port
 from support import make_project, run_cli
 from synth_cases import CASES, copy_project
-from test_diff_command import PORT_CHANGE, change_port
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",

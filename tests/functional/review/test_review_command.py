@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conftest import (
+from stub_responses import (
     COMPUTE_CS,
     COMPUTE_STACK,
     NAME,

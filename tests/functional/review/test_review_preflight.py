@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import NAME, PACKAGED, ROOT_CS, S3, STACK, Aws, expect_create, expect_wait, run_review, stack
+from stub_responses import NAME, PACKAGED, ROOT_CS, S3, STACK, Aws, expect_create, expect_wait, run_review, stack
 from support import REGISTRY, make_project, run_cli
 
 NO_CHANGES = "The submitted information didn't contain changes. Submit different information to create a change set."
