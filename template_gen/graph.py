@@ -115,7 +115,8 @@ def build(spec: EnvironmentSpec) -> Graph:
         if any(ecs_paths.values()):
             edges += [Edge("vpc_link", "alb")] if alb_direct else [Edge("vpc_link", "nlb"), Edge("nlb", "alb")]
         for svc in spec.ecs_services:
-            edges.append(Edge("alb", _sid("ecs", svc.name), f"{svc.api.base_path} (priority {svc.priority})"))
+            paths = svc.api.base_path or ", ".join(svc.path_patterns)  # unexposed: the ALB routes by its patterns
+            edges.append(Edge("alb", _sid("ecs", svc.name), f"{paths} (priority {svc.priority})"))
     edges += lambda_edges
     for svc in authorized:
         prefix = "ecs" if isinstance(svc, EcsServiceSpec) else "fn"

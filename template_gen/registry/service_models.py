@@ -245,7 +245,9 @@ class LambdaService(ServiceBase):
     events: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")], LambdaEvent] = Field(
         default_factory=dict, description="Event sources by name: schedule, SQS queue, EventBridge rule."
     )
-    code: str | None = Field(None, description="Code folder, relative to the project; default functions/<name>.")
+    code: str | None = Field(
+        None, description="Code folder, relative to the project; default functions/<name with _ for ->."
+    )
     handler: str = Field("app.lambda_handler", pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")
     memory_size: Annotated[int, Range(128, 10240)] | None = None
     timeout_seconds: Annotated[int, Range(1, 900)] | None = None

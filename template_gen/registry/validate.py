@@ -220,7 +220,9 @@ def _environment(
                 REGISTRY_FILE,
                 where,
                 f"service '{name}' is enabled but not defined (no services/{name}/service.yaml)",
-                f"did you mean '{close[0]}'?" if close else "create it with: template-gen new-service " + name,
+                f"did you mean '{close[0]}'?"
+                if close
+                else f"create it with: template-gen new-service {name} --kind ecs|lambda",
             )
             continue
         file, data, model = base_services[name]

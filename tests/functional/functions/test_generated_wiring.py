@@ -61,7 +61,9 @@ def test_platform_info_serves_the_catalog_synth_wrote(
 
 
 def test_platform_info_serves_a_catalog_with_an_event_driven_function(
-    monkeypatch: pytest.MonkeyPatch, load_function, lambda_context  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    load_function,
+    lambda_context,  # type: ignore[no-untyped-def]
 ) -> None:
     catalog = ROOT / "tests/golden/runtime-options/expected/prod/catalog/platform/catalog.json"
     monkeypatch.setenv("SERVICE_CATALOG_PATH", str(catalog))

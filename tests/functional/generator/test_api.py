@@ -32,14 +32,18 @@ def services(quoting: dict[str, Any] | None = None, pricing: dict[str, Any] | No
     }
 
 
-def api_template(tmp_path: Path, reg: dict[str, Any] | None = None, svcs: dict[str, Any] | None = None) -> dict[str, Any]:
+def api_template(
+    tmp_path: Path, reg: dict[str, Any] | None = None, svcs: dict[str, Any] | None = None
+) -> dict[str, Any]:
     project = make_project(tmp_path, reg or registry(), svcs or services(), STATUS_CODE)
     synthesize(project, "dev")
     return yaml.safe_load((project / "build/dev/api.yaml").read_text())  # type: ignore[no-any-return]
 
 
 def test_ecs_routes_proxy_through_the_vpc_link_with_path_and_identity_headers(tmp_path: Path) -> None:
-    res = api_template(tmp_path, svcs=services(quoting={"api": {"base_path": "/quoting", "timeout_ms": 10000}}))["Resources"]
+    res = api_template(tmp_path, svcs=services(quoting={"api": {"base_path": "/quoting", "timeout_ms": 10000}}))[
+        "Resources"
+    ]
     assert res["PublicQuotingResource"]["Properties"] == {
         "ParentId": {"Fn::GetAtt": ["PublicApi", "RootResourceId"]}, "PathPart": "quoting", "RestApiId": {"Ref": "PublicApi"},
     }  # fmt: skip
@@ -71,7 +75,11 @@ def test_nested_base_paths_share_their_parent_resource(tmp_path: Path) -> None:
     svcs = services(quoting={"api": {"base_path": "/orders/v1"}, "alb": {"priority": 10}},
                     pricing={"api": {"base_path": "/orders/v2"}, "alb": {"priority": 20}})  # fmt: skip
     res = api_template(tmp_path, svcs=svcs)["Resources"]
-    parents = [lid for lid, r in res.items() if r["Type"] == "AWS::ApiGateway::Resource" and r["Properties"]["PathPart"] == "orders"]
+    parents = [
+        lid
+        for lid, r in res.items()
+        if r["Type"] == "AWS::ApiGateway::Resource" and r["Properties"]["PathPart"] == "orders"
+    ]
     assert parents == ["PublicOrdersResource"]
     assert res["PublicOrdersV1Resource"]["Properties"]["ParentId"] == {"Ref": "PublicOrdersResource"}
     assert res["PublicOrdersV2Resource"]["Properties"]["ParentId"] == {"Ref": "PublicOrdersResource"}
@@ -96,7 +104,9 @@ def test_lambda_routes_use_proxy_integration_and_a_permission_scoped_to_api_stag
         "Action": "lambda:InvokeFunction",
         "FunctionName": {"Ref": "StatusFunctionArn"},
         "Principal": "apigateway.amazonaws.com",
-        "SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${PublicApi}/dev/*/status*"},
+        "SourceArn": {
+            "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${PublicApi}/dev/*/status*"
+        },
     }
     assert template["Parameters"]["StatusFunctionArn"]["Type"] == "String"
     root = yaml.safe_load((tmp_path / "build/dev/template.yaml").read_text())
@@ -173,7 +183,9 @@ def test_alb_direct_targets_the_alb_through_the_vpc_link_v2(tmp_path: Path) -> N
     integration = api_template(tmp_path, reg)["Resources"]["PublicQuotingAnyMethod"]["Properties"]["Integration"]
     assert integration["IntegrationTarget"] == {"Ref": "AlbArn"}
     assert integration["ConnectionId"] == {"Ref": "VpcLinkId"}
-    assert integration["Uri"] == {"Fn::Sub": ["http://${IntegrationHost}/quoting", {"IntegrationHost": {"Ref": "AlbDnsName"}}]}
+    assert integration["Uri"] == {
+        "Fn::Sub": ["http://${IntegrationHost}/quoting", {"IntegrationHost": {"Ref": "AlbDnsName"}}]
+    }
 
 
 def test_usage_plans_link_every_keyed_stage_and_publish_their_ids(tmp_path: Path) -> None:
@@ -193,12 +205,17 @@ def test_usage_plans_link_every_keyed_stage_and_publish_their_ids(tmp_path: Path
     parameter = res["UsagePlansParameter"]["Properties"]
     assert parameter["Name"] == "/acme/dev/usage-plans"
     assert parameter["Value"] == {
-        "Fn::Join": ["", ["{", '"basic":"', {"Ref": "UsagePlanBasic"}, '"', ',"gold":"', {"Ref": "UsagePlanGold"}, '"', "}"]]
+        "Fn::Join": [
+            "",
+            ["{", '"basic":"', {"Ref": "UsagePlanBasic"}, '"', ',"gold":"', {"Ref": "UsagePlanGold"}, '"', "}"],
+        ]
     }
 
 
 def test_stage_logs_traces_and_throttles(tmp_path: Path) -> None:
-    reg = registry(throttle={"rate_limit": 30, "burst_limit": 60}, execution_logging="INFO", access_log_retention_days=90)
+    reg = registry(
+        throttle={"rate_limit": 30, "burst_limit": 60}, execution_logging="INFO", access_log_retention_days=90
+    )
     res = api_template(tmp_path, reg)["Resources"]
     stage = res["PublicApiStage"]["Properties"]
     assert stage["StageName"] == "dev"
@@ -229,16 +246,24 @@ def test_deployment_is_recreated_exactly_when_routes_change(tmp_path: Path) -> N
 
 
 def test_cors_single_origin_preflight_and_gateway_responses(tmp_path: Path) -> None:
-    res = api_template(tmp_path, registry(cors={"allow_origins": ["https://app.example.com"], "max_age_seconds": 300}))["Resources"]
+    res = api_template(tmp_path, registry(cors={"allow_origins": ["https://app.example.com"], "max_age_seconds": 300}))[
+        "Resources"
+    ]
     options = res["PublicQuotingOptionsMethod"]["Properties"]
     assert (options["AuthorizationType"], options["ApiKeyRequired"]) == ("NONE", False)
     response = options["Integration"]["IntegrationResponses"][0]
-    assert response["ResponseParameters"]["method.response.header.Access-Control-Allow-Origin"] == "'https://app.example.com'"
+    assert (
+        response["ResponseParameters"]["method.response.header.Access-Control-Allow-Origin"]
+        == "'https://app.example.com'"
+    )
     assert response["ResponseParameters"]["method.response.header.Access-Control-Max-Age"] == "'300'"
     assert "ResponseTemplates" not in response
-    assert res["PublicApiDefault4XX"]["Properties"]["ResponseParameters"][
-        "gatewayresponse.header.Access-Control-Allow-Origin"
-    ] == "'https://app.example.com'"
+    assert (
+        res["PublicApiDefault4XX"]["Properties"]["ResponseParameters"][
+            "gatewayresponse.header.Access-Control-Allow-Origin"
+        ]
+        == "'https://app.example.com'"
+    )
     assert res["PublicApiDefault5XX"]["Properties"]["ResponseType"] == "DEFAULT_5XX"
 
 
@@ -272,7 +297,9 @@ def test_custom_domain_with_base_path_mapping_and_alias_record(tmp_path: Path) -
 
 def test_account_cloudwatch_role_is_optional_and_stages_wait_for_it(tmp_path: Path) -> None:
     res = api_template(tmp_path / "on", registry(cloudwatch_role=True))["Resources"]
-    assert res["ApiGatewayAccount"]["Properties"] == {"CloudWatchRoleArn": {"Fn::GetAtt": ["ApiGatewayCloudWatchRole", "Arn"]}}
+    assert res["ApiGatewayAccount"]["Properties"] == {
+        "CloudWatchRoleArn": {"Fn::GetAtt": ["ApiGatewayCloudWatchRole", "Arn"]}
+    }
     assert res["PublicApiStage"]["DependsOn"] == ["ApiGatewayAccount"]
     off = api_template(tmp_path / "off")["Resources"]
     assert "ApiGatewayAccount" not in off and "DependsOn" not in off["PublicApiStage"]
@@ -320,14 +347,22 @@ BAD_INPUT = [
     ),
     (
         "edge_certificate_outside_us_east_1",
-        {"defaults": {"api": {"custom_domain": {"domain_name": "api.example.com",
-                                               "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc"}}}},
+        {
+            "defaults": {
+                "api": {
+                    "custom_domain": {
+                        "domain_name": "api.example.com",
+                        "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+                    }
+                }
+            }
+        },
         None,
         [
             "services/registry.yaml: environments.dev.api.custom_domain.certificate_arn: an EDGE custom domain (CloudFront) "
             "needs its ACM certificate in us-east-1; this one is in eu-west-1",
         ],
-    ),  # fmt: skip
+    ),
     (
         "duplicate_usage_plan",
         {"defaults": {"api": {"usage_plans": [{"name": "basic"}, {"name": "basic"}]}}},
@@ -339,7 +374,10 @@ BAD_INPUT = [
         None,
         services(
             quoting={"api": {"base_path": "/quoting", "exposure": "private"}},
-            pricing={"api": {"base_path": "/quoting", "exposure": "both"}, "alb": {"priority": 20, "path_patterns": ["/pp/*"]}},
+            pricing={
+                "api": {"base_path": "/quoting", "exposure": "both"},
+                "alb": {"priority": 20, "path_patterns": ["/pp/*"]},
+            },
         ),
         [
             "services/quoting/service.yaml: api.base_path: '/quoting' is already used on the private API by "
@@ -350,7 +388,9 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("edit", "svcs", "expected"), [c[1:] for c in BAD_INPUT], ids=[c[0] for c in BAD_INPUT])
-def test_api_bad_input_is_refused_exactly(tmp_path: Path, edit: dict[str, Any] | None, svcs: dict[str, Any] | None, expected: list[str]) -> None:
+def test_api_bad_input_is_refused_exactly(
+    tmp_path: Path, edit: dict[str, Any] | None, svcs: dict[str, Any] | None, expected: list[str]
+) -> None:
     reg = registry()
     reg.update(edit or {})
     project = make_project(tmp_path, reg, svcs or services(), STATUS_CODE)

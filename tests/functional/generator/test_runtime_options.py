@@ -26,14 +26,19 @@ def statements(resource: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_container_secrets_are_injected_and_readable_by_exactly_the_execution_role() -> None:
     res = golden("compute.yaml")["Resources"]
-    secrets = {s["Name"]: s["ValueFrom"] for s in res["BillingTaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Secrets"]}
+    secrets = {
+        s["Name"]: s["ValueFrom"]
+        for s in res["BillingTaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Secrets"]
+    }
     assert secrets["DB_PASSWORD"] == {
         "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ledger/prod/db:password::"
     }
     assert secrets["STRIPE_KEY"] == "arn:aws:secretsmanager:eu-central-1:123456789012:secret:ledger/stripe-AbC123"
     granted = statements(res["BillingExecutionRole"])
     assert granted["ReadSecretSecrets"]["Resource"] == [
-        {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ledger/prod/db-??????"},
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ledger/prod/db-??????"
+        },
         "arn:aws:secretsmanager:eu-central-1:123456789012:secret:ledger/stripe-AbC123",
     ]
     assert granted["ReadSecretSecretKeys"] == {
@@ -55,7 +60,12 @@ def test_exec_enables_the_service_logs_sessions_and_grants_the_agent_channels() 
         "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
     ]  # fmt: skip
     assert granted["ExecSessionLogs"]["Resource"] == [{"Fn::GetAtt": ["ExecSessionLogGroup", "Arn"]}]
-    assert granted["PublishMetrics"] == {"Sid": "PublishMetrics", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": ["*"]}
+    assert granted["PublishMetrics"] == {
+        "Sid": "PublishMetrics",
+        "Effect": "Allow",
+        "Action": ["cloudwatch:PutMetricData"],
+        "Resource": ["*"],
+    }
 
 
 def test_graviton_command_entrypoint_target_group_and_rule_conditions() -> None:
@@ -84,16 +94,23 @@ def test_lambda_events_queue_with_dead_letters_and_exported_names() -> None:
     }  # fmt: skip
     assert function["Events"]["Requests"]["Properties"]["Queue"] == {"Fn::GetAtt": ["ReportsRequestsQueue", "Arn"]}
     queue = res["ReportsRequestsQueue"]["Properties"]
-    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["ReportsRequestsDeadLetterQueue", "Arn"]}, "maxReceiveCount": 3}
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["ReportsRequestsDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": 3,
+    }
     assert queue["VisibilityTimeout"] == 6 * 120
     assert queue["SqsManagedSseEnabled"] is True
-    assert statements(res["ReportsRole"])["ConsumeRequests"]["Resource"] == [{"Fn::GetAtt": ["ReportsRequestsQueue", "Arn"]}]
+    assert statements(res["ReportsRole"])["ConsumeRequests"]["Resource"] == [
+        {"Fn::GetAtt": ["ReportsRequestsQueue", "Arn"]}
+    ]
     outputs = template["Outputs"]
     assert outputs["ReportsRequestsQueueUrl"]["Export"] == {"Name": "ledger-prod-reports-requests-queue-url"}
     assert outputs["ReportsPaymentsRuleArn"]["Value"] == {
         "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/ledger-events/ledger-prod-reports-payments"
     }
-    assert function["Environment"]["Variables"]["WAREHOUSE_TOKEN_SSM_PARAMETER"] == "/ledger/prod/reports/warehouse-token"
+    assert (
+        function["Environment"]["Variables"]["WAREHOUSE_TOKEN_SSM_PARAMETER"] == "/ledger/prod/reports/warehouse-token"
+    )
     assert (function["Architectures"], function["ReservedConcurrentExecutions"]) == (["arm64"], 5)
     assert function["Layers"][0] == {"Ref": "PowertoolsLayerArnArm64"}
     root = golden("template.yaml")["Resources"]["ComputeStack"]["Properties"]["Parameters"]
@@ -141,17 +158,28 @@ BAD = [
     ),
     (
         "six_listener_condition_values",
-        {"quoting": q(alb={"priority": 10, "conditions": [{"host_header": ["a.example", "b.example"]},
-                                                           {"http_header": {"name": "X-V", "values": ["1", "2"]}}]})},
+        {
+            "quoting": q(
+                alb={
+                    "priority": 10,
+                    "conditions": [
+                        {"host_header": ["a.example", "b.example"]},
+                        {"http_header": {"name": "X-V", "values": ["1", "2"]}},
+                    ],
+                }
+            )
+        },
         [
             "services/quoting/service.yaml: alb.conditions: the listener rule would have 6 condition values (path "
             "patterns 2, host headers 2, HTTP header values 2); an ALB rule allows at most 5"
         ],
-    ),  # fmt: skip
+    ),
     (
         "wildcard_action",
         {"quoting": q(iam=[{"actions": ["s3:*"], "resources": ["arn:aws:s3:::b/*"]}])},
-        ["services/quoting/service.yaml: iam[0].actions[0]: 's3:*' grants every action; list the actions the service needs"],
+        [
+            "services/quoting/service.yaml: iam[0].actions[0]: 's3:*' grants every action; list the actions the service needs"
+        ],
     ),
     (
         "wildcard_resource_without_acknowledgement",
@@ -192,7 +220,9 @@ BAD = [
 
 
 @pytest.mark.parametrize(("services", "expected"), [c[1:] for c in BAD], ids=[c[0] for c in BAD])
-def test_runtime_option_bad_input_is_refused_exactly(tmp_path: Path, services: dict[str, Any], expected: list[str]) -> None:
+def test_runtime_option_bad_input_is_refused_exactly(
+    tmp_path: Path, services: dict[str, Any], expected: list[str]
+) -> None:
     registry = copy.deepcopy(REGISTRY)
     all_services = {"quoting": QUOTING, "product-pricing": PRICING, **services}
     registry["environments"]["dev"]["services"] = sorted(all_services)

@@ -24,8 +24,9 @@ def imported_roots(path: Path) -> set[str]:
     return roots
 
 
-def test_library_has_the_three_functions():
-    assert [path.name for path in FUNCTIONS] == ["api_key_validator", "onboarding", "platform_info"]
+def test_library_has_the_three_platform_functions():
+    # Scaffolded Lambda services add folders beside them; the platform's own three must always be there.
+    assert {"api_key_validator", "onboarding", "platform_info"} <= {path.name for path in FUNCTIONS}
 
 
 @pytest.mark.parametrize("function", FUNCTIONS, ids=lambda path: path.name)
