@@ -135,6 +135,16 @@ def event_rule_name(platform: str, environment: str, service: str, event: str) -
     return bounded(f"{platform}-{environment}-{service}-{event}", EVENT_RULE_NAME_MAX)
 
 
+def alb_id(index: int) -> str:
+    """Logical ID (and output prefix) of the environment's `index`-th internal ALB: Alb, Alb2, Alb3, ..."""
+    return "Alb" if index == 1 else f"Alb{index}"
+
+
+def nlb_port(index: int) -> int:
+    """The NLB listener port in front of the `index`-th ALB."""
+    return 79 + index
+
+
 def code_dir_for(service: str) -> str:
     """Default Lambda code folder of a `kind: lambda` service: `functions/<name with underscores>`."""
     return "functions/" + service.replace("-", "_")

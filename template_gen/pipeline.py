@@ -6,6 +6,7 @@ in one rename, so a failed synth leaves the previous build exactly as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from template_gen import lookup, quotas, render
+from template_gen import costs, lookup, placement, quotas, render
 from template_gen.errors import Problem, RegistryError, UsageError
 from template_gen.registry import loader
 from template_gen.registry.models import NetworkDefault, NetworkLookup
@@ -53,6 +54,10 @@ class SynthResult:
     warnings: list[str] = field(default_factory=list)
     looked_up: bool = False
     extra_files: dict[str, str] = field(default_factory=dict)
+    placement_written: bool = False
+    wave: int | None = None
+    wave_count: int = 1
+    created: int | None = None  # resources a wave creates on top of the previous waves
 
 
 def load_registry(project_dir: Path, environments: Sequence[str] | None = None) -> ValidRegistry:
@@ -61,11 +66,8 @@ def load_registry(project_dir: Path, environments: Sequence[str] | None = None) 
 
 def build_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
     """Every nested stack of an environment, in deployment order."""
-    stages = [network.build(spec), compute.build(spec, ctx)]
-    api_stage = api.build(spec)
-    if api_stage is not None:  # an environment with nothing exposed has no API stage
-        stages.append(api_stage)
-    return stages
+    # An environment with nothing exposed has no API stage; large ones have several compute and API stacks.
+    return [network.build(spec), *compute.build(spec, ctx), *api.build(spec)]
 
 
 def resolve_spec(
@@ -84,7 +86,10 @@ def resolve_spec(
             valid.project_dir, env_name, net, region, refresh_lookups, ec2_client_factory
         )
     _check_image_tags(valid, env_name, image_tags or {})
-    return environment_spec(valid, env_name, resolved, image_tags), looked_up
+    spec = environment_spec(valid, env_name, resolved, image_tags)
+    # Stable placement: services keep their shard, ALB and route stack across syntheses.
+    spec = dataclasses.replace(spec, placement=costs.plan(spec, placement.read(valid.project_dir, env_name)))
+    return spec, looked_up
 
 
 def _check_image_tags(valid: ValidRegistry, env_name: str, image_tags: Mapping[str, str]) -> None:
@@ -112,9 +117,33 @@ def _render(file_name: str, logical_id: str, template: dict[str, Any]) -> Render
         file_name=file_name,
         logical_id=logical_id,
         text=render.to_yaml(template),
-        resources=len(template.get("Resources", {})),
+        resources=quotas.transformed_resource_count(template),
         parameters=len(template.get("Parameters", {})),
         outputs=len(template.get("Outputs", {})),
+    )
+
+
+def wave_spec(spec: EnvironmentSpec, wave: int) -> EnvironmentSpec:
+    """The environment as deployed by waves 1..`wave`: only the services of those waves' compute shards."""
+    plan = costs.waves(spec)
+    if not 1 <= wave <= len(plan):
+        raise UsageError(f"--wave {wave}: environment '{spec.name}' deploys in {len(plan)} wave(s), 1..{len(plan)}")
+    shards = {shard for group in plan[:wave] for shard in group}
+    services = tuple(s for s in spec.services if spec.placement.compute.get(s.name, 1) in shards)
+    return dataclasses.replace(spec, services=services)
+
+
+def operation_warning(spec: EnvironmentSpec, stacks: Sequence[RenderedStack]) -> str | None:
+    total = sum(s.resources for s in stacks)
+    limit = quotas.CFN_NESTED_OPERATION.limit
+    if total <= limit:
+        return None
+    count = len(costs.waves(spec))
+    return (
+        f"environment '{spec.name}' has {total:,} resources across {len(stacks)} stacks; one CloudFormation "
+        f"operation creates at most {limit:,}. Deploy it the first time in {count} waves: run "
+        f"`template-gen synth --env {spec.name} --wave N` then `sam build` and `sam deploy`, for N = 1..{count} "
+        "(the last wave is this full synth); see docs/scaling.md"
     )
 
 
@@ -137,14 +166,49 @@ def synthesize(
     image_tags: Mapping[str, str] | None = None,
     ec2_client_factory: Callable[[str], Any] | None = None,
     valid: ValidRegistry | None = None,
+    wave: int | None = None,
 ) -> SynthResult:
     valid = valid or load_registry(project_dir, [env_name])
     spec, looked_up = resolve_spec(valid, env_name, refresh_lookups, image_tags, ec2_client_factory)
     target = out_dir or project_dir / "build" / env_name
-    stacks, files = render_stacks(spec, RenderContext(project_dir.resolve(), target.resolve()))
+    context = RenderContext(project_dir.resolve(), target.resolve())
+    full = spec
+    if wave is not None:
+        spec = wave_spec(full, wave)
+    stacks, files = render_stacks(spec, context)
     check_quotas(env_name, stacks)
+    warnings = list(spec.warnings)
+    if wave is None:
+        warnings += filter(None, [operation_warning(full, stacks)])
+    created = None
+    if wave is not None:
+        created = _wave_resources(full, wave, stacks, context)
     write_atomically(target, {**files, **{stack.file_name: stack.text for stack in stacks}})
-    return SynthResult(env_name, target, stacks, spec, list(spec.warnings), looked_up, files)
+    placed = placement.write(project_dir, env_name, spec.placement)
+    result = SynthResult(env_name, target, stacks, spec, warnings, looked_up, files)
+    result.placement_written = placed
+    result.wave = wave
+    result.wave_count = len(costs.waves(full))
+    result.created = created
+    return result
+
+
+def _wave_resources(full: EnvironmentSpec, wave: int, stacks: Sequence[RenderedStack], context: RenderContext) -> int:
+    """What this wave creates on top of the previous one; it must fit one operation (the plan estimates)."""
+    before = 0
+    if wave > 1:
+        before = sum(s.resources for s in render_stacks(wave_spec(full, wave - 1), context)[0])
+    created = sum(s.resources for s in stacks) - before
+    limit = quotas.CFN_NESTED_OPERATION.limit
+    if created > limit:  # pragma: no cover - the plan keeps a margin; this guards the estimates
+        raise RegistryError(
+            [
+                Problem(
+                    f"build/{full.name}", "", f"wave {wave} would create {created:,} resources; the limit is {limit:,}"
+                )
+            ]
+        )
+    return created
 
 
 def write_atomically(out_dir: Path, files: Mapping[str, str]) -> None:

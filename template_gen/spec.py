@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from template_gen import naming
 from template_gen.lookup import ResolvedVpc
+from template_gen.placement import Placement
 from template_gen.registry import rules
 from template_gen.registry.models import (
     AdminApi,
@@ -181,8 +182,10 @@ class EnvironmentSpec:
     xray_daemon_image: str
     network: NetworkSpec
     api: ApiSpec
+    api_resources_quota: int
     services: tuple[ServiceSpec, ...]
     warnings: tuple[str, ...] = field(default=())
+    placement: Placement = field(default_factory=Placement)  # set by the pipeline once services are placed
 
     @property
     def stack_name(self) -> str:
@@ -424,6 +427,7 @@ def environment_spec(
             custom_domain=env.api.custom_domain,
             admin=env.api.admin,
         ),
+        api_resources_quota=env.quotas.api_resources_per_api,
         services=tuple(service_spec(s, entry, image_tags or {}) for s in entry.services),
         warnings=warnings,
     )

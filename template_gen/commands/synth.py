@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from template_gen import quota_report
 from template_gen.console import Console, styled, usage_style
 from template_gen.errors import UsageError
 from template_gen.pipeline import SynthResult, synthesize
@@ -24,6 +25,9 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     p.add_argument("--refresh-lookups", action="store_true", help="ask AWS again for lookup/default networks")
     p.add_argument(
         "--image-tag", action="append", default=[], metavar="SERVICE=TAG", help="image tag to deploy (repeatable)"
+    )
+    p.add_argument(
+        "--wave", type=int, metavar="N", help="first deployment of a large environment: only waves 1..N (see docs)"
     )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(run=run)
@@ -49,8 +53,9 @@ def do_synth(
     out: Path | None = None,
     refresh_lookups: bool = False,
     image_tags: dict[str, str] | None = None,
+    wave: int | None = None,
 ) -> SynthResult:
-    return synthesize(project_dir, env_name, out, refresh_lookups, image_tags)
+    return synthesize(project_dir, env_name, out, refresh_lookups, image_tags, wave=wave)
 
 
 def summary(result: SynthResult) -> dict[str, Any]:
@@ -68,6 +73,14 @@ def summary(result: SynthResult) -> dict[str, Any]:
             }
             for s in result.stacks
         ],
+        "quotas": [use.to_json() for use in quota_report.usage(result.spec, result.stacks, result.created)],
+        "wave": result.wave,
+        "waves": result.wave_count,
+        "placement": {
+            "compute_shards": result.spec.placement.compute_shards,
+            "albs": result.spec.placement.alb_count,
+            "route_shards": result.spec.placement.route_shards,
+        },
         "warnings": result.warnings,
     }
 
@@ -75,7 +88,7 @@ def summary(result: SynthResult) -> dict[str, Any]:
 def run(args: argparse.Namespace, console: Console) -> int:
     image_tags = parse_image_tags(args.image_tag)
     with console.progress(f"{args.env}: synthesizing", transient=True):  # lookups can take a few seconds
-        result = do_synth(args.project_dir, args.env, args.out, args.refresh_lookups, image_tags)
+        result = do_synth(args.project_dir, args.env, args.out, args.refresh_lookups, image_tags, args.wave)
     for warning in result.warnings:
         console.warning(warning)
     if args.format == "json":
@@ -96,4 +109,26 @@ def run(args: argparse.Namespace, console: Console) -> int:
         for s in result.stacks
     ]
     console.table(("TEMPLATE", "STACK", "RESOURCES", "SIZE"), rows)
+    # Every other quota at its most used scope (the per-template ones are in the table above).
+    others = [
+        u
+        for u in quota_report.highest(quota_report.usage(result.spec, result.stacks, result.created))
+        if u.quota.scope != "template"
+    ]
+    console.print()
+    console.table(
+        ("QUOTA", "MOST USED", "USED"),
+        [(u.quota.name, u.scope, styled(f"{u.used:,}/{u.limit:,}", usage_style(u.used, u.limit))) for u in others],
+    )
+    if result.wave is not None:
+        console.print()
+        console.print(
+            f"wave {result.wave} of {result.wave_count}: deploy it (sam build, sam deploy), then "
+            + (f"synth --wave {result.wave + 1}" if result.wave < result.wave_count else "synth without --wave")
+        )
+    if result.placement_written and result.spec.placement.sharded:
+        console.note(
+            f"updated services/environments/{result.environment}.placement.json (commit it: it keeps "
+            "services in their stacks)"
+        )
     return 0

@@ -226,6 +226,14 @@ class ApiSettings(Model):
     admin: AdminApi = AdminApi()
 
 
+class QuotaSettings(Model):
+    """Adjustable AWS quotas that your account has raised (Service Quotas); the generator plans with these."""
+
+    api_resources_per_api: Annotated[int, Range(300, 100000)] = Field(
+        300, description="API Gateway resources per REST API (default 300; adjustable)."
+    )
+
+
 class EnvironmentSettings(Model):
     """Settings an environment can set, and `defaults:` can set for every environment."""
 
@@ -240,6 +248,7 @@ class EnvironmentSettings(Model):
     platform_functions: PlatformFunctions = PlatformFunctions()
     ecs: EcsSettings = EcsSettings()
     api: ApiSettings = ApiSettings()
+    quotas: QuotaSettings = QuotaSettings()
     tags: Tags = Field(default_factory=dict, description="Extra tags for every resource of the environment.")
 
 

@@ -71,6 +71,7 @@ class Stage:
     builder: StackBuilder
     root_outputs: list[tuple[str, str, str]] = field(default_factory=list)  # (root output, stage output, doc)
     files: dict[str, str] = field(default_factory=dict)  # extra files written beside the templates
+    depends_on: list[str] = field(default_factory=list)  # stage keys that must be complete first
 
     @property
     def template(self) -> Template:

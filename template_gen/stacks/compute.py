@@ -15,7 +15,7 @@ from awacs import ssm as ssm_actions
 from troposphere import GetAtt, Ref, Sub, dynamodb, ecs, logs, serverless
 
 from template_gen import aws_data, naming
-from template_gen.spec import EnvironmentSpec, LambdaServiceSpec
+from template_gen.spec import EcsServiceSpec, EnvironmentSpec, LambdaServiceSpec
 from template_gen.stacks import iam, lambda_service
 from template_gen.stacks.common import StackBuilder, Stage, StageOutput
 from template_gen.stacks.ecs_service import EcsShared, ecs_service
@@ -58,33 +58,77 @@ def bundled_code(project_dir: Path, code_dir: str) -> dict[str, str]:
     return files
 
 
+def shard_stage(shard: int) -> tuple[str, str, str]:
+    """(stage key, logical ID, file) of a compute shard: compute / ComputeStack / compute.yaml, then -2, ..."""
+    if shard == 1:
+        return "compute", "ComputeStack", "compute.yaml"
+    return f"compute-{shard}", f"ComputeStack{shard}", f"compute-{shard}.yaml"
+
+
 class ComputeStage:
-    def __init__(self, env: EnvironmentSpec, ctx: RenderContext):
-        self.env = env
-        self.ctx = ctx
-        self.b = StackBuilder(f"{env.platform} {env.name}: compute stage", env.tags, sam=True)
+    """One compute shard. The first holds the cluster, the tables and the platform functions; every shard
+    holds the services placed in it."""
+
+    def __init__(self, env: EnvironmentSpec, ctx: RenderContext, shard: int = 1):
+        self.env, self.ctx, self.shard = env, ctx, shard
+        placed = env.placement.compute
+        self.services = [s for s in env.services if placed.get(s.name, 1) == shard]
+        title = "compute stage" if shard == 1 else f"compute stage, shard {shard}"
+        self.b = StackBuilder(f"{env.platform} {env.name}: {title}", env.tags, sam=True)
         self.files: dict[str, str] = {}
 
     def build(self) -> Stage:
-        self._cluster()
-        if self.env.ecs_services:
-            shared = self._network_inputs()
-            for svc in self.env.ecs_services:
-                ecs_service(self.b, self.env, svc, shared)
-        if self.env.validator_enabled or self.env.onboarding_enabled:
-            self._consumer_tables()
-        if self.env.validator_enabled:
-            self._api_key_validator()
-        if self.env.onboarding_enabled:
-            self._onboarding()
-        if self.env.lambda_services:
-            self._lambda_services()
-        stage = Stage("compute", "ComputeStack", "compute.yaml", self.b)
+        env = self.env
+        ecs_services = [s for s in self.services if isinstance(s, EcsServiceSpec)]
+        lambda_services = [s for s in self.services if isinstance(s, LambdaServiceSpec)]
+        if self.shard == 1:
+            self._cluster()
+        else:
+            self._shared_inputs(ecs_services, lambda_services)
+        if ecs_services:
+            shared = self._network_inputs(ecs_services)
+            for svc in ecs_services:
+                ecs_service(self.b, env, svc, shared, env.placement.albs.get(svc.name, 1))
+        if self.shard == 1:
+            if env.validator_enabled or env.onboarding_enabled:
+                self._consumer_tables()
+            if env.validator_enabled:
+                self._api_key_validator()
+            if env.onboarding_enabled:
+                self._onboarding()
+            if env.lambda_services:
+                self.catalog_layer = self._catalog_layer()
+        if lambda_services:
+            self._lambda_services(lambda_services)
+        stage = Stage(*shard_stage(self.shard), self.b)
         stage.files = self.files
-        stage.root_outputs = [("ClusterName", "ClusterName", "ECS cluster of the environment")]
-        if "ConsumersTableName" in self.b.template.outputs:
-            stage.root_outputs.append(("ConsumersTableName", "ConsumersTableName", "API consumers table"))
+        if self.shard == 1:
+            stage.root_outputs = [("ClusterName", "ClusterName", "ECS cluster of the environment")]
+            if "ConsumersTableName" in self.b.template.outputs:
+                stage.root_outputs.append(("ConsumersTableName", "ConsumersTableName", "API consumers table"))
         return stage
+
+    def _shared_inputs(self, ecs_services: list[EcsServiceSpec], lambda_services: list[LambdaServiceSpec]) -> None:
+        """A later shard gets the first shard's shared resources as parameters, under the same names."""
+        b = self.b
+        self.cluster = None
+        self.exec_log_group_arn: Any = None
+        if ecs_services:
+            b.parameter("Cluster", StageOutput("compute", "ClusterName"), description="ECS cluster of the environment")
+        if any(s.exec for s in ecs_services):
+            param = b.parameter(
+                "ExecSessionLogGroupArn",
+                StageOutput("compute", "ExecSessionLogGroupArn"),
+                description="Log group of ECS Exec sessions",
+            )
+            self.exec_log_group_arn = Ref(param)
+        if lambda_services:
+            b.parameter(
+                "PlatformCatalogLayer",
+                StageOutput("compute", "PlatformCatalogLayerArn"),
+                description="Layer with the environment's service catalog",
+            )
+            self.catalog_layer = Ref("PlatformCatalogLayer")
 
     def _function(self, fn: FunctionSpec) -> Any:
         architecture = fn.architecture or self.env.lambda_runtime.architecture
@@ -120,6 +164,7 @@ class ComputeStage:
         env = self.env
         props: dict[str, Any] = {}
         self.exec_log_group = None
+        self.exec_log_group_arn = None
         if any(svc.exec for svc in env.ecs_services):
             group: dict[str, Any] = {
                 "LogGroupName": naming.log_group_name(env.platform, env.name, "ecs", "exec-sessions"),
@@ -128,6 +173,8 @@ class ComputeStage:
             if env.logs_kms_key_arn:
                 group["KmsKeyId"] = env.logs_kms_key_arn
             self.exec_log_group = self.b.add(logs.LogGroup("ExecSessionLogGroup", **group))
+            self.exec_log_group_arn = GetAtt(self.exec_log_group, "Arn")
+            self.b.output("ExecSessionLogGroupArn", self.exec_log_group_arn, "Log group of ECS Exec sessions")
             # Every `aws ecs execute-command` session is logged, so shell access leaves a trail.
             props["Configuration"] = ecs.ClusterConfiguration(
                 ExecuteCommandConfiguration=ecs.ExecuteCommandConfiguration(
@@ -152,26 +199,36 @@ class ComputeStage:
         self.b.output("ClusterName", Ref(self.cluster), "ECS cluster name")
         self.b.output("ClusterArn", GetAtt(self.cluster, "Arn"), "ECS cluster ARN")
 
-    def _network_inputs(self) -> EcsShared:
+    def _network_inputs(self, ecs_services: list[EcsServiceSpec]) -> EcsShared:
         b = self.b
 
         def net(name: str, type_: str, doc: str) -> Ref:
             return Ref(b.parameter(name, StageOutput("network", name), type_, doc))
 
+        listeners: dict[int, Any] = {}
+        full_names: dict[int, Any] = {}
+        for index in sorted({self.env.placement.albs.get(s.name, 1) for s in ecs_services}):
+            alb = naming.alb_id(index)
+            listeners[index] = net(f"{alb}ListenerArn", "String", f"Listener of ALB {index} (service rules)")
+            full_names[index] = net(f"{alb}FullName", "String", f"Full name of ALB {index} (request scaling)")
+
         assign = b.parameter(
-            "AssignPublicIp", StageOutput("network", "AssignPublicIp"), "String", "Public IPs for tasks",
+            "AssignPublicIp",
+            StageOutput("network", "AssignPublicIp"),
+            "String",
+            "Public IPs for tasks",
             AllowedValues=["ENABLED", "DISABLED"],
-        )  # fmt: skip
+        )
         return EcsShared(
-            cluster=Ref(self.cluster),
+            cluster=Ref("Cluster"),
             vpc_id=net("VpcId", "AWS::EC2::VPC::Id", "VPC of the environment"),
             task_subnets=net("TaskSubnetIds", "List<AWS::EC2::Subnet::Id>", "Subnets ECS tasks run in"),
             task_security_group=net("TaskSecurityGroupId", "AWS::EC2::SecurityGroup::Id", "Security group of tasks"),
             assign_public_ip=Ref(assign),
-            listener_arn=net("AlbListenerArn", "String", "Internal ALB listener the service rules attach to"),
-            alb_full_name=net("AlbFullName", "String", "ALB full name, for request-count scaling"),
+            listeners=listeners,
+            alb_full_names=full_names,
             xray_image=self.env.xray_daemon_image,
-            exec_log_group=self.exec_log_group,
+            exec_log_group_arn=self.exec_log_group_arn,
         )
 
     # ------------------------------------------------------------------ consumers
@@ -294,7 +351,7 @@ class ComputeStage:
         b.output("OnboardingFunctionArn", GetAtt(fn.function, "Arn"), "Admin (onboarding) function")
 
     # ------------------------------------------------------------------ Lambda services
-    def _lambda_services(self) -> None:
+    def _catalog_layer(self) -> Ref:
         b, env = self.b, self.env
         layer = b.add(
             serverless.LayerVersion(
@@ -306,12 +363,17 @@ class ComputeStage:
                 RetentionPolicy="Delete",
             )
         )
+        b.output("PlatformCatalogLayerArn", Ref(layer), "Layer with the service catalog")
         self.files[f"{CATALOG_DIR}/{CATALOG_FILE}"] = service_catalog(env)
-        for svc in env.lambda_services:
-            fn = lambda_service.build(b, env, svc, self._service_function(svc, layer), self._function)
+        return Ref(layer)
+
+    def _lambda_services(self, services: list[LambdaServiceSpec]) -> None:
+        b, env = self.b, self.env
+        for svc in services:
+            fn = lambda_service.build(b, env, svc, self._service_function(svc, self.catalog_layer), self._function)
             b.output(f"{svc.logical}FunctionArn", GetAtt(fn.function, "Arn"), f"{svc.name}: function ARN")
 
-    def _service_function(self, svc: LambdaServiceSpec, layer: serverless.LayerVersion) -> FunctionSpec:
+    def _service_function(self, svc: LambdaServiceSpec, layer: Any) -> FunctionSpec:
         env = self.env
         variables = {
             **dict(svc.environment),
@@ -333,7 +395,7 @@ class ComputeStage:
             timeout_seconds=svc.timeout_seconds,
             log_retention_days=svc.log_retention_days,
             environment=variables,
-            extra_layers=[Ref(layer)],
+            extra_layers=[layer],
             tags=svc.tags,
         )
 
@@ -357,5 +419,7 @@ def service_catalog(env: EnvironmentSpec) -> str:
     return json.dumps(catalog, indent=2, sort_keys=True) + "\n"
 
 
-def build(env: EnvironmentSpec, ctx: RenderContext) -> Stage:
-    return ComputeStage(env, ctx).build()
+def build(env: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
+    """Every compute shard that has something in it (the first always does)."""
+    shards = sorted({1, *env.placement.compute.values()})
+    return [ComputeStage(env, ctx, shard).build() for shard in shards]

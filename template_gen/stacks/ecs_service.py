@@ -5,6 +5,7 @@ service and autoscaling."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,10 +35,10 @@ class EcsShared:
     task_subnets: Any
     task_security_group: Any
     assign_public_ip: Any
-    listener_arn: Any
-    alb_full_name: Any
+    listeners: Mapping[int, Any]  # ALB index -> its listener ARN
+    alb_full_names: Mapping[int, Any]  # ALB index -> its full name (request-count scaling)
     xray_image: str
-    exec_log_group: Any = None  # the cluster's ECS Exec session log group, when a service uses exec
+    exec_log_group_arn: Any = None  # the cluster's ECS Exec session log group, when a service uses exec
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,10 @@ def _lifecycle_policy(keep: int) -> str:
     return json.dumps({"rules": rules}, sort_keys=True)
 
 
-def ecs_service(b: StackBuilder, env: EnvironmentSpec, svc: EcsServiceSpec, shared: EcsShared) -> ServiceResources:
+def ecs_service(
+    b: StackBuilder, env: EnvironmentSpec, svc: EcsServiceSpec, shared: EcsShared, alb: int = 1
+) -> ServiceResources:
+    """`alb`: which of the environment's ALBs the service's listener rule goes on."""
     lid, tags = svc.logical, svc.tags
     repository = None
     if svc.image_repository is None:
@@ -115,7 +119,7 @@ def ecs_service(b: StackBuilder, env: EnvironmentSpec, svc: EcsServiceSpec, shar
     rule = b.add(
         elbv2.ListenerRule(
             f"{lid}ListenerRule",
-            ListenerArn=shared.listener_arn,
+            ListenerArn=shared.listeners[alb],
             Priority=svc.priority,
             Conditions=_rule_conditions(svc),
             Actions=[elbv2.ListenerRuleAction(Type="forward", TargetGroupArn=Ref(target_group))],
@@ -158,7 +162,7 @@ def ecs_service(b: StackBuilder, env: EnvironmentSpec, svc: EcsServiceSpec, shar
     service = b.add(_service(svc, task_definition, target_group, rule, shared), tags)
     b.output(f"{lid}ServiceName", GetAtt(service, "Name"), f"{svc.name}: ECS service name")
     if svc.autoscaling is not None and svc.image_tag is not None:
-        _autoscaling(b, svc, service, target_group, shared)
+        _autoscaling(b, svc, service, target_group, shared.alb_full_names[alb], shared.cluster)
     return ServiceResources(service, target_group, rule, task_definition, repository)
 
 
@@ -192,12 +196,12 @@ def _rule_conditions(svc: EcsServiceSpec) -> list[elbv2.Condition]:
 
 def _exec_statements(shared: EcsShared) -> list[Any]:
     """ECS Exec: the agent's channels, and writing session logs to the cluster's exec log group."""
-    assert shared.exec_log_group is not None
+    assert shared.exec_log_group_arn is not None
     return [
         iam.allow(iam.SSM_MESSAGES, ["*"], "ExecChannels"),
         iam.allow(
             [logs_actions.CreateLogStream, logs_actions.DescribeLogStreams, logs_actions.PutLogEvents],
-            [GetAtt(shared.exec_log_group, "Arn")],
+            [shared.exec_log_group_arn],
             "ExecSessionLogs",
         ),
         iam.allow(
@@ -331,7 +335,12 @@ def _service(
 
 
 def _autoscaling(
-    b: StackBuilder, svc: EcsServiceSpec, service: ecs.Service, target_group: elbv2.TargetGroup, shared: EcsShared
+    b: StackBuilder,
+    svc: EcsServiceSpec,
+    service: ecs.Service,
+    target_group: elbv2.TargetGroup,
+    alb_full_name: Any,
+    cluster: Any,
 ) -> None:
     scaling = svc.autoscaling
     assert scaling is not None
@@ -340,7 +349,7 @@ def _autoscaling(
             f"{svc.logical}ScalableTarget",
             ServiceNamespace="ecs",
             ScalableDimension="ecs:service:DesiredCount",
-            ResourceId=Join("/", ["service", shared.cluster, GetAtt(service, "Name")]),
+            ResourceId=Join("/", ["service", cluster, GetAtt(service, "Name")]),
             MinCapacity=scaling.min,
             MaxCapacity=scaling.max,
         )
@@ -352,7 +361,7 @@ def _autoscaling(
             "Requests",
             "ALBRequestCountPerTarget",
             scaling.requests_per_target,
-            Join("/", [shared.alb_full_name, GetAtt(target_group, "TargetGroupFullName")]),
+            Join("/", [alb_full_name, GetAtt(target_group, "TargetGroupFullName")]),
         ),
     ]
     for name, metric, value, label in metrics:

@@ -36,8 +36,6 @@ class NetworkStage:
     alb_sg: ec2.SecurityGroup
     bucket: s3.Bucket
     bucket_policy: s3.BucketPolicy
-    alb: elbv2.LoadBalancer
-    listener: elbv2.Listener
 
     def __init__(self, env: EnvironmentSpec):
         self.env = env
@@ -173,6 +171,7 @@ class NetworkStage:
 
     # ------------------------------------------------------------------ access logs
     def _load_balancers(self) -> None:
+        """One internal ALB per hundred-odd services (ALB quota); the first keeps the plain names."""
         b, net = self.b, self.net
         attributes = [
             elbv2.LoadBalancerAttributes(Key="idle_timeout.timeout_seconds", Value=str(net.alb_idle_timeout)),
@@ -186,60 +185,62 @@ class NetworkStage:
                 elbv2.LoadBalancerAttributes(Key="access_logs.s3.prefix", Value="alb"),
             ]
             depends = [self.bucket_policy.title]  # the ALB checks it may write before it is created
-        alb = b.add(
-            elbv2.LoadBalancer(
-                "Alb",
-                Type="application",
-                Scheme="internal",
-                Subnets=self.lb_subnets,
-                SecurityGroups=[GetAtt(self.alb_sg, "GroupId")],
-                LoadBalancerAttributes=attributes,
-                **({"DependsOn": depends} if depends else {}),
+        self.albs: list[tuple[elbv2.LoadBalancer, elbv2.Listener]] = []
+        for index in range(1, self.env.placement.alb_count + 1):
+            name = naming.alb_id(index)
+            alb = b.add(
+                elbv2.LoadBalancer(
+                    name,
+                    Type="application",
+                    Scheme="internal",
+                    Subnets=self.lb_subnets,
+                    SecurityGroups=[GetAtt(self.alb_sg, "GroupId")],
+                    LoadBalancerAttributes=attributes,
+                    **({"DependsOn": depends} if depends else {}),
+                )
             )
-        )
-        listener = b.add(
-            elbv2.Listener(
-                "AlbListener",
-                LoadBalancerArn=Ref(alb),
-                Port=LISTENER_PORT,
-                Protocol="HTTP",
-                DefaultActions=[
-                    elbv2.Action(
-                        Type="fixed-response",
-                        FixedResponseConfig=elbv2.FixedResponseConfig(
-                            StatusCode="404",
-                            ContentType="application/json",
-                            MessageBody='{"message":"Not Found"}',
-                        ),
-                    )
-                ],
+            listener = b.add(
+                elbv2.Listener(
+                    f"{name}Listener",
+                    LoadBalancerArn=Ref(alb),
+                    Port=LISTENER_PORT,
+                    Protocol="HTTP",
+                    DefaultActions=[
+                        elbv2.Action(
+                            Type="fixed-response",
+                            FixedResponseConfig=elbv2.FixedResponseConfig(
+                                StatusCode="404", ContentType="application/json", MessageBody='{"message":"Not Found"}'
+                            ),
+                        )
+                    ],
+                )
             )
-        )
-        b.add(
-            elbv2.ListenerRule(
-                "AlbHealthRule",
-                ListenerArn=Ref(listener),
-                Priority=HEALTH_RULE_PRIORITY,
-                Conditions=[
-                    elbv2.Condition(
-                        Field="path-pattern", PathPatternConfig=elbv2.PathPatternConfig(Values=[HEALTH_PATH])
-                    )
-                ],
-                Actions=[
-                    elbv2.ListenerRuleAction(
-                        Type="fixed-response",
-                        FixedResponseConfig=elbv2.FixedResponseConfig(
-                            StatusCode="200", ContentType="text/plain", MessageBody="ok"
-                        ),
-                    )
-                ],
+            b.add(
+                elbv2.ListenerRule(
+                    f"{name}HealthRule",
+                    ListenerArn=Ref(listener),
+                    Priority=HEALTH_RULE_PRIORITY,
+                    Conditions=[
+                        elbv2.Condition(
+                            Field="path-pattern", PathPatternConfig=elbv2.PathPatternConfig(Values=[HEALTH_PATH])
+                        )
+                    ],
+                    Actions=[
+                        elbv2.ListenerRuleAction(
+                            Type="fixed-response",
+                            FixedResponseConfig=elbv2.FixedResponseConfig(
+                                StatusCode="200", ContentType="text/plain", MessageBody="ok"
+                            ),
+                        )
+                    ],
+                )
             )
-        )
-        self.alb, self.listener = alb, listener
-        b.output("AlbArn", Ref(alb), "Internal ALB")
-        b.output("AlbFullName", GetAtt(alb, "LoadBalancerFullName"), "ALB full name (for request-count scaling)")
-        b.output("AlbDnsName", GetAtt(alb, "DNSName"), "Internal ALB DNS name")
-        b.output("AlbListenerArn", Ref(listener), "HTTP listener that service rules attach to")
+            self.albs.append((alb, listener))
+            label = "Internal ALB" if index == 1 else f"Internal ALB {index}"
+            b.output(f"{name}Arn", Ref(alb), label)
+            b.output(f"{name}FullName", GetAtt(alb, "LoadBalancerFullName"), f"{label}: full name (request scaling)")
+            b.output(f"{name}DnsName", GetAtt(alb, "DNSName"), f"{label}: DNS name")
+            b.output(f"{name}ListenerArn", Ref(listener), f"{label}: HTTP listener that service rules attach to")
 
     def _nlb_and_vpc_link(self) -> None:
         b = self.b
@@ -254,29 +255,32 @@ class NetworkStage:
                 ],
             )
         )
-        target = b.add(
-            elbv2.TargetGroup(
-                "NlbToAlbTargetGroup",
-                TargetType="alb",
-                Protocol="TCP",
-                Port=LISTENER_PORT,
-                VpcId=self.vpc_id,
-                Targets=[elbv2.TargetDescription(Id=Ref(self.alb), Port=LISTENER_PORT)],
-                HealthCheckProtocol="HTTP",
-                HealthCheckPath=HEALTH_PATH,
-                Matcher=elbv2.Matcher(HttpCode="200"),
-                DependsOn=[self.listener.title],  # an ALB can only be registered once it has a listener on the port
+        # Each ALB sits behind its own NLB listener port (80, 81, ...); API routes pick the port of theirs.
+        for index, (alb, listener) in enumerate(self.albs, start=1):
+            suffix = "" if index == 1 else str(index)
+            target = b.add(
+                elbv2.TargetGroup(
+                    f"NlbTo{naming.alb_id(index)}TargetGroup",
+                    TargetType="alb",
+                    Protocol="TCP",
+                    Port=LISTENER_PORT,
+                    VpcId=self.vpc_id,
+                    Targets=[elbv2.TargetDescription(Id=Ref(alb), Port=LISTENER_PORT)],
+                    HealthCheckProtocol="HTTP",
+                    HealthCheckPath=HEALTH_PATH,
+                    Matcher=elbv2.Matcher(HttpCode="200"),
+                    DependsOn=[listener.title],  # an ALB can only be registered once it has a listener on the port
+                )
             )
-        )
-        b.add(
-            elbv2.Listener(
-                "NlbListener",
-                LoadBalancerArn=Ref(nlb),
-                Port=LISTENER_PORT,
-                Protocol="TCP",
-                DefaultActions=[elbv2.Action(Type="forward", TargetGroupArn=Ref(target))],
+            b.add(
+                elbv2.Listener(
+                    f"NlbListener{suffix}",
+                    LoadBalancerArn=Ref(nlb),
+                    Port=naming.nlb_port(index),
+                    Protocol="TCP",
+                    DefaultActions=[elbv2.Action(Type="forward", TargetGroupArn=Ref(target))],
+                )
             )
-        )
         link = b.add(
             apigw.VpcLink(
                 "VpcLink",

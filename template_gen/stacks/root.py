@@ -28,6 +28,11 @@ def build(env: EnvironmentSpec, stages: Sequence[Stage]) -> StackBuilder:
         props: dict[str, object] = {"TemplateURL": stage.file_name}
         if parameters:
             props["Parameters"] = parameters
+        # Explicit ordering only where no parameter already creates the dependency (cfn-lint W3005).
+        referenced = {v.stage for v in stage.parameter_values.values() if isinstance(v, StageOutput)}
+        depends = [by_key[key].logical_id for key in stage.depends_on if key not in referenced]
+        if depends:
+            props["DependsOn"] = depends
         b.add(cloudformation.Stack(stage.logical_id, **props))
         for root_name, stage_output, doc in stage.root_outputs:
             assert stage_output in stage.template.outputs, f"{stage.key} has no output {stage_output}"

@@ -16,7 +16,12 @@ Templates = Callable[[str, str], dict[str, str]]
 
 
 def api(templates: Templates, case: str, env: str) -> dict[str, Any]:
-    return yaml.safe_load(templates(case, env)["api.yaml"])["Resources"]  # type: ignore[no-any-return]
+    """Resources of every stack of the API stage (api.yaml, api-routes-*.yaml, api-stage.yaml)."""
+    resources: dict[str, Any] = {}
+    for name, text in sorted(templates(case, env).items()):
+        if name.startswith("api") and name.endswith(".yaml"):
+            resources.update(yaml.safe_load(text)["Resources"])
+    return resources
 
 
 def methods(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:

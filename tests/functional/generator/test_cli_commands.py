@@ -53,13 +53,13 @@ def test_synth_prints_where_templates_went_and_usage_per_stack(tmp_path: Path) -
     result = run_cli("synth", "--env", "dev", project=project)
     assert result.code == 0, result.err
     lines = result.out.splitlines()
-    assert lines[0] == "dev: wrote 4 templates to build/dev/"
+    assert lines[0] == "dev: wrote 5 templates to build/dev/"
     assert lines[1].split() == ["TEMPLATE", "STACK", "RESOURCES", "SIZE"]
     sizes = {p.name: p.stat().st_size for p in (project / "build/dev").glob("*.yaml")}
     assert lines[2].split() == [
         "template.yaml",
         "(root)",
-        "3/500",
+        "4/500",
         "resources",
         f"{sizes['template.yaml']:,}/1,000,000",
         "bytes",
@@ -68,6 +68,18 @@ def test_synth_prints_where_templates_went_and_usage_per_stack(tmp_path: Path) -
     assert lines[3].split()[4] == f"{sizes['network.yaml']:,}/1,000,000"
     assert lines[4].split()[:2] == ["compute.yaml", "ComputeStack"]
     assert lines[5].split()[:2] == ["api.yaml", "ApiStack"]
+    assert lines[6].split()[:2] == ["api-stage.yaml", "ApiStageStack"]
+    # Then every other quota at its most used scope.
+    assert lines[7:9] == ["", "QUOTA                                         MOST USED            USED"]
+    assert lines[9:] == [
+        "resources per nested-stack operation          all stacks           119/2,500",
+        "listener rules per Application Load Balancer  ALB 1                3/100",
+        "target groups per Application Load Balancer   ALB 1                2/100",
+        "resources per REST API                        public API           8/300",
+        "authorizers per REST API                      public API           1/10",
+        "VPC links per Region                          this environment     1/20",
+        "inbound rules per security group              task security group  1/60",
+    ]
 
 
 def test_synth_json_summary(tmp_path: Path) -> None:
@@ -75,11 +87,20 @@ def test_synth_json_summary(tmp_path: Path) -> None:
     result = run_cli("synth", "--env", "prod", "--format", "json", project=project)
     data = json.loads(result.out)
     assert data["environment"] == "prod"
-    assert [s["file"] for s in data["stacks"]] == ["template.yaml", "network.yaml", "compute.yaml", "api.yaml"]
+    assert [s["file"] for s in data["stacks"]] == [
+        "template.yaml", "network.yaml", "compute.yaml", "api.yaml", "api-stage.yaml"
+    ]  # fmt: skip
     # dev has 33; prod adds a third AZ (2 subnets + 2 associations), two NAT gateways with EIPs and
     # two private route tables with their default routes.
     assert data["stacks"][1]["resources"] == 33 + 4 + 4 + 4
     assert data["warnings"] == []
+    assert (data["wave"], data["waves"]) == (None, 1)
+    assert data["placement"] == {"compute_shards": [1], "albs": 1, "route_shards": [1]}
+    quotas = {(q["quota"], q["scope"]): (q["used"], q["limit"]) for q in data["quotas"]}
+    assert quotas[("cfn_resources", "network.yaml")] == (45, 500)
+    assert quotas[("alb_rules", "ALB 1")] == (3, 100)
+    assert quotas[("api_resources", "public API")] == (8, 300)
+    assert quotas[("api_resources", "private API")] == (2, 300)
 
 
 def test_synth_out_writes_elsewhere_and_is_byte_for_byte_deterministic(tmp_path: Path) -> None:
@@ -88,7 +109,7 @@ def test_synth_out_writes_elsewhere_and_is_byte_for_byte_deterministic(tmp_path:
     assert run_cli("synth", "--env", "dev", "--out", str(tmp_path / "b"), project=project).code == 0
     a = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
     b = {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()}
-    assert sorted(a) == ["api.yaml", "compute.yaml", "network.yaml", "template.yaml"]
+    assert sorted(a) == ["api-stage.yaml", "api.yaml", "compute.yaml", "network.yaml", "template.yaml"]
     assert a == b
     assert not (project / "build").exists()
 

@@ -46,7 +46,7 @@ def test_sam_build_builds_every_nested_stack(example: Path, env: str) -> None:
     assert "Build Succeeded" in result.stdout
     built = example / ".aws-sam" / env
     nested = sorted(p.parent.name for p in built.glob("*/template.yaml"))
-    assert nested == ["ApiStack", "ComputeStack", "NetworkStack"]
+    assert nested == ["ApiStack", "ApiStageStack", "ComputeStack", "NetworkStack"]
     root = (built / "template.yaml").read_text()
     assert "TemplateURL: NetworkStack/template.yaml" in root
     assert "TemplateURL: ComputeStack/template.yaml" in root

@@ -37,8 +37,14 @@ def test_a_log_retention_change_updates_log_groups_in_place_and_passes_a_new_nes
     out = run_cli("diff", "--env", "dev", "--against", "deployed", project=project).out
     # The root passes the flow log retention to the network stack (the last of the root's rows).
     assert block(out, "template.yaml (root)")[-2:] == [
-        "  modify  NetworkStack  AWS::CloudFormation::Stack  replacement: False  scope: Properties",
+        "  modify  NetworkStack   AWS::CloudFormation::Stack  replacement: False  scope: Properties",
         '      Parameters.FlowLogRetentionDays: "30" -> "14"',
+    ]
+    # The API's access log group lives in the stage stack of the API stage.
+    assert block(out, "api-stage.yaml (ApiStageStack)") == [
+        "api-stage.yaml (ApiStageStack)",
+        "  modify  PublicApiAccessLogGroup  AWS::Logs::LogGroup  replacement: False  scope: Properties",
+        "      RetentionInDays: 30 -> 14",
     ]
     # The network template is unchanged: the flow log group changes because the root passes a new value.
     assert block(out, "network.yaml (NetworkStack)") == [
@@ -167,10 +173,9 @@ def test_json_names_each_change_with_its_path_values_and_replacement(
             },
         ],
     }
-    assert [s["status"] for s in data["stacks"] if s["file"] != "compute.yaml" and s["file"] != "api.yaml"] == [
-        "modified",
-        "modified",
-    ]
+    others = {s["file"]: s["status"] for s in data["stacks"] if s["file"] not in ("compute.yaml", "api.yaml")}
+    # The root passes the new port to the network stack; the API stage stack is untouched.
+    assert others == {"template.yaml": "modified", "network.yaml": "modified", "api-stage.yaml": "unchanged"}
     assert data["warnings"] == []
 
 
