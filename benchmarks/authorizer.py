@@ -134,9 +134,9 @@ def run(iterations: int = 2000) -> list[dict[str, Any]]:
 
 
 def render(results: list[dict[str, Any]]) -> str:
-    width = max(len(row["case"]) for row in results)
-    lines = [f"{'case':<{width}}  {'median µs':>10}  {'p95 µs':>10}  {'N':>6}"]
-    lines += [f"{r['case']:<{width}}  {r['median_us']:>10.1f}  {r['p95_us']:>10.1f}  {r['n']:>6}" for r in results]
+    """A Markdown table (it reads as plain text in a terminal too)."""
+    lines = ["| case | median (µs) | p95 (µs) | N |", "|---|---:|---:|---:|"]
+    lines += [f"| {r['case']} | {r['median_us']:.1f} | {r['p95_us']:.1f} | {r['n']} |" for r in results]
     return "\n".join(lines)
 
 
