@@ -15,6 +15,7 @@ from template_gen.errors import RegistryError, TemplateGenError, UsageError
 from template_gen.registry.loader import REGISTRY_FILE, find_project_dir
 
 EXIT_OK, EXIT_USER, EXIT_INTERNAL = 0, 1, 2
+WRITING_COMMANDS = frozenset({"synth", "new-service", "publish", "schema"})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,15 +47,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
     console = console or Console()
+    command = None
     try:
         args = build_parser().parse_args(argv)
+        command = args.command
         args.project_dir = _project_dir(getattr(args, "project_dir", None))
         return int(args.run(args, console))
     except RegistryError as exc:
         for problem in exc.problems:
             print(problem, file=console.err)
         count = len(exc.problems)
-        console.error(f"{count} {'problem' if count == 1 else 'problems'} found; nothing was written")
+        # Commands that write files say that nothing was; the others never write anything.
+        written = "; nothing was written" if command in WRITING_COMMANDS else ""
+        console.error(f"{count} {'problem' if count == 1 else 'problems'} found{written}")
         return EXIT_USER
     except TemplateGenError as exc:
         console.error(str(exc))

@@ -13,7 +13,6 @@ import difflib
 import re
 import shutil
 import subprocess
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from template_gen import naming
+from template_gen import naming, samconfig
 from template_gen.errors import AwsError, TemplateGenError, UsageError
 from template_gen.pipeline import load_registry
 from template_gen.registry import loader
@@ -63,18 +62,6 @@ class Target:
 def default_client_factory(service: str, region: str) -> Any:
     make: Any = boto3.session.Session().client  # typed per literal service name; ours is a variable
     return make(service, region_name=region)
-
-
-def _samconfig_global(project_dir: Path, env: str) -> dict[str, Any]:
-    path = project_dir / "samconfig.toml"
-    if not path.is_file():
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"samconfig.toml: could not parse TOML: {exc}") from exc
-    section = data.get(env, {}).get("global", {}).get("parameters", {})
-    return section if isinstance(section, dict) else {}
 
 
 def prepare(
@@ -118,15 +105,15 @@ def prepare(
         raise UsageError(f"--context {context}: not a folder")
     if dockerfile is not None and not dockerfile.is_file():
         raise UsageError(f"--dockerfile {dockerfile}: no such file")
-    sam = _samconfig_global(project_dir, env)
+    config = samconfig.read(project_dir)  # where `sam deploy --config-env ENV` puts the stack
     registry_env = valid.environments[env].model
     return Target(
         project_dir=project_dir,
         service=service,
         environment=env,
         tag=tag,
-        region=str(sam.get("region") or registry_env.region or valid.registry.region),
-        stack_name=str(sam.get("stack_name") or naming.stack_name(valid.registry.platform, env)),
+        region=str(samconfig.setting(config, env, "region") or registry_env.region or valid.registry.region),
+        stack_name=str(samconfig.setting(config, env, "stack_name") or naming.stack_name(valid.registry.platform, env)),
         account_id=registry_env.account_id,
         service_file=entry.file,
         context=context,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +20,10 @@ from template_gen.errors import AwsError, UsageError
 from template_gen.registry.loader import REGISTRY_FILE
 from template_gen.registry.validate import ValidRegistry
 from template_gen.review.templates import STACK_TYPE, nested_stacks, parse_template
+from template_gen.samconfig import SAMCONFIG, section
+from template_gen.samconfig import read as read_samconfig
 
 ClientFactory = Callable[[str, str], Any]  # (service, region) -> boto3 client
-SAMCONFIG = "samconfig.toml"
 DEFAULT_CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND")
 TEMPLATE_BODY_MAX = 51_200  # CreateChangeSet's TemplateBody limit; larger ones must come from S3
 
@@ -50,26 +50,10 @@ def client_factory(profile: str | None = None) -> ClientFactory:
     return make
 
 
-def samconfig(project_dir: Path) -> dict[str, Any]:
-    path = project_dir / SAMCONFIG
-    if not path.is_file():
-        return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{SAMCONFIG}: could not parse TOML: {exc}") from exc
-
-
-def section(config: dict[str, Any], env_name: str, command: str) -> dict[str, Any]:
-    """`[<env>.<command>.parameters]`, or {} when absent."""
-    found = config.get(env_name, {}).get(command, {}).get("parameters", {})
-    return found if isinstance(found, dict) else {}
-
-
 def target(project_dir: Path, env_name: str, valid: ValidRegistry) -> Target:
     """The stack to review, the way `sam deploy --config-env ENV` would find it; registry values when
     samconfig.toml has no section for the environment."""
-    config = samconfig(project_dir)
+    config = read_samconfig(project_dir)
     glob, deploy = section(config, env_name, "global"), section(config, env_name, "deploy")
     env = valid.environments[env_name].model
     capabilities = deploy.get("capabilities") or glob.get("capabilities")
@@ -158,7 +142,7 @@ def package_command(project_dir: Path, env_name: str, output: Path) -> list[str]
 
 def check_built(project_dir: Path, env_name: str) -> str | None:
     """Fail early when `sam build` has not run; a warning when the build is older than the last synth."""
-    package = section(samconfig(project_dir), env_name, "package")
+    package = section(read_samconfig(project_dir), env_name, "package")
     built = project_dir / str(package.get("template_file") or f".aws-sam/{env_name}/template.yaml")
     rel = built.relative_to(project_dir).as_posix() if built.is_relative_to(project_dir) else str(built)
     if not built.is_file():

@@ -369,5 +369,5 @@ def test_missing_platform_function_code_is_reported(tmp_path: Path) -> None:
         "services/registry.yaml: environments.dev.platform_functions.onboarding: is enabled but its code "
         "(functions/onboarding/app.py) is missing",
         "    hint: restore functions/onboarding or set platform_functions.onboarding.enabled: false",
-        "error: 1 problem found; nothing was written",
+        "error: 1 problem found",
     ]
