@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from http import HTTPStatus
 from typing import Any
 
@@ -24,6 +25,9 @@ from consumer_service import ConsumerService, Settings
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics(namespace=os.getenv("POWERTOOLS_METRICS_NAMESPACE") or "Platform")
+# A CORS preflight is answered by the resolver itself and records no metric; without this filter
+# every preflight would log a "No application metrics to publish" warning.
+warnings.filterwarnings("ignore", "No application metrics to publish")
 
 
 def cors_config(raw: str | None) -> CORSConfig:

@@ -166,6 +166,7 @@ def test_platform_info_sends_no_cors_headers_for_another_origin(configure, catal
     assert "Access-Control-Allow-Origin" not in headers
 
 
+@pytest.mark.filterwarnings("error")
 def test_platform_info_answers_cors_preflight(configure, catalog_file, lambda_context):
     app = configure(catalog_file)
     event = copy.deepcopy(SERVICES)
