@@ -1,15 +1,21 @@
-"""Fixtures shared by every test: fake AWS credentials, a Lambda context, project paths."""
+"""Fixtures shared by every test: fake AWS credentials, a Lambda context, project paths, Lambda
+function modules loaded the way Lambda loads them, a fake clock."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
-from collections.abc import Iterator
+import sys
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR = PROJECT_ROOT / "functions"
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -62,6 +68,60 @@ class LambdaContext:
 @pytest.fixture()
 def lambda_context() -> LambdaContext:
     return LambdaContext()
+
+
+def load_function_module(function: str, module: str = "app") -> ModuleType:
+    """Import functions/<function>/<module>.py with its folder on sys.path (the folder is the code root,
+    as in Lambda) under a unique name, so that the functions' `app` modules never collide; then drop
+    the folder's sibling modules from sys.modules (the loaded module keeps its references to them)."""
+    directory = FUNCTIONS_DIR / function
+    unique = f"_lambda_{function}_{module}_{uuid.uuid4().hex}"
+    spec = importlib.util.spec_from_file_location(unique, directory / f"{module}.py")
+    assert spec is not None and spec.loader is not None
+    loaded = importlib.util.module_from_spec(spec)
+    before = set(sys.modules)
+    sys.path.insert(0, str(directory))
+    sys.modules[unique] = loaded
+    try:
+        spec.loader.exec_module(loaded)
+    finally:
+        sys.path.remove(str(directory))
+        for name in set(sys.modules) - before - {unique}:
+            if str(getattr(sys.modules[name], "__file__", "") or "").startswith(str(directory)):
+                del sys.modules[name]
+    return loaded
+
+
+@pytest.fixture()
+def load_function() -> Iterator[Callable[..., ModuleType]]:
+    loaded: list[str] = []
+
+    def load(function: str, module: str = "app") -> ModuleType:
+        result = load_function_module(function, module)
+        loaded.append(result.__name__)
+        return result
+
+    yield load
+    for name in loaded:
+        sys.modules.pop(name, None)
+
+
+class FakeClock:
+    """Epoch seconds that only move when a test says so."""
+
+    def __init__(self, now: float = 1_795_521_600.0) -> None:  # 2026-11-24T12:00:00Z
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -1,79 +1,20 @@
-"""Load a Lambda function's modules the way Lambda does (function folder as the code root),
-under unique names, so that the three functions' `app` modules never collide."""
+"""Fixtures for the Lambda library's functional tests: the AWS side of an environment in moto, the
+onboarding admin API, the authorizer, injected AWS failures. Loading a function and the fake clock
+come from tests/conftest.py."""
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import sys
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-
-FUNCTIONS_DIR = Path(__file__).resolve().parents[3] / "functions"
-
-
-def load_function_module(function: str, module: str = "app") -> ModuleType:
-    """Import functions/<function>/<module>.py with its folder on sys.path, then drop the folder's
-    sibling modules from sys.modules (the loaded module keeps its references to them)."""
-    directory = FUNCTIONS_DIR / function
-    unique = f"_lambda_{function}_{module}_{uuid.uuid4().hex}"
-    spec = importlib.util.spec_from_file_location(unique, directory / f"{module}.py")
-    assert spec is not None and spec.loader is not None
-    loaded = importlib.util.module_from_spec(spec)
-    before = set(sys.modules)
-    sys.path.insert(0, str(directory))
-    sys.modules[unique] = loaded
-    try:
-        spec.loader.exec_module(loaded)
-    finally:
-        sys.path.remove(str(directory))
-        for name in set(sys.modules) - before - {unique}:
-            if str(getattr(sys.modules[name], "__file__", "") or "").startswith(str(directory)):
-                del sys.modules[name]
-    return loaded
-
-
-@pytest.fixture()
-def load_function() -> Iterator[Callable[..., ModuleType]]:
-    loaded: list[str] = []
-
-    def load(function: str, module: str = "app") -> ModuleType:
-        result = load_function_module(function, module)
-        loaded.append(result.__name__)
-        return result
-
-    yield load
-    for name in loaded:
-        sys.modules.pop(name, None)
-
-
-class FakeClock:
-    """Epoch seconds that only move when a test says so."""
-
-    def __init__(self, now: float = 1_795_521_600.0) -> None:  # 2026-11-24T12:00:00Z
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture()
-def clock() -> FakeClock:
-    return FakeClock()
-
 
 # -- AWS, mocked ---------------------------------------------------------------------------------
 
