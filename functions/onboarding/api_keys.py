@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -18,9 +20,15 @@ def generate_key() -> str:
     return "".join(secrets.choice(KEY_ALPHABET) for _ in range(KEY_LENGTH))
 
 
-def _is_not_found(exc: Exception) -> bool:
-    response = getattr(exc, "response", None) or {}
-    return response.get("Error", {}).get("Code") in {"NotFoundException", "ResourceNotFoundException"}
+@contextmanager
+def _already_gone_is_fine() -> Iterator[None]:
+    """Swallow API Gateway's "not found" (a retry finding its work done); re-raise anything else."""
+    try:
+        yield
+    except Exception as exc:
+        response = getattr(exc, "response", None) or {}
+        if response.get("Error", {}).get("Code") not in {"NotFoundException", "ResourceNotFoundException"}:
+            raise
 
 
 class ApiKeys:
@@ -54,28 +62,19 @@ class ApiKeys:
 
     def unlink(self, api_key_id: str, usage_plan_id: str) -> None:
         """Remove the key from the usage plan; a link that is already gone is fine (retries)."""
-        try:
+        with _already_gone_is_fine():
             self.client.get_usage_plan_key(usagePlanId=usage_plan_id, keyId=api_key_id)
             self.client.delete_usage_plan_key(usagePlanId=usage_plan_id, keyId=api_key_id)
-        except Exception as exc:
-            if not _is_not_found(exc):
-                raise
 
     def delete(self, api_key_id: str) -> None:
-        try:
+        with _already_gone_is_fine():
             self.client.delete_api_key(apiKey=api_key_id)
-        except Exception as exc:
-            if not _is_not_found(exc):
-                raise
 
     def disable(self, api_key_id: str) -> None:
-        try:
+        with _already_gone_is_fine():
             self.client.update_api_key(
                 apiKey=api_key_id, patchOperations=[{"op": "replace", "path": "/enabled", "value": "false"}]
             )
-        except Exception as exc:
-            if not _is_not_found(exc):
-                raise
 
     @staticmethod
     def _quietly(step: Any, *args: str, consumer_id: str) -> bool:

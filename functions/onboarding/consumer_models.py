@@ -87,15 +87,16 @@ class RotateConsumerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_DATETIME_HINT = "must be an ISO 8601 date-time with a timezone, e.g. 2030-01-31T00:00:00Z"
 _FRIENDLY = {
     "missing": "field required",
     "extra_forbidden": "unknown field",
     "string_type": "must be a string",
     "string_pattern_mismatch": "contains characters that are not allowed",
-    "timezone_aware": "must be an ISO 8601 date-time with a timezone, e.g. 2030-01-31T00:00:00Z",
-    "datetime_type": "must be an ISO 8601 date-time with a timezone, e.g. 2030-01-31T00:00:00Z",
-    "datetime_parsing": "must be an ISO 8601 date-time with a timezone, e.g. 2030-01-31T00:00:00Z",
-    "datetime_from_date_parsing": "must be an ISO 8601 date-time with a timezone, e.g. 2030-01-31T00:00:00Z",
+    "timezone_aware": _DATETIME_HINT,
+    "datetime_type": _DATETIME_HINT,
+    "datetime_parsing": _DATETIME_HINT,
+    "datetime_from_date_parsing": _DATETIME_HINT,
 }
 
 

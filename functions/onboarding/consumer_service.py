@@ -50,6 +50,8 @@ from consumer_store import ACTIVE, REVOKED, Consumer, ConsumerStore
 CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"})
 PLANS_CACHE_SECONDS = 300
 IDEMPOTENCY_SECONDS = 24 * 3600
+# What a conditional transaction answers when the consumer changed since it was read.
+CHANGED_MEANWHILE = frozenset({"TransactionCanceledException", "ConditionalCheckFailedException"})
 
 logger = Logger(child=True)
 
@@ -270,7 +272,7 @@ class ConsumerService:
             self.store.replace_key(old, new)
         except Exception as exc:
             self.api_keys.undo(api_key_id, usage_plan_id, consumer_id)
-            if _error_code(exc) in {"TransactionCanceledException", "ConditionalCheckFailedException"}:
+            if _error_code(exc) in CHANGED_MEANWHILE:
                 raise Conflict(f"id: consumer {consumer_id} changed during rotation; retry", ["id"]) from exc
             raise UpstreamFailure(f"storing the new key failed ({_error_code(exc)}); key unchanged") from exc
 
@@ -289,7 +291,7 @@ class ConsumerService:
             try:
                 self.store.mark_revoked(consumer, revoked_at)
             except Exception as exc:
-                if _error_code(exc) in {"TransactionCanceledException", "ConditionalCheckFailedException"}:
+                if _error_code(exc) in CHANGED_MEANWHILE:
                     message = f"id: consumer {consumer_id} changed during revocation; retry"
                     raise Conflict(message, ["id"]) from exc
                 raise UpstreamFailure(f"revoking failed ({_error_code(exc)}); consumer unchanged") from exc
