@@ -8,6 +8,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 NOW = 1_795_521_600  # the `clock` fixture: 2026-11-24T12:00:00Z
 BODY = {
     "name": "Acme Retail",
@@ -212,3 +214,20 @@ def test_onboarding_rejects_a_malformed_consumer_id(admin):
 def test_onboarding_answers_404_for_an_unknown_route(admin):
     status, payload, _ = admin.call("GET", "/consumers")
     assert (status, payload) == (404, {"error": "not_found", "message": "no such route"})
+
+
+@pytest.mark.filterwarnings("error")
+def test_onboarding_answers_cors_preflight(platform, load_function, load_event, lambda_context):
+    app = load_function("onboarding")
+    event = load_event("onboarding_create_consumer.json")
+    event["httpMethod"] = event["requestContext"]["httpMethod"] = "OPTIONS"
+    event["headers"]["Origin"] = "https://portal.acme.example"
+    event["multiValueHeaders"]["Origin"] = ["https://portal.acme.example"]
+    event["body"] = None
+
+    response = app.lambda_handler(event, lambda_context)
+
+    headers = {name: values[-1] for name, values in response["multiValueHeaders"].items()}
+    assert (response["statusCode"], headers["Access-Control-Allow-Origin"]) == (204, "*")
+    assert "POST" in headers["Access-Control-Allow-Methods"]
+    assert platform.api_keys() == []

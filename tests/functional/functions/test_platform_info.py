@@ -61,6 +61,14 @@ def configure(monkeypatch: pytest.MonkeyPatch, load_function):
     return load
 
 
+def from_origin(event: dict[str, Any], origin: str) -> dict[str, Any]:
+    """A copy of `event` sent by a browser page on `origin`."""
+    event = copy.deepcopy(event)
+    event["headers"]["Origin"] = origin
+    event["multiValueHeaders"]["Origin"] = [origin]
+    return event
+
+
 def call(app: Any, event: dict[str, Any], context: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
     response = app.lambda_handler(copy.deepcopy(event), context)
     headers = {name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()}
@@ -146,22 +154,14 @@ def test_platform_info_answers_404_for_unknown_routes(configure, catalog_file, l
 
 def test_platform_info_sends_cors_headers_for_an_allowed_origin(configure, catalog_file, lambda_context):
     app = configure(catalog_file, origins="https://portal.acme.example, https://admin.acme.example")
-    event = copy.deepcopy(HEALTH)
-    event["headers"]["Origin"] = "https://admin.acme.example"
-    event["multiValueHeaders"]["Origin"] = ["https://admin.acme.example"]
-
-    _, _, headers = call(app, event, lambda_context)
+    _, _, headers = call(app, from_origin(HEALTH, "https://admin.acme.example"), lambda_context)
 
     assert headers["Access-Control-Allow-Origin"] == "https://admin.acme.example"
 
 
 def test_platform_info_sends_no_cors_headers_for_another_origin(configure, catalog_file, lambda_context):
     app = configure(catalog_file, origins="https://portal.acme.example")
-    event = copy.deepcopy(HEALTH)
-    event["headers"]["Origin"] = "https://evil.example"
-    event["multiValueHeaders"]["Origin"] = ["https://evil.example"]
-
-    _, _, headers = call(app, event, lambda_context)
+    _, _, headers = call(app, from_origin(HEALTH, "https://evil.example"), lambda_context)
 
     assert "Access-Control-Allow-Origin" not in headers
 
@@ -169,10 +169,8 @@ def test_platform_info_sends_no_cors_headers_for_another_origin(configure, catal
 @pytest.mark.filterwarnings("error")
 def test_platform_info_answers_cors_preflight(configure, catalog_file, lambda_context):
     app = configure(catalog_file)
-    event = copy.deepcopy(SERVICES)
+    event = from_origin(SERVICES, "https://portal.acme.example")
     event["httpMethod"] = "OPTIONS"
-    event["headers"]["Origin"] = "https://portal.acme.example"
-    event["multiValueHeaders"]["Origin"] = ["https://portal.acme.example"]
 
     response = app.lambda_handler(event, lambda_context)
 
