@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from template_gen.scaffold.templates import LAMBDA_APP
+
 ROOT = Path(__file__).resolve().parents[3]
 FUNCTIONS = sorted(path for path in (ROOT / "functions").iterdir() if path.is_dir() and path.name != "__pycache__")
 # What the python3.13 runtime plus the Powertools layer provide.
@@ -49,6 +51,28 @@ def test_function_module_names_do_not_collide_across_functions():
     # Lambda imports siblings as top-level modules; distinct names keep tests and tooling unambiguous.
     names = [path.stem for function in FUNCTIONS for path in function.glob("*.py") if path.stem != "app"]
     assert len(names) == len(set(names)), sorted(names)
+
+
+def top_level_functions(source: str, names: tuple[str, ...]) -> dict[str, str | None]:
+    tree = ast.parse(source)
+    found = {node.name: ast.get_source_segment(source, node) for node in tree.body if isinstance(node, ast.FunctionDef)}
+    return {name: found.get(name) for name in names}
+
+
+def test_helpers_repeated_in_every_api_function_and_the_scaffold_are_identical():
+    # A function folder cannot import from another, so these few lines are copied into each API function
+    # and into the app.py that `new-service` writes; this keeps the copies from drifting apart.
+    names = ("cors_config", "strip_prefixes")
+    copies = {
+        "onboarding": (ROOT / "functions/onboarding/app.py").read_text(),
+        "platform_info": (ROOT / "functions/platform_info/app.py").read_text(),
+        "scaffold": LAMBDA_APP.safe_substitute(name="example"),
+    }
+    reference = top_level_functions(copies["platform_info"], names)
+    assert None not in reference.values()
+    assert {where: top_level_functions(source, names) for where, source in copies.items()} == dict.fromkeys(
+        copies, reference
+    )
 
 
 def test_user_sample_events_match_the_test_events():
