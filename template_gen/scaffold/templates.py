@@ -110,6 +110,7 @@ configuration read from the environment, nothing that can fail at import time.
 from __future__ import annotations
 
 import os
+import warnings
 from http import HTTPStatus
 from typing import Any
 
@@ -124,6 +125,9 @@ SERVICE = "$name"
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics(namespace=os.getenv("POWERTOOLS_METRICS_NAMESPACE") or "Platform")
+# A CORS preflight is answered by the resolver itself and records no metric; without this filter
+# every preflight would log a "No application metrics to publish" warning.
+warnings.filterwarnings("ignore", "No application metrics to publish")
 
 
 def cors_config(raw: str | None) -> CORSConfig:
@@ -241,6 +245,13 @@ def test_${module}_answers_404_for_an_unknown_route(app, lambda_context):
     response = app.lambda_handler(rest_event("GET", BASE_PATH + "/nope"), lambda_context)
     assert response["statusCode"] == 404
     assert json.loads(response["body"]) == {"error": "not_found", "message": "no such route"}
+
+
+@pytest.mark.filterwarnings("error")
+def test_${module}_answers_a_cors_preflight(app, lambda_context):
+    response = app.lambda_handler(rest_event("OPTIONS", BASE_PATH + "/health"), lambda_context)
+    assert response["statusCode"] == 204
+    assert response["multiValueHeaders"]["Access-Control-Allow-Origin"] == ["*"]
 ''')
 
 COMMENT_COLUMN = 32  # where the trailing comments of the service files start

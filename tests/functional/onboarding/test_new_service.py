@@ -334,7 +334,7 @@ def test_new_lambda_service_gets_code_and_a_test_that_pass_at_once(tmp_path: Pat
         cwd=project, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert tests.stdout.splitlines()[-1].startswith("2 passed")
+    assert tests.stdout.splitlines()[-1].startswith("3 passed")
 
     lint = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--line-length", "120",

@@ -70,6 +70,8 @@ def test_helpers_repeated_in_every_api_function_and_the_scaffold_are_identical()
     }
     reference = top_level_functions(copies["platform_info"], names)
     assert None not in reference.values()
+    quiet_preflight = 'warnings.filterwarnings("ignore", "No application metrics to publish")'
+    assert {where: quiet_preflight in source for where, source in copies.items()} == dict.fromkeys(copies, True)
     assert {where: top_level_functions(source, names) for where, source in copies.items()} == dict.fromkeys(
         copies, reference
     )
