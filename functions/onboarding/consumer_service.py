@@ -4,7 +4,8 @@ Order of operations, chosen so that a failure half-way never leaves something us
 
 - create: API key -> usage-plan link -> table transaction. A failed link deletes the key; a failed
   transaction removes the link and the key. The idempotency record is only kept on success, so a
-  retry with the same client_token starts clean.
+  retry with the same client_token starts clean. If the consumer is created but the success record
+  cannot be saved, the caller still gets the consumer and its key (shown once, so never dropped).
 - rotate: new key + link -> table swap (the old key item goes away, so the validator denies the old
   key from then on) -> old link and old key removed.
 - revoke: table first (the validator denies at once) -> link removed -> API key disabled. DELETE is
@@ -172,13 +173,13 @@ class ConsumerService:
 
     def create(self, model: CreateConsumerRequest) -> CreateResult:
         usage_plan_id = self.usage_plan_for(model.plan)  # a bad plan is a 400 before anything is written
-        issued: dict[str, str] = {}
+        issued: dict[str, Any] = {}
 
         def create_once(request: dict[str, Any]) -> dict[str, Any]:
             # `request` (the JSON form) is what idempotency hashes; the validated model is used to build.
             consumer, api_key = self._provision(model, usage_plan_id)
-            issued["api_key"] = api_key
-            return consumer.public()
+            issued.update(api_key=api_key, consumer=consumer.public())
+            return issued["consumer"]
 
         idempotent_create = idempotent_function(
             data_keyword_argument="request",
@@ -196,7 +197,16 @@ class ConsumerService:
                 ["client_token"],
             ) from None
         except IdempotencyPersistenceLayerError as exc:
-            raise Unavailable("idempotency store is unavailable; try again later") from exc
+            if "api_key" not in issued:
+                raise Unavailable("idempotency store is unavailable; try again later") from exc
+            # The consumer and its key exist; only the success record is missing. Answering 503 would
+            # lose the key, which is shown once, so the caller gets its consumer. A retry with this
+            # client_token meets the in-progress record (409) until it expires.
+            logger.error(
+                "consumer created but its idempotency record was not saved",
+                extra={"consumer_id": issued["consumer"]["id"], "error": _error_code(exc.__cause__ or exc)},
+            )
+            stored = issued["consumer"]
 
         if "api_key" in issued:
             return CreateResult(stored, issued["api_key"], replayed=False)

@@ -94,3 +94,19 @@ def test_onboarding_is_unavailable_when_misconfigured(platform, load_function, l
         503,
         {"error": "service_unavailable", "message": "onboarding is misconfigured"},
     )
+
+
+def test_onboarding_returns_the_key_when_only_the_idempotency_success_record_fails(fail_next, admin, platform):
+    # The consumer is created; saving the idempotency record's success state (UpdateItem) fails.
+    # The key is shown only once, so the caller must still get it.
+    fail_next("dynamodb", "UpdateItem", admin.service)
+
+    status, payload = admin.create()
+
+    [api_key] = platform.api_keys()
+    consumer_id = payload["consumer"]["id"]
+    assert (status, payload["api_key"], payload["idempotent_replay"]) == (201, api_key["value"], False)
+    assert sorted(item["pk"] for item in platform.items()) == [
+        f"consumer#{consumer_id}",
+        f"key#{sha256(api_key['value'])}",
+    ]
