@@ -116,23 +116,38 @@ def create(cfn: Any, target: Target, body: str, name: str, type_: ChangeSetType)
     return str(response["Id"]), str(response["StackId"])
 
 
-def wait_created(cfn: Any, change_set_id: str, name: str, say: Say, polling: Polling) -> dict[str, Any]:
-    """Poll until CREATE_COMPLETE or FAILED; one line per status change."""
+def _wait(
+    what: str, read: Callable[[], Any], key: str, settled: Callable[[str], bool], say: Say, polling: Polling
+) -> dict[str, Any]:
+    """Call `read` until the status under `key` is `settled`, with `polling.delay` between calls; returns
+    the last response. Says `<what>: <status>` once per status change."""
     last = ""
     for attempt in range(polling.max_polls):
         if attempt:
             polling.sleep(polling.delay)
         try:
-            response: dict[str, Any] = cfn.describe_change_set(ChangeSetName=change_set_id)
+            response: dict[str, Any] = read()
         except (BotoCoreError, ClientError) as exc:
-            raise _aws(f"could not read change set {name}", exc) from exc
-        status = str(response["Status"])
+            raise _aws(f"could not read {what}", exc) from exc
+        status = str(response[key])
         if status != last:
-            say(f"change set {name}: {status}")
+            say(f"{what}: {status}")
             last = status
-        if status in ("CREATE_COMPLETE", "FAILED"):
+        if settled(status):
             return response
-    raise AwsError(f"change set {name} is still {last} after {polling.max_polls} checks")
+    raise AwsError(f"{what} is still {last} after {polling.max_polls} checks")
+
+
+def wait_created(cfn: Any, change_set_id: str, name: str, say: Say, polling: Polling) -> dict[str, Any]:
+    """Poll until CREATE_COMPLETE or FAILED; one line per status change."""
+    return _wait(
+        f"change set {name}",
+        lambda: cfn.describe_change_set(ChangeSetName=change_set_id),
+        "Status",
+        lambda status: status in ("CREATE_COMPLETE", "FAILED"),
+        say,
+        polling,
+    )
 
 
 def is_no_changes(response: dict[str, Any]) -> bool:
@@ -264,25 +279,19 @@ def execute(cfn: Any, change_set_id: str, stack_id: str, stack_name: str, say: S
         cfn.execute_change_set(ChangeSetName=change_set_id)
     except (BotoCoreError, ClientError) as exc:
         raise _aws(f"could not execute change set {change_set_id}", exc) from exc
-    last = ""
-    for attempt in range(polling.max_polls):
-        if attempt:
-            polling.sleep(polling.delay)
-        try:
-            stack = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
-        except (BotoCoreError, ClientError) as exc:
-            raise _aws(f"could not read stack {stack_name}", exc) from exc
-        status = str(stack["StackStatus"])
-        if status != last:
-            say(f"stack {stack_name}: {status}")
-            last = status
-        if status.endswith("_IN_PROGRESS"):
-            continue
-        if status in _DONE:
-            return status
-        reason = stack.get("StackStatusReason") or "no reason given"
-        raise AwsError(f"stack {stack_name} ended {status}: {reason}" + _failed_events(cfn, stack_id, stack_name))
-    raise AwsError(f"stack {stack_name} is still {last} after {polling.max_polls} checks")
+    stack = _wait(
+        f"stack {stack_name}",
+        lambda: cfn.describe_stacks(StackName=stack_id)["Stacks"][0],
+        "StackStatus",
+        lambda status: not status.endswith("_IN_PROGRESS"),
+        say,
+        polling,
+    )
+    status = str(stack["StackStatus"])
+    if status in _DONE:
+        return status
+    reason = stack.get("StackStatusReason") or "no reason given"
+    raise AwsError(f"stack {stack_name} ended {status}: {reason}" + _failed_events(cfn, stack_id, stack_name))
 
 
 def _failed_events(cfn: Any, stack_id: str, stack_name: str, limit: int = 5) -> str:
