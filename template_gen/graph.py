@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from typing import Any
 
 from template_gen.errors import TemplateGenError, UsageError
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec
@@ -53,12 +52,6 @@ def _sid(prefix: str, name: str) -> str:
     return f"{prefix}_{name.replace('-', '_')}"
 
 
-def _admin(spec: EnvironmentSpec) -> tuple[str, str]:
-    """(base path, API) of the consumer admin route; the API stage's settings when the spec has them."""
-    admin: Any = getattr(getattr(spec, "api", None), "admin", None)
-    return getattr(admin, "base_path", "/admin"), getattr(admin, "exposure", "public")
-
-
 def build(spec: EnvironmentSpec) -> Graph:
     graph = Graph(spec.stack_name)
     client = Node("client", ("Client",), "stadium")
@@ -74,8 +67,8 @@ def build(spec: EnvironmentSpec) -> Graph:
             else:
                 lambda_edges.append(Edge(f"{which}_api", _sid("fn", svc.name), f"{svc.api.base_path} (Lambda proxy)"))
     if spec.onboarding_enabled:
-        admin_path, admin_api = _admin(spec)
-        lambda_edges.append(Edge(f"{admin_api}_api", "fn_onboarding", f"{admin_path} (IAM auth)"))
+        admin = spec.api.admin
+        lambda_edges.append(Edge(f"{admin.exposure}_api", "fn_onboarding", f"{admin.base_path} (IAM auth)"))
     apis = [w for w in ("public", "private") if ecs_paths[w] or any(e.source == f"{w}_api" for e in lambda_edges)]
 
     gateway = Cluster("api_gateway", "API Gateway")

@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import NoCredentialsError
-
 from template_gen import graph, lookup
 from template_gen.console import Console
 from template_gen.errors import LookupFailed, UsageError
@@ -28,23 +26,16 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
 def environment_spec(project_dir: Path, env_name: str) -> EnvironmentSpec:
     """The environment's validated spec; lookup/default networks come from the committed lookup cache."""
     valid = load_registry(project_dir, [env_name])
-    asked: list[str] = []
 
-    def offline(region: str) -> Any:
-        asked.append(region)
-        raise NoCredentialsError()
-
-    try:
-        spec, _ = resolve_spec(valid, env_name, ec2_client_factory=offline)
-    except LookupFailed as exc:
-        if not asked:
-            raise
+    def offline(region: str) -> Any:  # asked only when the cache cannot answer
         rel = lookup.cache_path(project_dir, env_name).relative_to(project_dir).as_posix()
         raise LookupFailed(
             f"environment '{env_name}': the graph reads the network from the lookup cache ({rel}), which is "
             f"missing or was made for other network settings\n    hint: run `template-gen synth --env {env_name}` "
             "with AWS credentials first, then commit the cache"
-        ) from exc
+        )
+
+    spec, _ = resolve_spec(valid, env_name, ec2_client_factory=offline)
     return spec
 
 
