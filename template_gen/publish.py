@@ -9,28 +9,26 @@ docker is whatever `docker` is on PATH (tests put a recording fake there).
 from __future__ import annotations
 
 import base64
-import difflib
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from template_gen import naming, samconfig
 from template_gen.errors import AwsError, TemplateGenError, UsageError
-from template_gen.pipeline import load_registry
 from template_gen.registry import loader
 from template_gen.registry.models import EcsService
+from template_gen.registry.validate import validate
+from template_gen.review.templates import STACK_TYPE
 from template_gen.scaffold import yaml_edit
+from template_gen.scaffold.plan import check_environment
 from template_gen.scaffold.transaction import FileTransaction
 
-ClientFactory = Callable[[str, str], Any]  # (service, region) -> boto3 client
-NESTED_STACK = "AWS::CloudFormation::Stack"
 PLATFORM = "linux/amd64"  # the task definitions run on Fargate X86_64
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
@@ -59,11 +57,6 @@ class Target:
         return f"{self.service}:{self.tag}"
 
 
-def default_client_factory(service: str, region: str) -> Any:
-    make: Any = boto3.session.Session().client  # typed per literal service name; ours is a variable
-    return make(service, region_name=region)
-
-
 def prepare(
     project_dir: Path,
     service: str,
@@ -73,17 +66,14 @@ def prepare(
     dockerfile: Path | None = None,
 ) -> Target:
     raw = loader.load(project_dir)
-    environments = list((raw.registry.data or {}).get("environments") or {})
-    if raw.registry.data is not None and env not in environments:
-        close = difflib.get_close_matches(env, environments, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise UsageError(f"--env {env}: no environment named '{env}' (defined: {', '.join(environments)}){hint}")
+    if raw.registry.data is not None:
+        check_environment(env, list(raw.registry.data.get("environments") or {}))
     if not _TAG.match(tag):
         raise UsageError(
             f"--tag {tag}: not a valid image tag (letters, digits, '_', '.' and '-', at most 128 characters, "
             "not starting with '.' or '-')"
         )
-    valid = load_registry(project_dir, [env])
+    valid = validate(raw, [env])
     if service not in valid.all_services:
         raise UsageError(f"'{service}' is not a service (no services/{service}/service.yaml)")
     entry = next((s for s in valid.environments[env].services if s.name == service), None)
@@ -127,7 +117,7 @@ def repository_uri(target: Target, cloudformation: Any) -> str:
     try:
         nested = []
         for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=target.stack_name):
-            nested += [r for r in page["StackResourceSummaries"] if r["ResourceType"] == NESTED_STACK]
+            nested += [r for r in page["StackResourceSummaries"] if r["ResourceType"] == STACK_TYPE]
         for resource in sorted(nested, key=lambda r: r["LogicalResourceId"]):
             stack = cloudformation.describe_stacks(StackName=resource["PhysicalResourceId"])["Stacks"][0]
             for output in stack.get("Outputs", []):

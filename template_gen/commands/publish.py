@@ -8,6 +8,7 @@ from pathlib import Path
 
 from template_gen import publish
 from template_gen.console import Console
+from template_gen.review import aws
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
@@ -38,13 +39,13 @@ def do_publish(
     tag: str,
     context: Path | None = None,
     dockerfile: Path | None = None,
-    client_factory: publish.ClientFactory | None = None,
+    client_factory: aws.ClientFactory | None = None,
     console: Console | None = None,
 ) -> Published:
     console = console or Console()
-    factory = client_factory or publish.default_client_factory
     target = publish.prepare(project_dir, service, env, tag, context, dockerfile)
     docker = publish.docker_executable()
+    factory = client_factory or aws.client_factory()
     with console.progress(f"reading the repository of {service} from stack {target.stack_name}"):
         uri = publish.repository_uri(target, factory("cloudformation", target.region))
     publish.check_account(target, uri)

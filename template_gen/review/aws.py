@@ -41,6 +41,8 @@ class Target:
 
 
 def client_factory(profile: str | None = None) -> ClientFactory:
+    """Clients of one boto3 session (the named profile, else the default credential chain); review and
+    publish make every AWS client through this."""
     session = boto3.session.Session(profile_name=profile) if profile else boto3.session.Session()
 
     def make(service: str, region: str) -> Any:
@@ -55,19 +57,21 @@ def target(project_dir: Path, env_name: str, valid: ValidRegistry) -> Target:
     samconfig.toml has no section for the environment."""
     config = read_samconfig(project_dir)
     glob, deploy = section(config, env_name, "global"), section(config, env_name, "deploy")
+
+    def value(key: str) -> Any:
+        return deploy.get(key) or glob.get(key)
+
     env = valid.environments[env_name].model
-    capabilities = deploy.get("capabilities") or glob.get("capabilities")
+    capabilities = value("capabilities")
     if isinstance(capabilities, str):
         capabilities = capabilities.split()
     return Target(
         environment=env_name,
-        stack_name=str(
-            deploy.get("stack_name") or glob.get("stack_name") or naming.stack_name(valid.registry.platform, env_name)
-        ),
-        region=str(deploy.get("region") or glob.get("region") or env.region or valid.registry.region),
+        stack_name=str(value("stack_name") or naming.stack_name(valid.registry.platform, env_name)),
+        region=str(value("region") or env.region or valid.registry.region),
         capabilities=tuple(capabilities or DEFAULT_CAPABILITIES),
-        tags=_pairs(deploy.get("tags") or glob.get("tags"), "tags"),
-        parameters=_pairs(deploy.get("parameter_overrides") or glob.get("parameter_overrides"), "parameter_overrides"),
+        tags=_pairs(value("tags"), "tags"),
+        parameters=_pairs(value("parameter_overrides"), "parameter_overrides"),
         account_id=env.account_id,
         profile=str(glob.get("profile") or deploy.get("profile") or "") or None,
     )

@@ -44,7 +44,12 @@ class Plan:
 
     @property
     def test_file(self) -> str:
-        return f"{FUNCTION_TESTS}/test_{self.module}.py"
+        return function_test_file(self.name)
+
+
+def function_test_file(name: str) -> str:
+    """Where new-service writes a Lambda service's test."""
+    return f"{FUNCTION_TESTS}/test_{name.replace('-', '_')}.py"
 
 
 @dataclass(frozen=True)
@@ -70,15 +75,20 @@ def check_name(name: str, raw: RawRegistry, project_dir: Path) -> None:
             )
 
 
+def check_environment(env: str, known: Sequence[str]) -> None:
+    """Refuse `--env ENV` when the registry does not define it, naming the closest environment that it does."""
+    if env not in known:
+        close = difflib.get_close_matches(env, known, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise UsageError(f"--env {env}: no environment named '{env}' (defined: {', '.join(known)}){hint}")
+
+
 def check_environments(requested: Sequence[str] | None, valid: ValidRegistry) -> tuple[str, ...]:
     known = list(valid.registry.environments)
     if not requested:
         return tuple(known)
     for env in requested:
-        if env not in known:
-            close = difflib.get_close_matches(env, known, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise UsageError(f"--env {env}: no environment named '{env}' (defined: {', '.join(known)}){hint}")
+        check_environment(env, known)
     return tuple(dict.fromkeys(requested))
 
 
@@ -221,7 +231,7 @@ def make_plan(
     code_dir = naming.code_dir_for(name) if kind == "lambda" else None
     if code_dir and (project_dir / code_dir).exists():
         raise UsageError(f"{code_dir} already exists; choose another name or remove the folder")
-    plan_test = f"{FUNCTION_TESTS}/test_{name.replace('-', '_')}.py"
+    plan_test = function_test_file(name)
     if kind == "lambda" and (project_dir / plan_test).exists():
         raise UsageError(f"{plan_test} already exists; choose another name or remove the file")
     base_path, note = choose_path(name, path, existing_routes(raw))

@@ -22,7 +22,7 @@ from onboarding_support import snapshot
 from support import run_cli
 from synth_cases import CASES, copy_project
 
-from template_gen.commands.publish import do_publish
+from template_gen.commands.publish import Published, do_publish
 from template_gen.console import Console
 from template_gen.errors import AwsError, TemplateGenError
 
@@ -140,6 +140,13 @@ def aws() -> Iterator[Aws]:
         stubs.ecr_stub.assert_no_pending_responses()
 
 
+def publish_quoting(project: Path, aws: Aws) -> Published:
+    """`quoting` tag 1 to dev from project/app, with the stubbed clients and a silent console."""
+    return do_publish(
+        project, "quoting", "dev", "1", project / "app", None, aws.factory, Console(io.StringIO(), io.StringIO())
+    )
+
+
 def test_publish_logs_in_builds_tags_pushes_and_records_the_tag(project: Path, docker_log: Path, aws: Aws) -> None:
     aws.deployed()
     aws.login()
@@ -179,7 +186,7 @@ def test_publish_through_the_cli_prints_the_result_and_never_the_password(
 ) -> None:
     aws.deployed()
     aws.login()
-    monkeypatch.setattr("template_gen.publish.default_client_factory", aws.factory)
+    monkeypatch.setattr("template_gen.review.aws.client_factory", lambda profile=None: aws.factory)
     dockerfile = project / "app" / "Dockerfile"
     result = run_cli(
         "publish", "quoting", "--env", "dev", "--tag", "2026.11.24", "--context", str(project / "app"),
@@ -206,9 +213,7 @@ def test_the_stack_name_and_region_come_from_samconfig(project: Path, docker_log
     )
     aws.deployed(stack_name="acme-dev-blue")
     aws.login()
-    do_publish(
-        project, "quoting", "dev", "1", project / "app", None, aws.factory, Console(io.StringIO(), io.StringIO())
-    )
+    publish_quoting(project, aws)
     assert [c["argv"][0] for c in calls(docker_log)] == ["login", "build", "tag", "push"]
 
 
@@ -221,9 +226,7 @@ def test_a_stack_that_was_never_deployed_is_explained(project: Path, docker_log:
         {"StackName": "acme-dev"},
     )
     with pytest.raises(AwsError) as caught:
-        do_publish(
-            project, "quoting", "dev", "1", project / "app", None, aws.factory, Console(io.StringIO(), io.StringIO())
-        )
+        publish_quoting(project, aws)
     assert str(caught.value) == (
         "stack acme-dev does not exist in eu-west-1; deploy the environment first "
         "(template-gen synth --env dev, then sam deploy --config-env dev)"
@@ -239,9 +242,7 @@ def test_a_stack_without_the_services_repository_output_is_explained(project: Pa
         "describe_stacks", stack("ComputeStack", {}), {"StackName": nested("ComputeStack")["PhysicalResourceId"]}
     )
     with pytest.raises(AwsError) as caught:
-        do_publish(
-            project, "quoting", "dev", "1", project / "app", None, aws.factory, Console(io.StringIO(), io.StringIO())
-        )
+        publish_quoting(project, aws)
     assert str(caught.value) == (
         "no nested stack of acme-dev has the output QuotingRepositoryUri; synthesize and deploy environment "
         "'dev' with 'quoting' enabled first"
@@ -257,9 +258,7 @@ def test_credentials_of_another_account_are_refused(project: Path, docker_log: P
     )
     aws.deployed()
     with pytest.raises(AwsError) as caught:
-        do_publish(
-            project, "quoting", "dev", "1", project / "app", None, aws.factory, Console(io.StringIO(), io.StringIO())
-        )
+        publish_quoting(project, aws)
     assert str(caught.value) == (
         "environment 'dev' is account 210987654321, but the credentials reach account 123456789012; "
         "use credentials for account 210987654321"
@@ -276,9 +275,7 @@ def test_a_failed_docker_step_stops_and_records_nothing(
     monkeypatch.setenv("FAKE_DOCKER_FAIL", failing)
     before = snapshot(project)
     with pytest.raises(TemplateGenError) as caught:
-        do_publish(
-            project, "quoting", "dev", "1", project / "app", None, aws.factory, Console(io.StringIO(), io.StringIO())
-        )
+        publish_quoting(project, aws)
     detail = ": fake docker: login failed" if failing == "login" else ""  # build and push log to the terminal
     assert str(caught.value) == f"`docker {failing}` failed (exit 3){detail}"
     assert calls(docker_log)[-1]["argv"][0] == failing
