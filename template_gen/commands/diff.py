@@ -14,7 +14,7 @@ from template_gen.pipeline import load_registry
 from template_gen.review import render
 from template_gen.review.diff import diff_builds
 from template_gen.review.model import EXIT_CHANGES, ChangeReport
-from template_gen.review.sources import Earlier, current_build, earlier_build
+from template_gen.review.sources import Earlier, earlier_build, rendered_build
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
@@ -55,7 +55,7 @@ def do_diff(
     cwd: Path | None = None,
 ) -> DiffResult:
     valid = load_registry(project_dir, [env_name])
-    new = current_build(project_dir, env_name, image_tags, valid)
+    new = rendered_build(valid, env_name, image_tags)
     earlier = earlier_build(project_dir, env_name, against, cwd)
     region = valid.environments[env_name].model.region or valid.registry.region
     stacks, warnings = diff_builds(earlier.build, new, region)

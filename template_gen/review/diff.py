@@ -20,7 +20,7 @@ from template_gen.review.model import (
     sorted_resources,
 )
 from template_gen.review.propagate import ResourceWork, StackWork, propagate
-from template_gen.review.templates import Build, StackTemplate, code_folders
+from template_gen.review.templates import STACK_TYPE, Build, StackTemplate, code_folders
 from template_gen.review.values import diff_values, format_path, intrinsic_name
 
 MAX_FILES_NAMED = 3
@@ -151,7 +151,7 @@ def _nested_templates(works: dict[str, StackWork]) -> None:
             note = f"nested template {url} points at new content once packaged"
         else:
             continue
-        root.resource(key, "AWS::CloudFormation::Stack").details.append(Detail("TemplateURL", url, url, note=note))
+        root.resource(key, STACK_TYPE).details.append(Detail("TemplateURL", url, url, note=note))
 
 
 def _stack_changes(work: StackWork, before: StackTemplate | None, after: StackTemplate | None) -> StackChanges:
@@ -182,7 +182,7 @@ def _stack_changes(work: StackWork, before: StackTemplate | None, after: StackTe
 def _finish(lid: str, res: ResourceWork) -> ResourceChange:
     details = tuple(sorted(res.details, key=lambda d: (d.attribute != "Properties", d.path)))
     return ResourceChange(
-        action="modify" if res.action == "modify" else "add" if res.action == "add" else "remove",
+        action=res.action,
         logical_id=lid,
         resource_type=res.resource_type,
         replacement=res.replacement if res.action == "modify" else None,

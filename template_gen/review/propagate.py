@@ -8,7 +8,7 @@ predicts the same, stack by stack, until nothing new is found.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from template_gen.review import schemas
 from template_gen.review.model import Detail, Replacement, strongest
@@ -17,7 +17,7 @@ from template_gen.review.values import Path, format_path, intrinsic_name, leaves
 
 @dataclass
 class ResourceWork:
-    action: str  # add | remove | modify
+    action: Literal["add", "remove", "modify"]
     resource_type: str
     details: list[Detail] = field(default_factory=list)
     paths: list[Path] = field(default_factory=list)  # raw paths of Properties details, for overlap checks

@@ -46,18 +46,11 @@ def _offline(env_name: str) -> Any:
     return factory
 
 
-def current_build(
-    project_dir: Path, env_name: str, image_tags: Mapping[str, str] | None = None, valid: ValidRegistry | None = None
-) -> Build:
-    """What `template-gen synth --env ENV` would write to build/ENV now, without writing it."""
-    valid = valid or load_registry(project_dir, [env_name])
-    return _render(valid, project_dir, env_name, image_tags)
-
-
-def _render(valid: ValidRegistry, project_dir: Path, env_name: str, image_tags: Mapping[str, str] | None) -> Build:
+def rendered_build(valid: ValidRegistry, env_name: str, image_tags: Mapping[str, str] | None = None) -> Build:
+    """What `template-gen synth --env ENV` would write to build/ENV of `valid`'s project, without writing it."""
     spec, _ = resolve_spec(valid, env_name, image_tags=image_tags, ec2_client_factory=_offline(env_name))
     # Paths in templates (CodeUri) are relative to the folder they are written to: build/<env>.
-    project = project_dir.resolve()
+    project = valid.project_dir.resolve()
     stacks, files = render_stacks(spec, RenderContext(project, project / "build" / env_name))
     return from_rendered(stacks, files)
 
@@ -112,7 +105,7 @@ def _from_git(project_dir: Path, env_name: str, ref: str) -> Earlier:
                 f"--against {ref}: the registry at {ref} ({short}) does not validate with this template-gen, "
                 f"so its build cannot be reproduced:\n{problems}"
             ) from exc
-        build = _render(valid, old_project, env_name, None)
+        build = rendered_build(valid, env_name)
     where = f"{ref} ({short}), synthesized from its services/ and functions/ (build/{env_name}/ is not committed there)"
     return Earlier("git-synth", ref, commit, where, build)
 
