@@ -26,9 +26,23 @@ from stub_responses import (
     run_review,
     stack,
 )
+from support import CliResult
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
 CREATED_EVENT = datetime(2026, 1, 5, 9, 41, 0, tzinfo=UTC)
+
+
+def review_dev(project: Path, aws: Aws, *argv: str) -> CliResult:
+    """`template-gen review --env dev` of the packaged template beside the project, as change set NAME."""
+    template = str(project.parent / "packaged.yaml")
+    return run_review(project, aws, "--env", "dev", "--template-file", template, "--change-set-name", NAME, *argv)
+
+
+def expect_update(aws: Aws, statuses: list[str], reason: str | None = None) -> None:
+    """The stack exists, so review creates an UPDATE change set and polls it through `statuses`."""
+    aws.cfn_stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
+    expect_create(aws)
+    expect_wait(aws, statuses, reason)
 
 
 def expect_nested_update(aws: Aws) -> None:
@@ -161,13 +175,10 @@ GROUPED_VIEW = [
 
 
 def test_review_walks_every_nested_change_set_and_deletes_the_change_set(project: Path, aws: Aws) -> None:
-    aws.cfn_stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
-    expect_create(aws)
-    expect_wait(aws, ["CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS", "CREATE_COMPLETE"])
+    expect_update(aws, ["CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS", "CREATE_COMPLETE"])
     expect_nested_update(aws)
     aws.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_CS})
-    template = str(project.parent / "packaged.yaml")
-    result = run_review(project, aws, "--env", "dev", "--template-file", template, "--change-set-name", NAME)
+    result = review_dev(project, aws)
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
         *GROUPED_VIEW,
@@ -182,13 +193,9 @@ def test_review_walks_every_nested_change_set_and_deletes_the_change_set(project
 
 
 def test_keep_leaves_the_change_set_and_json_describes_it(project: Path, aws: Aws) -> None:
-    aws.cfn_stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
-    expect_create(aws)
-    expect_wait(aws, ["CREATE_COMPLETE"])
+    expect_update(aws, ["CREATE_COMPLETE"])
     expect_nested_update(aws)
-    template = str(project.parent / "packaged.yaml")
-    argv = ("--env", "dev", "--template-file", template, "--change-set-name", NAME, "--keep", "--format", "json")
-    result = run_review(project, aws, *argv, "--exit-code")
+    result = review_dev(project, aws, "--keep", "--format", "json", "--exit-code")
     assert result.code == 3  # --exit-code: the change set has changes
     data = json.loads(result.out)
     assert data["change_set"] == {
@@ -227,12 +234,9 @@ def test_keep_leaves_the_change_set_and_json_describes_it(project: Path, aws: Aw
 
 
 def test_keep_in_text_says_how_to_execute_the_change_set(project: Path, aws: Aws) -> None:
-    aws.cfn_stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
-    expect_create(aws)
-    expect_wait(aws, ["CREATE_COMPLETE"])
+    expect_update(aws, ["CREATE_COMPLETE"])
     expect_nested_update(aws)
-    template = str(project.parent / "packaged.yaml")
-    result = run_review(project, aws, "--env", "dev", "--template-file", template, "--change-set-name", NAME, "--keep")
+    result = review_dev(project, aws, "--keep")
     assert result.out.splitlines()[-2:] == [
         f"kept change set {NAME}; execute it from the CloudFormation console, or with",
         f"    aws cloudformation execute-change-set --change-set-name {ROOT_CS} --region eu-west-1",
@@ -268,8 +272,7 @@ def test_a_stack_that_does_not_exist_is_reviewed_as_a_create_and_the_empty_stack
     expect_pages(aws, NETWORK_CS, [network])
     aws.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_CS})
     aws.cfn_stub.add_response("delete_stack", {}, {"StackName": STACK_ID})
-    template = str(project.parent / "packaged.yaml")
-    result = run_review(project, aws, "--env", "dev", "--template-file", template, "--change-set-name", NAME)
+    result = review_dev(project, aws)
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
         f"dev: change set {NAME} (CREATE) for stack acme-dev in eu-west-1",
@@ -291,8 +294,7 @@ def test_a_review_in_progress_leftover_is_reviewed_as_a_create_and_left_alone(pr
     expect_wait(aws, ["CREATE_COMPLETE"])
     expect_pages(aws, ROOT_CS, [change_set(ROOT_CS, STACK, "CREATE_COMPLETE", [])])
     aws.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_CS})  # and no delete_stack
-    template = str(project.parent / "packaged.yaml")
-    result = run_review(project, aws, "--env", "dev", "--template-file", template, "--change-set-name", NAME)
+    result = review_dev(project, aws)
     assert result.code == 0, result.err
     assert (
         result.err.splitlines()[0] == "stack acme-dev is REVIEW_IN_PROGRESS (never deployed): the change set creates it"
@@ -300,14 +302,10 @@ def test_a_review_in_progress_leftover_is_reviewed_as_a_create_and_left_alone(pr
 
 
 def test_no_changes_is_not_an_error(project: Path, aws: Aws) -> None:
-    aws.cfn_stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
-    expect_create(aws)
     reason = "The submitted information didn't contain changes. Submit different information to create a change set."
-    expect_wait(aws, ["CREATE_PENDING", "FAILED"], reason)
+    expect_update(aws, ["CREATE_PENDING", "FAILED"], reason)
     aws.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_CS})
-    template = str(project.parent / "packaged.yaml")
-    argv = ("--env", "dev", "--template-file", template, "--change-set-name", NAME, "--exit-code")
-    result = run_review(project, aws, *argv)
+    result = review_dev(project, aws, "--exit-code")
     assert result.code == 0
     assert result.out.splitlines() == [
         f"dev: change set {NAME} (UPDATE) for stack acme-dev in eu-west-1",
@@ -319,10 +317,8 @@ def test_no_changes_is_not_an_error(project: Path, aws: Aws) -> None:
 
 
 def test_a_failed_change_set_reports_the_aws_reason_and_the_nested_one(project: Path, aws: Aws) -> None:
-    aws.cfn_stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
-    expect_create(aws)
     reason = f"Nested change set {COMPUTE_CS} was not successfully created: Currently in FAILED."
-    expect_wait(aws, ["CREATE_IN_PROGRESS", "FAILED"], reason)
+    expect_update(aws, ["CREATE_IN_PROGRESS", "FAILED"], reason)
     nested_reason = (
         "Requires capabilities : [CAPABILITY_NAMED_IAM] (Service: AmazonCloudFormation; Status Code: 400; "
         "Error Code: InsufficientCapabilitiesException)"
@@ -333,8 +329,7 @@ def test_a_failed_change_set_reports_the_aws_reason_and_the_nested_one(project: 
         {"ChangeSetName": COMPUTE_CS},
     )
     aws.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_CS})
-    template = str(project.parent / "packaged.yaml")
-    result = run_review(project, aws, "--env", "dev", "--template-file", template, "--change-set-name", NAME)
+    result = review_dev(project, aws)
     assert (result.code, result.out) == (1, "")
     assert result.err.splitlines() == [
         f"change set {NAME}: CREATE_IN_PROGRESS",
@@ -345,9 +340,7 @@ def test_a_failed_change_set_reports_the_aws_reason_and_the_nested_one(project: 
 
 
 def test_execute_runs_the_change_set_and_waits_for_the_stack(project: Path, aws: Aws) -> None:
-    aws.cfn_stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
-    expect_create(aws)
-    expect_wait(aws, ["CREATE_COMPLETE"])
+    expect_update(aws, ["CREATE_COMPLETE"])
     expect_nested_update(aws)
     aws.cfn_stub.add_response("execute_change_set", {}, {"ChangeSetName": ROOT_CS})
     for status in (
@@ -357,9 +350,7 @@ def test_execute_runs_the_change_set_and_waits_for_the_stack(project: Path, aws:
         "UPDATE_COMPLETE",
     ):
         aws.cfn_stub.add_response("describe_stacks", stack(status), {"StackName": STACK_ID})
-    template = str(project.parent / "packaged.yaml")
-    argv = ("--env", "dev", "--template-file", template, "--change-set-name", NAME, "--execute")
-    result = run_review(project, aws, *argv)
+    result = review_dev(project, aws, "--execute")
     assert result.code == 0, result.err
     assert result.out.splitlines() == [*GROUPED_VIEW, f"executed change set {NAME}: stack acme-dev is UPDATE_COMPLETE"]
     assert result.err.splitlines() == [
@@ -371,9 +362,7 @@ def test_execute_runs_the_change_set_and_waits_for_the_stack(project: Path, aws:
 
 
 def test_a_failed_execution_reports_the_failed_resources(project: Path, aws: Aws) -> None:
-    aws.cfn_stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
-    expect_create(aws)
-    expect_wait(aws, ["CREATE_COMPLETE"])
+    expect_update(aws, ["CREATE_COMPLETE"])
     expect_nested_update(aws)
     aws.cfn_stub.add_response("execute_change_set", {}, {"ChangeSetName": ROOT_CS})
     aws.cfn_stub.add_response("describe_stacks", stack("UPDATE_ROLLBACK_IN_PROGRESS"), {"StackName": STACK_ID})
@@ -423,9 +412,7 @@ def test_a_failed_execution_reports_the_failed_resources(project: Path, aws: Aws
         },
         {"StackName": STACK_ID},
     )
-    template = str(project.parent / "packaged.yaml")
-    argv = ("--env", "dev", "--template-file", template, "--change-set-name", NAME, "--execute")
-    result = run_review(project, aws, *argv)
+    result = review_dev(project, aws, "--execute")
     assert result.code == 1
     assert result.err.splitlines()[-2:] == [
         "error: stack acme-dev ended UPDATE_ROLLBACK_COMPLETE: The following resource(s) failed to update: [ComputeStack].",
