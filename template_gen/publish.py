@@ -44,6 +44,7 @@ class Target:
     region: str
     stack_name: str
     account_id: str | None
+    profile: str | None  # samconfig's `profile`, as review and `sam deploy` use it
     service_file: str
     context: Path
     dockerfile: Path | None
@@ -105,6 +106,7 @@ def prepare(
         region=str(samconfig.setting(config, env, "region") or registry_env.region or valid.registry.region),
         stack_name=str(samconfig.setting(config, env, "stack_name") or naming.stack_name(valid.registry.platform, env)),
         account_id=registry_env.account_id,
+        profile=str(samconfig.setting(config, env, "profile") or "") or None,
         service_file=entry.file,
         context=context,
         dockerfile=dockerfile,

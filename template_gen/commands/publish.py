@@ -45,7 +45,7 @@ def do_publish(
     console = console or Console()
     target = publish.prepare(project_dir, service, env, tag, context, dockerfile)
     docker = publish.docker_executable()
-    factory = client_factory or aws.client_factory()
+    factory = client_factory or aws.client_factory(target.profile)
     with console.progress(f"reading the repository of {service} from stack {target.stack_name}"):
         uri = publish.repository_uri(target, factory("cloudformation", target.region))
     publish.check_account(target, uri)

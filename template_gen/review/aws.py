@@ -20,7 +20,7 @@ from template_gen.errors import AwsError, UsageError
 from template_gen.registry.loader import REGISTRY_FILE
 from template_gen.registry.validate import ValidRegistry
 from template_gen.review.templates import STACK_TYPE, nested_stacks, parse_template
-from template_gen.samconfig import SAMCONFIG, section
+from template_gen.samconfig import SAMCONFIG, setting
 from template_gen.samconfig import read as read_samconfig
 
 ClientFactory = Callable[[str, str], Any]  # (service, region) -> boto3 client
@@ -56,10 +56,9 @@ def target(project_dir: Path, env_name: str, valid: ValidRegistry) -> Target:
     """The stack to review, the way `sam deploy --config-env ENV` would find it; registry values when
     samconfig.toml has no section for the environment."""
     config = read_samconfig(project_dir)
-    glob, deploy = section(config, env_name, "global"), section(config, env_name, "deploy")
 
     def value(key: str) -> Any:
-        return deploy.get(key) or glob.get(key)
+        return setting(config, env_name, key)
 
     env = valid.environments[env_name].model
     capabilities = value("capabilities")
@@ -73,7 +72,7 @@ def target(project_dir: Path, env_name: str, valid: ValidRegistry) -> Target:
         tags=_pairs(value("tags"), "tags"),
         parameters=_pairs(value("parameter_overrides"), "parameter_overrides"),
         account_id=env.account_id,
-        profile=str(glob.get("profile") or deploy.get("profile") or "") or None,
+        profile=str(value("profile") or "") or None,
     )
 
 
@@ -146,8 +145,8 @@ def package_command(project_dir: Path, env_name: str, output: Path) -> list[str]
 
 def check_built(project_dir: Path, env_name: str) -> str | None:
     """Fail early when `sam build` has not run; a warning when the build is older than the last synth."""
-    package = section(read_samconfig(project_dir), env_name, "package")
-    built = project_dir / str(package.get("template_file") or f".aws-sam/{env_name}/template.yaml")
+    template_file = setting(read_samconfig(project_dir), env_name, "template_file", command="package")
+    built = project_dir / str(template_file or f".aws-sam/{env_name}/template.yaml")
     rel = built.relative_to(project_dir).as_posix() if built.is_relative_to(project_dir) else str(built)
     if not built.is_file():
         raise UsageError(

@@ -217,6 +217,28 @@ def test_the_stack_name_and_region_come_from_samconfig(project: Path, docker_log
     assert [c["argv"][0] for c in calls(docker_log)] == ["login", "build", "tag", "push"]
 
 
+def test_publish_uses_the_samconfig_profile_like_sam_deploy(
+    project: Path, docker_log: Path, aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "samconfig.toml").write_text(
+        'version = 0.1\n[dev.global.parameters]\nprofile = "acme-global"\n'
+        '[dev.deploy.parameters]\nprofile = "acme-dev"\n'
+    )
+    aws.deployed()
+    aws.login()
+    profiles: list[str | None] = []
+
+    def factory(profile: str | None = None) -> Any:
+        profiles.append(profile)
+        return aws.factory
+
+    monkeypatch.setattr("template_gen.review.aws.client_factory", factory)
+    result = run_cli(
+        "publish", "quoting", "--env", "dev", "--tag", "1.0.0", "--context", str(project / "app"), project=project
+    )  # fmt: skip
+    assert (result.code, profiles) == (0, ["acme-dev"])
+
+
 def test_a_stack_that_was_never_deployed_is_explained(project: Path, docker_log: Path, aws: Aws) -> None:
     aws.cfn_stub.add_client_error(
         "list_stack_resources",

@@ -71,6 +71,19 @@ def test_samconfig_overrides_profile_and_parameters_are_read(tmp_path: Path) -> 
     )
 
 
+def test_the_deploy_section_overrides_the_global_one_for_every_setting_as_in_the_sam_cli(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    (project / "samconfig.toml").write_text(
+        "version = 0.1\n"
+        "[dev.global.parameters]\n"
+        'stack_name = "acme-dev-blue"\nregion = "eu-central-1"\nprofile = "acme-global"\n'
+        "[dev.deploy.parameters]\n"
+        'stack_name = "acme-dev-green"\nprofile = "acme-deploy"\n'
+    )
+    found = target_of(project)
+    assert (found.stack_name, found.region, found.profile) == ("acme-dev-green", "eu-central-1", "acme-deploy")
+
+
 def test_a_malformed_samconfig_is_a_user_error(tmp_path: Path) -> None:
     project = make_project(tmp_path)
     (project / "samconfig.toml").write_text("[dev.deploy.parameters]\ntags = 'platform'\n")
