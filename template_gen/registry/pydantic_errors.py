@@ -67,18 +67,19 @@ def _allowed_keys(model: type[BaseModel]) -> list[str]:
 
 
 def _walk(root: Any, data: Any, loc: tuple[Any, ...]) -> tuple[list[str | int], Any]:
-    """Follow `loc` through the model and the data: the cleaned path and the model type where it ends."""
+    """Follow `loc` through the model and the data: the cleaned path and the type that holds its last key."""
     path: list[str | int] = []
     annotation = root
+    parent = None
     for element in loc:
         if isinstance(data, dict) and element not in data and any(data.get(d) == element for d in _DISCRIMINATORS):
             continue  # a union tag, not a key
-        base = _unwrap(annotation, data)
+        parent = _unwrap(annotation, data)
         path.append(element)
-        if isinstance(base, type) and issubclass(base, BaseModel):
-            annotation = _field(base, str(element))
-        elif typing.get_origin(base) in (dict, list):
-            annotation = typing.get_args(base)[-1]
+        if isinstance(parent, type) and issubclass(parent, BaseModel):
+            annotation = _field(parent, str(element))
+        elif typing.get_origin(parent) in (dict, list):
+            annotation = typing.get_args(parent)[-1]
         else:
             annotation = None
         if isinstance(data, dict):
@@ -87,7 +88,7 @@ def _walk(root: Any, data: Any, loc: tuple[Any, ...]) -> tuple[list[str | int], 
             data = data[element]
         else:
             data = None
-    return path, _unwrap(annotation, data)
+    return path, parent
 
 
 def _describe(value: Any) -> str:
@@ -102,29 +103,41 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
+# Error types that mean "wrong type": what was expected.
+_EXPECTED = {
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+}
+
+
+def did_you_mean(word: str, choices: typing.Iterable[str]) -> str:
+    """A hint naming the closest of `choices`, or "" when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
 def _message(error: Any, key: str | int | None, parent_model: Any) -> tuple[str, str]:
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
-    if kind == "missing":
+    if kind in ("missing", "union_tag_not_found"):
         return "required field is missing", ""
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {_describe(value)}", ""
     if kind == "extra_forbidden":
         allowed = _allowed_keys(parent_model) if isinstance(parent_model, type) else []
-        close = difflib.get_close_matches(str(key), allowed, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else ("allowed fields: " + ", ".join(allowed) if allowed else "")
+        hint = did_you_mean(str(key), allowed) or ("allowed fields: " + ", ".join(allowed) if allowed else "")
         return f"unknown field '{key}'", hint
     if kind == "value_error":
         return str(ctx.get("error", error["msg"])), ""
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"expected a whole number, got {_describe(value)}", ""
-    if kind in ("bool_parsing", "bool_type"):
-        return f"expected true or false, got {_describe(value)}", ""
-    if kind == "string_type":
-        return f"expected a string, got {_describe(value)}", ""
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"expected a mapping, got {_describe(value)}", ""
-    if kind == "list_type":
-        return f"expected a list, got {_describe(value)}", ""
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected')} (got {_describe(value)})", ""
     if kind == "string_pattern_mismatch":
@@ -139,22 +152,16 @@ def _message(error: Any, key: str | int | None, parent_model: Any) -> tuple[str,
         return f"must be at least {ctx.get('min_length')} character(s) long", ""
     if kind == "union_tag_invalid":
         return f"must be one of {ctx.get('expected_tags')} (got {_describe(ctx.get('tag'))})", ""
-    if kind == "union_tag_not_found":
-        return "required field is missing", ""
     return str(error["msg"]), ""
 
 
-def problems_from(exc: ValidationError, root: Any, data: Any, rel_path: str, prefix: str = "") -> list[Problem]:
+def problems_from(exc: ValidationError, root: Any, data: Any, rel_path: str) -> list[Problem]:
     problems = []
     for error in exc.errors():
-        path, _ = _walk(root, data, tuple(error["loc"]))
+        path, parent = _walk(root, data, tuple(error["loc"]))
         if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
             path.append(str(error.get("ctx", {}).get("discriminator", "")).strip("'"))
         key = path[-1] if path else None
-        _, parent = _walk(root, data, tuple(error["loc"])[:-1]) if error["type"] == "extra_forbidden" else ([], None)
         message, hint = _message(error, key, parent)
-        where = format_path(path)
-        if prefix:
-            where = f"{prefix}.{where}" if where else prefix
-        problems.append(Problem(rel_path, where, message, hint))
+        problems.append(Problem(rel_path, format_path(path), message, hint))
     return problems

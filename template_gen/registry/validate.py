@@ -6,7 +6,6 @@ per-environment overrides applied, known good. Nothing downstream raises a user-
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,7 +24,7 @@ from template_gen.registry.models import (
     Service,
 )
 from template_gen.registry.overrides import FIXED_KEYS, deep_merge, touches
-from template_gen.registry.pydantic_errors import problems_from
+from template_gen.registry.pydantic_errors import did_you_mean, problems_from
 
 SERVICE_ADAPTER: TypeAdapter[EcsService | LambdaService] = TypeAdapter(Service)
 
@@ -44,12 +43,11 @@ def validate(raw: RawRegistry, environments: Sequence[str] | None = None) -> Val
     for env_name in wanted:
         if env_name not in registry.environments:
             known = ", ".join(registry.environments)
-            close = difflib.get_close_matches(env_name, list(registry.environments), n=1)
             problems.add(
                 REGISTRY_FILE,
                 "environments",
                 f"no environment named '{env_name}' (defined: {known})",
-                f"did you mean '{close[0]}'?" if close else "",
+                did_you_mean(env_name, registry.environments),
             )
             continue
         entry = _environment(raw, registry, env_name, base_services, problems)
@@ -155,12 +153,11 @@ def _services(
             continue
         for env_name, override in model.environments.items():
             if known_envs is not None and env_name not in known_envs:
-                close = difflib.get_close_matches(env_name, known_envs, n=1)
                 problems.add(
                     file,
                     ("environments", env_name),
                     f"unknown environment (defined in {REGISTRY_FILE}: {', '.join(known_envs)})",
-                    f"did you mean '{close[0]}'?" if close else "",
+                    did_you_mean(env_name, known_envs),
                 )
             for key in FIXED_KEYS:
                 if key in override:
@@ -215,14 +212,11 @@ def _environment(
         if name not in base_services:
             if name in raw.services:
                 continue  # defined but invalid: its own file's problems say why
-            close = difflib.get_close_matches(name, defined, n=1)
             problems.add(
                 REGISTRY_FILE,
                 where,
                 f"service '{name}' is enabled but not defined (no services/{name}/service.yaml)",
-                f"did you mean '{close[0]}'?"
-                if close
-                else f"create it with: template-gen new-service {name} --kind ecs|lambda",
+                did_you_mean(name, defined) or f"create it with: template-gen new-service {name} --kind ecs|lambda",
             )
             continue
         file, data, model = base_services[name]
@@ -247,8 +241,7 @@ def _environment(
     cross_checks.platform_functions(raw.project_dir, env, env_name, entries, problems)
     cross_checks.cross_service(entries, env_name, problems)
     cross_checks.api_rules(env, env_name, entries, problems)
-    for problem in quotas.registry_problems(env, entries, env_name):
-        problems.extend([problem])
+    problems.extend(quotas.registry_problems(env, entries, env_name))
     return EnvironmentEntry(env_name, env, tuple(entries))
 
 
