@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 _CODES = {
@@ -51,6 +52,14 @@ def styled(text: str, *styles: str) -> Styled:
 
 
 Cell = str | Styled
+
+
+def shown_path(path: Path, base: Path) -> str:
+    """`path` as printed for the user: relative to `base` when it is inside it."""
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def usage_style(used: int, limit: int) -> str:
@@ -136,9 +145,6 @@ class Console:
 
     def success(self, text: str) -> None:
         print(self.style(text, "green"), file=self.out)
-
-    def heading(self, text: str) -> None:
-        print(self.style(text, "bold", "underline"), file=self.out)
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[Cell]], align: Sequence[str] | None = None) -> None:
         """Columns padded to their widest cell; `align` is one of "l"/"r" per column (default: left).

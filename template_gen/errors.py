@@ -24,9 +24,7 @@ class Problem:
 
 
 class TemplateGenError(Exception):
-    """Base class: a problem the user can fix. The CLI prints it and exits with `exit_code`."""
-
-    exit_code = 1
+    """Base class: a problem the user can fix. The CLI prints it and exits with 1."""
 
 
 class RegistryError(TemplateGenError):

@@ -1,5 +1,6 @@
-"""One module per CLI command. Each has `add_parser(subparsers)` and a plain `do_<command>()` that tests
-call directly; the parser's `run(args, console)` only translates arguments and prints."""
+"""One module per CLI command. Each has `add_parser(subparsers)`, and the parser's `run(args, console)` only
+translates arguments and prints; the work is a plain function that tests call directly (a `do_<command>()`,
+or the pipeline's `synthesize` and `load_registry`)."""
 
 from __future__ import annotations
 

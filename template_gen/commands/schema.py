@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from template_gen.console import Console
+from template_gen.console import Console, shown_path
 from template_gen.registry import schema
 
 
@@ -23,12 +23,5 @@ def do_schema(project_dir: Path, out: Path | None = None) -> list[Path]:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     for path in do_schema(args.project_dir, args.out):
-        console.print(f"wrote {_rel(path, args.project_dir)}")
+        console.print(f"wrote {shown_path(path, args.project_dir)}")
     return 0
-
-
-def _rel(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return str(path)

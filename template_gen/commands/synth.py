@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from template_gen import quota_report
-from template_gen.console import Console, styled, usage_style
+from template_gen.console import Console, shown_path, styled, usage_style
 from template_gen.errors import UsageError
 from template_gen.pipeline import SynthResult, synthesize
 from template_gen.quotas import CFN_BYTES, CFN_RESOURCES
@@ -47,17 +47,6 @@ def parse_image_tags(values: Sequence[str]) -> dict[str, str]:
     return tags
 
 
-def do_synth(
-    project_dir: Path,
-    env_name: str,
-    out: Path | None = None,
-    refresh_lookups: bool = False,
-    image_tags: dict[str, str] | None = None,
-    wave: int | None = None,
-) -> SynthResult:
-    return synthesize(project_dir, env_name, out, refresh_lookups, image_tags, wave=wave)
-
-
 def summary(result: SynthResult) -> dict[str, Any]:
     return {
         "environment": result.environment,
@@ -88,17 +77,14 @@ def summary(result: SynthResult) -> dict[str, Any]:
 def run(args: argparse.Namespace, console: Console) -> int:
     image_tags = parse_image_tags(args.image_tag)
     with console.progress(f"{args.env}: synthesizing", transient=True):  # lookups can take a few seconds
-        result = do_synth(args.project_dir, args.env, args.out, args.refresh_lookups, image_tags, args.wave)
+        result = synthesize(args.project_dir, args.env, args.out, args.refresh_lookups, image_tags, wave=args.wave)
     for warning in result.warnings:
         console.warning(warning)
     if args.format == "json":
         console.print(json.dumps(summary(result), indent=2))
         return 0
-    try:
-        where = result.out_dir.resolve().relative_to(Path(args.project_dir).resolve()).as_posix()
-    except ValueError:
-        where = str(result.out_dir)
-    console.print(console.style(f"{result.environment}: wrote {len(result.stacks)} templates to {where}/", "green"))
+    where = shown_path(result.out_dir, args.project_dir)
+    console.success(f"{result.environment}: wrote {len(result.stacks)} templates to {where}/")
     rows = [
         (
             s.file_name,

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
-from pathlib import Path
 
 from template_gen.console import Console
 from template_gen.pipeline import load_registry
-from template_gen.registry.validate import ValidRegistry
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
@@ -17,17 +14,13 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     p.set_defaults(run=run)
 
 
-def do_validate(project_dir: Path, environments: Sequence[str] | None = None) -> ValidRegistry:
-    return load_registry(project_dir, environments)
-
-
 def run(args: argparse.Namespace, console: Console) -> int:
-    valid = do_validate(args.project_dir, args.env)
+    valid = load_registry(args.project_dir, args.env)
     for name, env in valid.environments.items():
         kinds = [s.model.kind for s in env.services]
         console.print(
             f"{name}: {len(kinds)} services enabled ({kinds.count('ecs')} ecs, {kinds.count('lambda')} lambda), "
             f"network mode {env.model.network.mode}"
         )
-    console.print(console.style("registry is valid", "green"))
+    console.success("registry is valid")
     return 0

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
-from template_gen.console import Console, styled, usage_style
+from template_gen.console import Console, shown_path, styled, usage_style
 
 
 class Terminal(io.StringIO):
@@ -93,3 +94,9 @@ def test_progress_on_a_terminal_marks_a_failure_and_lets_the_error_through(monke
 )
 def test_usage_style_by_share_of_the_quota(used: int, style: str) -> None:
     assert usage_style(used, 500) == style
+
+
+def test_shown_path_is_relative_inside_the_base_and_as_given_outside(tmp_path: Path) -> None:
+    assert shown_path(tmp_path / "build" / "dev", tmp_path) == "build/dev"
+    outside = tmp_path.parent / "elsewhere"
+    assert shown_path(outside, tmp_path) == str(outside)
