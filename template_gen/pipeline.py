@@ -169,28 +169,35 @@ def synthesize(
     wave: int | None = None,
 ) -> SynthResult:
     valid = valid or load_registry(project_dir, [env_name])
-    spec, looked_up = resolve_spec(valid, env_name, refresh_lookups, image_tags, ec2_client_factory)
+    full, looked_up = resolve_spec(valid, env_name, refresh_lookups, image_tags, ec2_client_factory)
     target = out_dir or project_dir / "build" / env_name
     context = RenderContext(project_dir.resolve(), target.resolve())
-    full = spec
-    if wave is not None:
-        spec = wave_spec(full, wave)
+    spec = full if wave is None else wave_spec(full, wave)
     stacks, files = render_stacks(spec, context)
     check_quotas(env_name, stacks)
     warnings = list(spec.warnings)
-    if wave is None:
-        warnings += filter(None, [operation_warning(full, stacks)])
     created = None
-    if wave is not None:
+    if wave is None:
+        warning = operation_warning(full, stacks)
+        if warning:
+            warnings.append(warning)
+    else:
         created = _wave_resources(full, wave, stacks, context)
     write_atomically(target, {**files, **{stack.file_name: stack.text for stack in stacks}})
     placed = placement.write(project_dir, env_name, spec.placement)
-    result = SynthResult(env_name, target, stacks, spec, warnings, looked_up, files)
-    result.placement_written = placed
-    result.wave = wave
-    result.wave_count = len(costs.waves(full))
-    result.created = created
-    return result
+    return SynthResult(
+        env_name,
+        target,
+        stacks,
+        spec,
+        warnings,
+        looked_up,
+        files,
+        placement_written=placed,
+        wave=wave,
+        wave_count=len(costs.waves(full)),
+        created=created,
+    )
 
 
 def _wave_resources(full: EnvironmentSpec, wave: int, stacks: Sequence[RenderedStack], context: RenderContext) -> int:
