@@ -18,7 +18,6 @@ from template_gen.registry.entries import AnyService, EnvironmentEntry, Problems
 from template_gen.registry.loader import REGISTRY_FILE, RawRegistry
 from template_gen.registry.models import (
     EcsService,
-    Environment,
     LambdaService,
     Registry,
     Service,
@@ -50,9 +49,7 @@ def validate(raw: RawRegistry, environments: Sequence[str] | None = None) -> Val
                 did_you_mean(env_name, registry.environments),
             )
             continue
-        entry = _environment(raw, registry, env_name, base_services, problems)
-        if entry is not None:
-            entries[env_name] = entry
+        entries[env_name] = _environment(raw, registry, env_name, base_services, problems)
     if problems.items:
         raise RegistryError(problems.items)
     files = {name: file for name, (file, _data, _model) in base_services.items()}
@@ -70,10 +67,16 @@ def _registry(raw: RawRegistry, problems: Problems) -> Registry | None:
         problems.extend([source.problem])
         return None
     assert source.data is not None
+    data = _with_defaults(source.data)
     try:
-        registry = Registry.model_validate(source.data)
+        registry = Registry.model_validate(data)
     except ValidationError as exc:
-        problems.extend(problems_from(exc, Registry, source.data, REGISTRY_FILE))
+        seen: set[tuple[str, str]] = set()
+        for problem in problems_from(exc, Registry, data, REGISTRY_FILE):
+            path = _blame_defaults(problem.path, source.data)
+            if (path, problem.message) not in seen:  # a bad default fails every environment the same way
+                seen.add((path, problem.message))
+                problems.add(REGISTRY_FILE, path, problem.message, problem.hint)
         return None
     message = naming.check_platform_name(registry.platform)
     if message:
@@ -85,24 +88,33 @@ def _registry(raw: RawRegistry, problems: Problems) -> Registry | None:
     return registry
 
 
-def _effective_environment(
-    raw: RawRegistry, registry: Registry, env_name: str, problems: Problems
-) -> Environment | None:
-    """The environment with the registry's `defaults:` merged under it."""
-    assert raw.registry.data is not None
-    defaults = raw.registry.data.get("defaults") or {}
-    env_raw = raw.registry.data["environments"][env_name]
-    if not defaults:
-        return registry.environments[env_name]
-    merged = deep_merge(defaults, env_raw)
-    try:
-        return Environment.model_validate(merged)
-    except ValidationError as exc:
-        for problem in problems_from(exc, Environment, merged, REGISTRY_FILE):
-            in_env = touches(env_raw, problem.path.split("."))
-            prefix = f"environments.{env_name}" if in_env else "defaults"
-            problems.add(REGISTRY_FILE, f"{prefix}.{problem.path}", problem.message, problem.hint)
-        return None
+def _with_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    """The registry with `defaults:` merged under every environment, so that each environment is
+    validated as it takes effect (a field may come from either side)."""
+    defaults, environments = data.get("defaults"), data.get("environments")
+    if not (defaults and isinstance(defaults, Mapping) and isinstance(environments, Mapping)):
+        return data
+    merged = {
+        name: deep_merge(defaults, env) if isinstance(env, Mapping) else env for name, env in environments.items()
+    }
+    return {**data, "environments": merged}
+
+
+def _blame_defaults(path: str, data: dict[str, Any]) -> str:
+    """`environments.<env>.<field>` becomes `defaults.<field>` when the value came from `defaults:`."""
+    parts = path.split(".", 2)
+    if len(parts) < 3 or parts[0] != "environments":
+        return path
+    env_raw = (data.get("environments") or {}).get(parts[1])
+    field = _path_parts(parts[2])
+    if touches(env_raw if isinstance(env_raw, Mapping) else None, field) or not touches(data.get("defaults"), field):
+        return path
+    return f"defaults.{parts[2]}"
+
+
+def _path_parts(path: str) -> list[str]:
+    """`api.cors.allow_origins[0]` -> ['api', 'cors', 'allow_origins', '0'] (as `touches` walks it)."""
+    return path.replace("[", ".").replace("]", "").split(".")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -178,9 +190,10 @@ def _merged_service(
     try:
         merged_model = SERVICE_ADAPTER.validate_python(merged)
     except ValidationError as exc:
+        # The file is valid without the override, so the override is what must change, even when the
+        # field at fault is one it does not set (e.g. `api.exposure: public` without an `api.base_path`).
         for problem in problems_from(exc, Service, merged, file):
-            if touches(override, problem.path.replace("[", ".").replace("]", "").split(".")):
-                problems.add(file, f"environments.{env_name}.{problem.path}", problem.message, problem.hint)
+            problems.add(file, f"environments.{env_name}.{problem.path}", problem.message, problem.hint)
         return None
     return ServiceEntry(name, file, merged_model, override)
 
@@ -191,10 +204,8 @@ def _environment(
     env_name: str,
     base_services: Mapping[str, tuple[str, dict[str, Any], AnyService]],
     problems: Problems,
-) -> EnvironmentEntry | None:
-    env = _effective_environment(raw, registry, env_name, problems)
-    if env is None:
-        return None
+) -> EnvironmentEntry:
+    env = registry.environments[env_name]
     env_path = ("environments", env_name)
     region = env.region or registry.region
     for finding in (*rules.network_rules(env), *rules.api_settings_rules(env, region)):

@@ -216,6 +216,13 @@ BAD = [
         {"quoting": q(api={"exposure": "public"})},
         ["services/quoting/service.yaml: api.base_path: required field is missing"],
     ),
+    (
+        # The file is valid on its own; the dev override exposes it without a base path. The problem
+        # belongs to the override, and the service is not silently left out of dev.
+        "override_breaks_a_field_it_does_not_set",
+        {"job": {**JOB, "environments": {"dev": {"api": {"exposure": "public"}}}}},
+        ["services/job/service.yaml: environments.dev.api.base_path: required field is missing"],
+    ),
 ]
 
 

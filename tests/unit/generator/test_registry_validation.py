@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from support import PRICING, QUOTING, REGISTRY, make_project, run_cli
 
+from template_gen.pipeline import load_registry
+
 Services = dict[str, Any]
 
 
@@ -265,6 +267,18 @@ CASES: list[tuple[str, dict[str, Any] | str | None, Services | None, list[str]]]
         ],
     ),
     (
+        "bad_default_is_reported_once_at_defaults",
+        registry(lambda r: r.update(defaults={"tracing": "maybe"})),
+        None,
+        ["services/registry.yaml: defaults.tracing: expected true or false, got 'maybe'"],
+    ),
+    (
+        "environment_field_missing_on_both_sides_is_the_environments",
+        registry(lambda r: r["environments"]["dev"].update(api={"cors": {"allow_credentials": True}})),
+        None,
+        ["services/registry.yaml: environments.dev.api.cors.allow_origins: required field is missing"],
+    ),
+    (
         "platform_name_too_long",
         registry(lambda r: r.update(platform="a-very-long-platform-name")),
         None,
@@ -287,6 +301,15 @@ def test_registry_problem_is_reported_exactly(
     noun = "problem" if problems == 1 else "problems"
     assert result.err.splitlines() == [*expected, f"error: {problems} {noun} found"]
     assert result.out == ""
+
+
+def test_an_environment_may_complete_a_setting_from_defaults(tmp_path: Path) -> None:
+    # Mappings merge key by key: allow_origins from defaults, allow_credentials from the environment.
+    data = registry(lambda r: r.update(defaults={"api": {"cors": {"allow_origins": ["https://app.example.com"]}}}))
+    data["environments"]["dev"]["api"] = {"cors": {"allow_credentials": True}}
+    cors = load_registry(make_project(tmp_path, data), ["dev"]).environments["dev"].model.api.cors
+    assert cors is not None
+    assert (cors.allow_origins, cors.allow_credentials) == (["https://app.example.com"], True)
 
 
 def test_unknown_environment_is_a_user_error(tmp_path: Path) -> None:
