@@ -1,7 +1,7 @@
 """What each service costs in the stack it lands in, and the placement plan built from those costs.
 
 The numbers mirror what the builders add (`stacks/ecs_service.py`, `stacks/lambda_service.py`,
-`stacks/routes.py`); `tests/functional/generator/test_scale.py` checks them against rendered templates.
+`stacks/routes.py`); `tests/functional/scale/test_scale.py` checks them against rendered templates.
 """
 
 from __future__ import annotations
@@ -9,11 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from template_gen.placement import UNBOUNDED, Placement, place
-from template_gen.quotas import SERVICES_PER_ALB, SHARD_CAPACITY, Cost, api_resource_paths
+from template_gen.quotas import APIS_BY_EXPOSURE, SERVICES_PER_ALB, SHARD_CAPACITY, Cost, api_resource_paths
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec, LambdaServiceSpec, ServiceSpec
-
-APIS = {"public": ("public",), "private": ("private",), "both": ("public", "private"), "none": ()}
-ADMIN_GROUP = "admin"
 
 
 def compute_cost(svc: ServiceSpec) -> Cost:
@@ -52,6 +49,11 @@ def shared_compute_cost(env: EnvironmentSpec) -> Cost:
     return Cost(resources, outputs, 20)
 
 
+def _methods_per_route(env: EnvironmentSpec) -> int:
+    """ANY (and OPTIONS with CORS) on `/base` and on `/base/{proxy+}`."""
+    return 4 if env.api.cors is not None else 2
+
+
 def route_group(base_path: str) -> str:
     return base_path.strip("/").split("/")[0]
 
@@ -60,16 +62,17 @@ def route_groups(env: EnvironmentSpec) -> dict[str, Cost]:
     """API routes grouped by first path segment (a group shares parent resources, so it stays together)."""
     bases: dict[tuple[str, str], list[str]] = defaultdict(list)
     cost: dict[str, Cost] = defaultdict(Cost)
-    methods = 4 if env.api.cors is not None else 2  # ANY (and OPTIONS) on /base and /base/{proxy+}
+    methods = _methods_per_route(env)
     for svc in env.services:
-        apis = APIS[svc.api.exposure]
+        apis = APIS_BY_EXPOSURE[svc.api.exposure]
         if not apis:
             continue
-        group = route_group(str(svc.api.base_path))
+        base = str(svc.api.base_path)
+        group = route_group(base)
+        lambda_ = int(isinstance(svc, LambdaServiceSpec))  # its invoke permission; its function ARN parameter
         for which in apis:
-            bases[(which, group)].append(str(svc.api.base_path))
-            lambda_ = isinstance(svc, LambdaServiceSpec)
-            cost[group] += Cost(methods + int(lambda_), 0, int(lambda_))
+            bases[(which, group)].append(base)
+            cost[group] += Cost(methods + lambda_, 0, lambda_)
     if env.onboarding_enabled:
         group = route_group(env.api.admin.base_path)
         bases[(env.api.admin.exposure, group)].append(env.api.admin.base_path)
@@ -108,16 +111,15 @@ BASE_FOOTPRINT = 120  # network, API core and stage stacks, root: what every fir
 
 def footprint(svc: ServiceSpec, env: EnvironmentSpec) -> int:
     """Resources a service adds across all stacks: its compute resources and its API routes."""
-    methods = 4 if env.api.cors is not None else 2
-    route = 2 + methods + int(isinstance(svc, LambdaServiceSpec))  # resources, methods, permission
-    return compute_cost(svc).resources + route * len(APIS[svc.api.exposure])
+    route = 2 + _methods_per_route(env) + int(isinstance(svc, LambdaServiceSpec))  # resources, methods, permission
+    return compute_cost(svc).resources + route * len(APIS_BY_EXPOSURE[svc.api.exposure])
 
 
 def waves(env: EnvironmentSpec) -> list[list[int]]:
     """Compute shards per wave, in order; every wave stays under the per-operation resource limit."""
     per_shard: dict[int, int] = defaultdict(int)
     for svc in env.services:
-        per_shard[env.placement.compute.get(svc.name, 1)] += footprint(svc, env)
+        per_shard[env.placement.compute_shard_of(svc.name)] += footprint(svc, env)
     used = BASE_FOOTPRINT + shared_compute_cost(env).resources
     plan: list[list[int]] = [[]]
     for shard in sorted({1, *per_shard}):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from template_gen.errors import LookupFailed
-from template_gen.quotas import SHARD_CAPACITY, Cost
+from template_gen.quotas import Cost
 
 FILE_VERSION = 1
 PLACEMENT_DIR = "services/environments"
@@ -28,6 +28,16 @@ class Placement:
     compute: Mapping[str, int] = field(default_factory=dict)  # service -> compute shard
     albs: Mapping[str, int] = field(default_factory=dict)  # ECS service -> ALB
     routes: Mapping[str, int] = field(default_factory=dict)  # first path segment -> API route shard
+
+    # Anything not placed (yet) lives in the first compute shard, ALB and route stack.
+    def compute_shard_of(self, service: str) -> int:
+        return self.compute.get(service, 1)
+
+    def alb_of(self, service: str) -> int:
+        return self.albs.get(service, 1)
+
+    def route_shard_of(self, group: str) -> int:
+        return self.routes.get(group, 1)
 
     @property
     def compute_shards(self) -> list[int]:
@@ -117,6 +127,3 @@ def write(project_dir: Path, env_name: str, placement: Placement) -> bool:
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(file)
     return True
-
-
-__all__ = ["SHARD_CAPACITY", "UNBOUNDED", "Placement", "place", "read", "write"]

@@ -1,15 +1,16 @@
 """AWS quotas the generator respects, in one place.
 
-`registry_problems` checks what can be known from the registry (rules per load balancer, resources per
-REST API, ...). `template_problems` checks rendered templates (resources, parameters, outputs, bytes).
-Both run before anything is written, so a registry that would fail in AWS is refused with the quota named.
+`registry_problems` checks what can be known from the registry (resources per REST API, rules per security
+group). `template_usage` measures rendered templates (resources, parameters, outputs, bytes) for the
+pipeline to check. Both run before anything is written, so a registry that would fail in AWS is refused
+with the quota named.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from template_gen.errors import Problem
 
@@ -57,6 +58,14 @@ ALL = (
 # Listener rules the platform itself uses on every ALB (the load balancer health rule).
 PLATFORM_ALB_RULES = 1
 
+# The REST APIs a service's routes go on, by its `api.exposure`.
+APIS_BY_EXPOSURE: dict[str, tuple[str, ...]] = {
+    "public": ("public",),
+    "private": ("private",),
+    "both": ("public", "private"),
+    "none": (),
+}
+
 
 def api_resource_paths(base_paths: Iterable[str]) -> set[str]:
     """Every REST API resource the routes need: each base path, its parents, and `{proxy+}` below it."""
@@ -77,9 +86,8 @@ def registry_problems(env: Environment, services: Sequence[ServiceEntry], env_na
     ecs = [s for s in services if isinstance(s.model, EcsService)]
     ports = {s.model.port for s in ecs}  # type: ignore[union-attr]
     # API Gateway resources per REST API: every base path, its parents and its {proxy+}.
-    exposures = {"public": ("public",), "private": ("private",), "both": ("public", "private"), "none": ()}
     for which in ("public", "private"):
-        bases = [str(s.model.api.base_path) for s in services if which in exposures[s.model.api.exposure]]
+        bases = [str(s.model.api.base_path) for s in services if which in APIS_BY_EXPOSURE[s.model.api.exposure]]
         if env.platform_functions.onboarding.enabled and env.api.admin.exposure == which:
             bases.append(env.api.admin.base_path)
         count = len(api_resource_paths(bases))
@@ -105,29 +113,37 @@ def registry_problems(env: Environment, services: Sequence[ServiceEntry], env_na
 @dataclass(frozen=True)
 class Usage:
     quota: Quota
-    scope_name: str
+    scope: str  # which template, load balancer, API...
     used: int
+    limit: int  # the quota's limit, or the raised one the registry declares
 
     @property
-    def ratio(self) -> float:
-        return self.used / self.quota.limit
+    def share(self) -> float:
+        return self.used / self.limit
 
     @property
     def exceeded(self) -> bool:
-        return self.used > self.quota.limit
+        return self.used > self.limit
+
+    def to_json(self) -> dict[str, Any]:
+        return {"quota": self.quota.key, "name": self.quota.name, "scope": self.scope, "used": self.used,
+                "limit": self.limit}  # fmt: skip
 
 
 def template_usage(stack: str, resources: int, parameters: int, outputs: int, size: int) -> list[Usage]:
     return [
-        Usage(CFN_RESOURCES, stack, resources),
-        Usage(CFN_PARAMETERS, stack, parameters),
-        Usage(CFN_OUTPUTS, stack, outputs),
-        Usage(CFN_BYTES, stack, size),
+        Usage(quota, stack, used, quota.limit)
+        for quota, used in (
+            (CFN_RESOURCES, resources),
+            (CFN_PARAMETERS, parameters),
+            (CFN_OUTPUTS, outputs),
+            (CFN_BYTES, size),
+        )
     ]
 
 
 def exceeded_message(usage: Usage) -> str:
-    return f"quota exceeded: {usage.quota.name} is {usage.quota.limit:,}; {usage.scope_name} would have {usage.used:,}"
+    return f"quota exceeded: {usage.quota.name} is {usage.limit:,}; {usage.scope} would have {usage.used:,}"
 
 
 # --------------------------------------------------------------------------------------------------

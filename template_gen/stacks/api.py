@@ -14,7 +14,8 @@ from collections import defaultdict
 from troposphere import Ref
 
 from template_gen import naming
-from template_gen.costs import APIS, route_group
+from template_gen.costs import route_group
+from template_gen.quotas import APIS_BY_EXPOSURE
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec
 from template_gen.stacks import api_stage
 from template_gen.stacks.common import StackBuilder, Stage, StageOutput
@@ -39,12 +40,18 @@ class ApiStages:
         env = self.env
         routes: dict[str, list[Route]] = {"public": [], "private": []}
         for svc in env.services:
-            for which in APIS[svc.api.exposure]:
-                backend = "vpc_link" if isinstance(svc, EcsServiceSpec) else "lambda"
-                alb = env.placement.albs.get(svc.name, 1)
-                routes[which].append(
-                    Route(svc.name, svc.logical, str(svc.api.base_path), svc.api.auth, backend, svc.api.timeout_ms, alb)
-                )
+            backend = "vpc_link" if isinstance(svc, EcsServiceSpec) else "lambda"
+            route = Route(
+                svc.name,
+                svc.logical,
+                str(svc.api.base_path),
+                svc.api.auth,
+                backend,
+                svc.api.timeout_ms,
+                env.placement.alb_of(svc.name),
+            )
+            for which in APIS_BY_EXPOSURE[svc.api.exposure]:
+                routes[which].append(route)
         if env.onboarding_enabled:
             admin = env.api.admin
             routes[admin.exposure].append(Route("admin", "Admin", admin.base_path, "iam", "lambda"))
@@ -66,7 +73,7 @@ class ApiStages:
         by_shard: dict[int, dict[str, list[Route]]] = defaultdict(lambda: defaultdict(list))
         for which, api_routes in routes.items():
             for route in api_routes:
-                shard = self.env.placement.routes.get(route_group(route.base_path), 1)
+                shard = self.env.placement.route_shard_of(route_group(route.base_path))
                 by_shard[shard][which].append(route)
         stages = []
         for shard in sorted({1, *by_shard}):
@@ -127,8 +134,7 @@ class ApiStages:
             builder = RouteBuilder(b, env, cores[which], root_resource(cores[which].prefix, shard == 1), backends)
             for route in api_routes:
                 builder.add(self._bind(b, route))
-        stage = Stage(key, logical, file_name, b)
-        return stage
+        return Stage(key, logical, file_name, b)
 
     def _backends(self, b: StackBuilder, routes: list[Route]) -> Backends:
         env = self.env
@@ -168,7 +174,7 @@ class ApiStages:
             output, stage, doc = "OnboardingFunctionArn", "compute", "Consumer admin (onboarding) function"
         else:
             output = f"{route.logical}FunctionArn"
-            stage = shard_stage(self.env.placement.compute.get(route.name, 1))[0]
+            stage = shard_stage(self.env.placement.compute_shard_of(route.name))[0]
             doc = f"{route.name}: function"
         if output not in b.template.parameters:
             b.parameter(output, StageOutput(stage, output), description=doc)

@@ -61,7 +61,8 @@ class RouteBuilder:
         self.prefix = core.prefix
         self.api = Ref(f"{core.prefix}Api")
         self.root = root_resource
-        self.resources: dict[str, apigw.Resource] = {}
+        self.resources: dict[str, apigw.Resource] = {}  # by path
+        self.titles: set[str] = set()
 
     def add(self, route: Route) -> None:
         for path, proxy in ((route.base_path, False), (route.base_path + "/{proxy+}", True)):
@@ -91,10 +92,11 @@ class RouteBuilder:
         parent_path, _, part = path.rpartition("/")
         parent = self.root if not parent_path else Ref(self._resource(parent_path))
         title = f"{self.prefix}{_ref_name(path)}Resource"
-        if any(r.title == title for r in self.resources.values()):
+        if title in self.titles:
             title = f"{self.prefix}{_ref_name(path)}{hashlib.sha256(path.encode()).hexdigest()[:6]}Resource"
         resource = self.b.add(apigw.Resource(title, RestApiId=self.api, ParentId=parent, PathPart=part))
         self.resources[path] = resource
+        self.titles.add(title)
         self.core.hashed.append(resource.to_dict())
         return resource
 
