@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from template_gen.quotas import APIS_BY_EXPOSURE
 from template_gen.registry import paths, rules
 from template_gen.registry.entries import Problems, ServiceEntry, report
 from template_gen.registry.loader import REGISTRY_FILE
@@ -95,7 +96,7 @@ def cross_service(entries: list[ServiceEntry], env_name: str, problems: Problems
     claimed: dict[tuple[str, str], ServiceEntry] = {}
     for entry in entries:
         api = entry.model.api
-        for which in APIS[api.exposure]:
+        for which in APIS_BY_EXPOSURE[api.exposure]:
             first = claimed.setdefault((which, str(api.base_path)), entry)
             if first is not entry:
                 report(
@@ -109,9 +110,6 @@ def cross_service(entries: list[ServiceEntry], env_name: str, problems: Problems
                 )
 
 
-APIS = {"public": ("public",), "private": ("private",), "both": ("public", "private"), "none": ()}
-
-
 def api_rules(env: Environment, env_name: str, entries: list[ServiceEntry], problems: Problems) -> None:
     # A REST API has one API key source: HEADER (auth: api_key) or AUTHORIZER (auth: authorizer).
     key_source: dict[str, ServiceEntry] = {}
@@ -119,7 +117,7 @@ def api_rules(env: Environment, env_name: str, entries: list[ServiceEntry], prob
         auth = entry.model.api.auth
         if auth not in ("api_key", "authorizer"):
             continue
-        for which in APIS[entry.model.api.exposure]:
+        for which in APIS_BY_EXPOSURE[entry.model.api.exposure]:
             first = key_source.setdefault(which, entry)
             if first.model.api.auth != auth:
                 report(
@@ -138,7 +136,7 @@ def api_rules(env: Environment, env_name: str, entries: list[ServiceEntry], prob
         admin = env.api.admin
         for entry in entries:
             base = str(entry.model.api.base_path)
-            on_same_api = admin.exposure in APIS[entry.model.api.exposure]
+            on_same_api = admin.exposure in APIS_BY_EXPOSURE[entry.model.api.exposure]
             if on_same_api and (base == admin.base_path or base.startswith(admin.base_path + "/")):
                 report(
                     problems,

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from template_gen.quotas import ALB_CONDITION_VALUES
 from template_gen.registry import paths
 from template_gen.registry.models import (
     EcsService,
@@ -113,7 +114,7 @@ def api_rules(service: EcsService | LambdaService) -> Iterator[Finding]:
 def ecs_rules(service: EcsService) -> Iterator[Finding]:
     yield from fargate_size(service.cpu, service.memory)
     yield from api_rules(service)
-    if service.api.base_path is None and service.alb.path_patterns is None and service.api.exposure == "none":
+    if service.api.base_path is None and service.alb.path_patterns is None:  # so exposure is none (the model checks)
         yield Finding(
             ("alb", "path_patterns"),
             "required field is missing (the ALB rule needs path patterns when there is no api.base_path)",
@@ -123,10 +124,11 @@ def ecs_rules(service: EcsService) -> Iterator[Finding]:
         patterns = service.alb.path_patterns
         if not patterns:
             yield Finding(("alb", "path_patterns"), "needs at least one pattern (or remove it for the default)")
-        if len(patterns) > 5:
+        limit = ALB_CONDITION_VALUES.limit
+        if len(patterns) > limit:
             yield Finding(
                 ("alb", "path_patterns"),
-                f"has {len(patterns)} patterns; an ALB rule allows at most 5 condition values",
+                f"has {len(patterns)} patterns; an ALB rule allows at most {limit} condition values",
             )
         for index, pattern in enumerate(patterns):
             problem = paths.check_alb_pattern(pattern)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from template_gen.quotas import ALB_CONDITION_VALUES
 from template_gen.registry.rules import Finding
 from template_gen.registry.schedules import check_schedule
 from template_gen.registry.service_models import EcsService, LambdaService
 
-ALB_CONDITION_VALUES = 5
 _ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
 _SSM_NAME = re.compile(r"^(/?[A-Za-z0-9_.-]+)+$")
 _SSM_ARN = re.compile(r"^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/.+$")
@@ -68,11 +68,11 @@ def alb_rules(service: EcsService, patterns: tuple[str, ...]) -> Iterator[Findin
         hosts += len(condition.host_header or [])
         headers += len(condition.http_header.values) if condition.http_header else 0
     total = len(patterns) + hosts + headers
-    if total > ALB_CONDITION_VALUES:
+    if total > ALB_CONDITION_VALUES.limit:
         yield Finding(
             ("alb", "conditions"),
             f"the listener rule would have {total} condition values (path patterns {len(patterns)}, host headers "
-            f"{hosts}, HTTP header values {headers}); an ALB rule allows at most {ALB_CONDITION_VALUES}",
+            f"{hosts}, HTTP header values {headers}); an ALB rule allows at most {ALB_CONDITION_VALUES.limit}",
             related=(("alb", "path_patterns"),),
         )
     slow_start = service.target_group.slow_start_seconds

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from template_gen.registry.models import Registry, Service
+from template_gen.registry.overrides import FIXED_KEYS
 
 SCHEMA_DIR = "services/_schema"
 REGISTRY_SCHEMA = "registry.schema.json"
@@ -31,7 +32,7 @@ def service_schema() -> dict[str, Any]:
     for kind in ("EcsService", "LambdaService"):
         partial = copy.deepcopy(defs[kind])
         partial.pop("required", None)
-        for key in ("kind", "name", "environments"):
+        for key in FIXED_KEYS:
             partial["properties"].pop(key, None)
         partial["title"] = f"{kind} override"
         defs[f"{kind}Override"] = partial
