@@ -83,7 +83,6 @@ def _usage_plans(b: StackBuilder, env: EnvironmentSpec, keyed: list[tuple[ApiCor
 
 
 def _account_role(b: StackBuilder, stages: list[apigateway.Stage]) -> None:
-    log_groups = Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*")
     actions = [
         logs_actions.CreateLogGroup,
         logs_actions.CreateLogStream,
@@ -97,7 +96,7 @@ def _account_role(b: StackBuilder, stages: list[apigateway.Stage]) -> None:
         iam.role(
             "ApiGatewayCloudWatchRole",
             "apigateway.amazonaws.com",
-            [iam.allow(actions, [log_groups], "PushLogs")],
+            [iam.allow(actions, [iam.any_log_group()], "PushLogs")],
             "API Gateway account setting: write execution and access logs",
         )
     )

@@ -12,12 +12,13 @@ from typing import Any
 from awacs import apigateway as apigw_actions
 from awacs import dynamodb as ddb
 from awacs import ssm as ssm_actions
-from troposphere import GetAtt, Ref, Sub, dynamodb, ecs, logs, serverless
+from troposphere import GetAtt, Ref, Sub, dynamodb, ecs, serverless
 
 from template_gen import aws_data, naming
+from template_gen.quotas import APIS_BY_EXPOSURE
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec, LambdaServiceSpec
 from template_gen.stacks import iam, lambda_service
-from template_gen.stacks.common import StackBuilder, Stage, StageOutput
+from template_gen.stacks.common import StackBuilder, Stage, StageOutput, log_group
 from template_gen.stacks.ecs_service import EcsShared, ecs_service
 from template_gen.stacks.lambda_function import (
     FunctionSpec,
@@ -71,11 +72,11 @@ class ComputeStage:
 
     def __init__(self, env: EnvironmentSpec, ctx: RenderContext, shard: int = 1):
         self.env, self.ctx, self.shard = env, ctx, shard
-        placed = env.placement.compute
-        self.services = [s for s in env.services if placed.get(s.name, 1) == shard]
+        self.services = [s for s in env.services if env.placement.compute_shard_of(s.name) == shard]
         title = "compute stage" if shard == 1 else f"compute stage, shard {shard}"
         self.b = StackBuilder(f"{env.platform} {env.name}: {title}", env.tags, sam=True)
         self.files: dict[str, str] = {}
+        self.exec_log_group_arn: Any = None  # the first shard's ECS Exec session log group, when a service uses exec
 
     def build(self) -> Stage:
         env = self.env
@@ -88,7 +89,7 @@ class ComputeStage:
         if ecs_services:
             shared = self._network_inputs(ecs_services)
             for svc in ecs_services:
-                ecs_service(self.b, env, svc, shared, env.placement.albs.get(svc.name, 1))
+                ecs_service(self.b, env, svc, shared, env.placement.alb_of(svc.name))
         if self.shard == 1:
             if env.validator_enabled or env.onboarding_enabled:
                 self._consumer_tables()
@@ -111,8 +112,6 @@ class ComputeStage:
     def _shared_inputs(self, ecs_services: list[EcsServiceSpec], lambda_services: list[LambdaServiceSpec]) -> None:
         """A later shard gets the first shard's shared resources as parameters, under the same names."""
         b = self.b
-        self.cluster = None
-        self.exec_log_group_arn: Any = None
         if ecs_services:
             b.parameter("Cluster", StageOutput("compute", "ClusterName"), description="ECS cluster of the environment")
         if any(s.exec for s in ecs_services):
@@ -163,31 +162,21 @@ class ComputeStage:
     def _cluster(self) -> None:
         env = self.env
         props: dict[str, Any] = {}
-        self.exec_log_group = None
-        self.exec_log_group_arn = None
         if any(svc.exec for svc in env.ecs_services):
-            group: dict[str, Any] = {
-                "LogGroupName": naming.log_group_name(env.platform, env.name, "ecs", "exec-sessions"),
-                "RetentionInDays": env.log_retention_days,
-            }
-            if env.logs_kms_key_arn:
-                group["KmsKeyId"] = env.logs_kms_key_arn
-            self.exec_log_group = self.b.add(logs.LogGroup("ExecSessionLogGroup", **group))
-            self.exec_log_group_arn = GetAtt(self.exec_log_group, "Arn")
+            group = log_group(self.b, env, "ExecSessionLogGroup", ("ecs", "exec-sessions"), env.log_retention_days)
+            self.exec_log_group_arn = GetAtt(group, "Arn")
             self.b.output("ExecSessionLogGroupArn", self.exec_log_group_arn, "Log group of ECS Exec sessions")
             # Every `aws ecs execute-command` session is logged, so shell access leaves a trail.
             props["Configuration"] = ecs.ClusterConfiguration(
                 ExecuteCommandConfiguration=ecs.ExecuteCommandConfiguration(
                     Logging="OVERRIDE",
-                    LogConfiguration=ecs.ExecuteCommandLogConfiguration(
-                        CloudWatchLogGroupName=Ref(self.exec_log_group)
-                    ),
+                    LogConfiguration=ecs.ExecuteCommandLogConfiguration(CloudWatchLogGroupName=Ref(group)),
                 )
             )
-        self.cluster = self.b.add(
+        cluster = self.b.add(
             ecs.Cluster(
                 "Cluster",
-                ClusterName=naming.stack_name(env.platform, env.name),
+                ClusterName=env.stack_name,
                 ClusterSettings=[ecs.ClusterSetting(Name="containerInsights", Value=env.container_insights)],
                 CapacityProviders=["FARGATE", "FARGATE_SPOT"],
                 DefaultCapacityProviderStrategy=[
@@ -196,8 +185,8 @@ class ComputeStage:
                 **props,
             )
         )
-        self.b.output("ClusterName", Ref(self.cluster), "ECS cluster name")
-        self.b.output("ClusterArn", GetAtt(self.cluster, "Arn"), "ECS cluster ARN")
+        self.b.output("ClusterName", Ref(cluster), "ECS cluster name")
+        self.b.output("ClusterArn", GetAtt(cluster, "Arn"), "ECS cluster ARN")
 
     def _network_inputs(self, ecs_services: list[EcsServiceSpec]) -> EcsShared:
         b = self.b
@@ -207,7 +196,7 @@ class ComputeStage:
 
         listeners: dict[int, Any] = {}
         full_names: dict[int, Any] = {}
-        for index in sorted({self.env.placement.albs.get(s.name, 1) for s in ecs_services}):
+        for index in sorted({self.env.placement.alb_of(s.name) for s in ecs_services}):
             alb = naming.alb_id(index)
             listeners[index] = net(f"{alb}ListenerArn", "String", f"Listener of ALB {index} (service rules)")
             full_names[index] = net(f"{alb}FullName", "String", f"Full name of ALB {index} (request scaling)")
@@ -283,7 +272,7 @@ class ComputeStage:
                 logical=naming.logical_id(name),
                 name=name,
                 description=description,
-                code_uri=self._code("functions/" + name.replace("-", "_")),
+                code_uri=self._code(naming.code_dir_for(name)),
                 handler="app.lambda_handler",
                 memory_size=runtime.memory_size,
                 timeout_seconds=max(runtime.timeout_seconds, minimum_timeout),
@@ -400,9 +389,6 @@ class ComputeStage:
         )
 
 
-EXPOSURE = {"public": ["public"], "private": ["private"], "both": ["public", "private"], "none": []}
-
-
 def service_catalog(env: EnvironmentSpec) -> str:
     services = [
         {
@@ -410,7 +396,7 @@ def service_catalog(env: EnvironmentSpec) -> str:
             "kind": s.kind,
             "description": s.description,
             "base_path": s.api.base_path,
-            "exposure": EXPOSURE[s.api.exposure],
+            "exposure": list(APIS_BY_EXPOSURE[s.api.exposure]),
             "auth": s.api.auth,
         }
         for s in sorted(env.services, key=lambda s: s.name)
@@ -421,5 +407,4 @@ def service_catalog(env: EnvironmentSpec) -> str:
 
 def build(env: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
     """Every compute shard that has something in it (the first always does)."""
-    shards = sorted({1, *env.placement.compute.values()})
-    return [ComputeStage(env, ctx, shard).build() for shard in shards]
+    return [ComputeStage(env, ctx, shard).build() for shard in env.placement.compute_shards]

@@ -11,13 +11,13 @@ from typing import Any
 
 from awacs import ecr as ecr_actions
 from awacs import logs as logs_actions
-from troposphere import GetAtt, Join, Ref, Region, Sub, ecr, ecs, logs
+from troposphere import GetAtt, Join, Ref, Region, ecr, ecs, logs
 from troposphere import applicationautoscaling as aas
 from troposphere import elasticloadbalancingv2 as elbv2
 
 from template_gen import naming
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec
-from template_gen.stacks import iam, secrets
+from template_gen.stacks import common, iam, secrets
 from template_gen.stacks.common import StackBuilder
 
 # Until a service has an image tag it runs zero tasks; its task definition names this tag, so a manual
@@ -88,13 +88,7 @@ def ecs_service(
     else:
         image = f"{svc.image_repository}:{svc.image_tag or NO_IMAGE_TAG}"
 
-    group_props: dict[str, Any] = {
-        "LogGroupName": naming.log_group_name(env.platform, env.name, "ecs", svc.name),
-        "RetentionInDays": svc.log_retention_days,
-    }
-    if env.logs_kms_key_arn:
-        group_props["KmsKeyId"] = env.logs_kms_key_arn
-    log_group = b.add(logs.LogGroup(f"{lid}LogGroup", **group_props), tags)
+    log_group = common.log_group(b, env, f"{lid}LogGroup", ("ecs", svc.name), svc.log_retention_days, tags)
 
     health = svc.health_check
     target_group = b.add(
@@ -206,7 +200,7 @@ def _exec_statements(shared: EcsShared) -> list[Any]:
         ),
         iam.allow(
             [logs_actions.DescribeLogGroups],
-            [Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*")],
+            [iam.any_log_group()],
             "ExecFindLogGroup",
         ),
     ]

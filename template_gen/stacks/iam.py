@@ -7,7 +7,7 @@ from typing import Any
 
 from awacs import sts, xray
 from awacs.aws import Action, Allow, Condition, Policy, Principal, Statement, StringEquals
-from troposphere import AccountId, iam
+from troposphere import AccountId, Sub, iam
 
 from template_gen.registry.models import IamStatement
 
@@ -28,6 +28,11 @@ SSM_MESSAGES = tuple(
     Action("ssmmessages", name)
     for name in ("CreateControlChannel", "CreateDataChannel", "OpenControlChannel", "OpenDataChannel")
 )
+
+
+def any_log_group() -> Sub:
+    """Every log group of the account and Region: the resource of actions such as DescribeLogGroups."""
+    return Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*")
 
 
 def from_registry(statements: Sequence[IamStatement]) -> list[Statement]:

@@ -14,7 +14,7 @@ from troposphere import GetAtt, Ref, Sub, awslambda, logs, serverless
 from template_gen import aws_data, naming
 from template_gen.spec import EnvironmentSpec, LambdaRuntimeSpec
 from template_gen.stacks import iam
-from template_gen.stacks.common import StackBuilder
+from template_gen.stacks.common import StackBuilder, log_group
 
 
 @dataclass(frozen=True)
@@ -63,13 +63,7 @@ def lambda_function(
     """`powertools_layer`: the layer ARN (a literal or a Ref) when Powertools comes from the layer."""
     runtime = env.lambda_runtime
     function_name = naming.function_name(env.platform, env.name, fn.name)
-    group_props: dict[str, Any] = {
-        "LogGroupName": naming.log_group_name(env.platform, env.name, "lambda", fn.name),
-        "RetentionInDays": fn.log_retention_days,
-    }
-    if env.logs_kms_key_arn:
-        group_props["KmsKeyId"] = env.logs_kms_key_arn
-    group = b.add(logs.LogGroup(f"{fn.logical}LogGroup", **group_props), fn.tags)
+    group = log_group(b, env, f"{fn.logical}LogGroup", ("lambda", fn.name), fn.log_retention_days, fn.tags)
 
     statements = [
         iam.allow([logs_actions.CreateLogStream, logs_actions.PutLogEvents], [GetAtt(group, "Arn")], "WriteOwnLogs"),

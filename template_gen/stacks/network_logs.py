@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING
 from awacs import logs as logs_actions
 from awacs import s3 as s3_actions
 from awacs import sts
-from awacs.aws import Allow, ArnLike, Bool, Condition, Deny, Policy, Principal, Statement, StringEquals
-from troposphere import AccountId, GetAtt, Ref, Sub, ec2, iam, logs, s3
+from awacs.aws import Allow, ArnLike, Bool, Condition, Deny, Principal, Statement, StringEquals
+from troposphere import AccountId, GetAtt, Ref, Sub, ec2, iam, s3
 
-from template_gen import aws_data, naming
+from template_gen import aws_data
+from template_gen.stacks.common import log_group
+from template_gen.stacks.iam import allow, any_log_group, policy
 
 if TYPE_CHECKING:
     from template_gen.stacks.network import NetworkStage
@@ -21,59 +23,35 @@ def flow_logs(stage: NetworkStage) -> None:
     b.output("VpcCidr", Ref(stage.vpc_cidr), "CIDR block of the VPC")
     if not stage.net.flow_logs:
         return
-    group = b.add(
-        logs.LogGroup(
-            "FlowLogGroup",
-            LogGroupName=naming.log_group_name(env.platform, env.name, "vpc", "flow-logs"),
-            RetentionInDays=Ref(stage.log_retention),
-            **({"KmsKeyId": env.logs_kms_key_arn} if env.logs_kms_key_arn else {}),
-        )
-    )
+    group = log_group(b, env, "FlowLogGroup", ("vpc", "flow-logs"), Ref(stage.log_retention))
     role = b.add(
         iam.Role(
             "FlowLogRole",
-            AssumeRolePolicyDocument=Policy(
-                Version="2012-10-17",
-                Statement=[
-                    Statement(
-                        Effect=Allow,
-                        Principal=Principal("Service", "vpc-flow-logs.amazonaws.com"),
-                        Action=[sts.AssumeRole],
-                        Condition=Condition(
-                            [
-                                StringEquals("aws:SourceAccount", AccountId),
-                                ArnLike(
-                                    "aws:SourceArn",
-                                    Sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*"),
-                                ),
-                            ]
-                        ),
-                    )
-                ],
+            AssumeRolePolicyDocument=policy(
+                Statement(
+                    Effect=Allow,
+                    Principal=Principal("Service", "vpc-flow-logs.amazonaws.com"),
+                    Action=[sts.AssumeRole],
+                    Condition=Condition(
+                        [
+                            StringEquals("aws:SourceAccount", AccountId),
+                            ArnLike(
+                                "aws:SourceArn",
+                                Sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*"),
+                            ),
+                        ]
+                    ),
+                )
             ),
             Policies=[
                 iam.Policy(
                     PolicyName="deliver-flow-logs",
-                    PolicyDocument=Policy(
-                        Version="2012-10-17",
-                        Statement=[
-                            Statement(
-                                Effect=Allow,
-                                Action=[
-                                    logs_actions.CreateLogStream,
-                                    logs_actions.PutLogEvents,
-                                    logs_actions.DescribeLogStreams,
-                                ],
-                                Resource=[GetAtt(group, "Arn")],
-                            ),
-                            Statement(
-                                Effect=Allow,
-                                Action=[logs_actions.DescribeLogGroups],
-                                Resource=[
-                                    Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*")
-                                ],
-                            ),
-                        ],
+                    PolicyDocument=policy(
+                        allow(
+                            [logs_actions.CreateLogStream, logs_actions.PutLogEvents, logs_actions.DescribeLogStreams],
+                            [GetAtt(group, "Arn")],
+                        ),
+                        allow([logs_actions.DescribeLogGroups], [any_log_group()]),
                     ),
                 )
             ],
@@ -138,31 +116,28 @@ def access_log_bucket(stage: NetworkStage) -> None:
         if account
         else Principal("Service", aws_data.ELB_LOG_DELIVERY_SERVICE)
     )
-    policy = b.add(
+    bucket_policy = b.add(
         s3.BucketPolicy(
             "AccessLogBucketPolicy",
             Bucket=Ref(bucket),
-            PolicyDocument=Policy(
-                Version="2012-10-17",
-                Statement=[
-                    Statement(
-                        Sid="AllowElbLogDelivery",
-                        Effect=Allow,
-                        Principal=principal,
-                        Action=[s3_actions.PutObject],
-                        Resource=[Sub("${AccessLogBucket.Arn}/alb/AWSLogs/${AWS::AccountId}/*")],
-                    ),
-                    Statement(
-                        Sid="DenyInsecureTransport",
-                        Effect=Deny,
-                        Principal=Principal("*"),
-                        Action=[s3_actions.Action("*")],
-                        Resource=[GetAtt(bucket, "Arn"), Sub("${AccessLogBucket.Arn}/*")],
-                        Condition=Condition(Bool("aws:SecureTransport", False)),
-                    ),
-                ],
+            PolicyDocument=policy(
+                Statement(
+                    Sid="AllowElbLogDelivery",
+                    Effect=Allow,
+                    Principal=principal,
+                    Action=[s3_actions.PutObject],
+                    Resource=[Sub("${AccessLogBucket.Arn}/alb/AWSLogs/${AWS::AccountId}/*")],
+                ),
+                Statement(
+                    Sid="DenyInsecureTransport",
+                    Effect=Deny,
+                    Principal=Principal("*"),
+                    Action=[s3_actions.Action("*")],
+                    Resource=[GetAtt(bucket, "Arn"), Sub("${AccessLogBucket.Arn}/*")],
+                    Condition=Condition(Bool("aws:SecureTransport", False)),
+                ),
             ),
         )
     )
-    stage.bucket, stage.bucket_policy = bucket, policy
+    stage.bucket, stage.bucket_policy = bucket, bucket_policy
     b.output("AccessLogBucketName", Ref(bucket), "S3 bucket with the ALB access logs")

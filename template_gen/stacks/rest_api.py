@@ -10,12 +10,13 @@ from typing import Any
 
 from awacs import execute_api
 from awacs.aws import Allow, Condition, Deny, Policy, Principal, Statement, StringEquals, StringNotEquals
-from troposphere import GetAtt, Ref, Sub, awslambda, encode_to_dict, logs
+from troposphere import GetAtt, Ref, Sub, awslambda, encode_to_dict
 from troposphere import apigateway as apigw
 
 from template_gen import naming
 from template_gen.spec import EnvironmentSpec
-from template_gen.stacks.common import StackBuilder
+from template_gen.stacks import iam
+from template_gen.stacks.common import StackBuilder, log_group
 
 ACCESS_LOG_FORMAT = json.dumps(
     {
@@ -129,13 +130,7 @@ def deployment_and_stage(b: StackBuilder, env: EnvironmentSpec, core: ApiCore) -
     deployment = b.add(
         apigw.Deployment(f"{p}ApiDeployment{digest}", RestApiId=Ref(f"{p}Api"), Description=f"routes {digest}")
     )
-    group_props: dict[str, Any] = {
-        "LogGroupName": naming.log_group_name(env.platform, env.name, "apigateway", core.which),
-        "RetentionInDays": api.access_log_retention_days,
-    }
-    if env.logs_kms_key_arn:
-        group_props["KmsKeyId"] = env.logs_kms_key_arn
-    log_group = b.add(logs.LogGroup(f"{p}ApiAccessLogGroup", **group_props))
+    group = log_group(b, env, f"{p}ApiAccessLogGroup", ("apigateway", core.which), api.access_log_retention_days)
     return b.add(
         apigw.Stage(
             f"{p}ApiStage",
@@ -143,7 +138,7 @@ def deployment_and_stage(b: StackBuilder, env: EnvironmentSpec, core: ApiCore) -
             DeploymentId=Ref(deployment),
             StageName=api.stage_name,
             TracingEnabled=env.tracing,
-            AccessLogSetting=apigw.AccessLogSetting(DestinationArn=GetAtt(log_group, "Arn"), Format=ACCESS_LOG_FORMAT),
+            AccessLogSetting=apigw.AccessLogSetting(DestinationArn=GetAtt(group, "Arn"), Format=ACCESS_LOG_FORMAT),
             MethodSettings=[
                 apigw.MethodSetting(
                     ResourcePath="/*",
@@ -162,22 +157,19 @@ def deployment_and_stage(b: StackBuilder, env: EnvironmentSpec, core: ApiCore) -
 def _private_policy(endpoint_id: Any) -> Policy:
     """Only requests through the environment's execute-api endpoint may invoke the private API."""
     invoke = [execute_api.Invoke]
-    return Policy(
-        Version="2012-10-17",
-        Statement=[
-            Statement(
-                Effect=Allow,
-                Principal=Principal("*"),
-                Action=invoke,
-                Resource=["execute-api:/*"],
-                Condition=Condition(StringEquals("aws:SourceVpce", endpoint_id)),
-            ),
-            Statement(
-                Effect=Deny,
-                Principal=Principal("*"),
-                Action=invoke,
-                Resource=["execute-api:/*"],
-                Condition=Condition(StringNotEquals("aws:SourceVpce", endpoint_id)),
-            ),
-        ],
+    return iam.policy(
+        Statement(
+            Effect=Allow,
+            Principal=Principal("*"),
+            Action=invoke,
+            Resource=["execute-api:/*"],
+            Condition=Condition(StringEquals("aws:SourceVpce", endpoint_id)),
+        ),
+        Statement(
+            Effect=Deny,
+            Principal=Principal("*"),
+            Action=invoke,
+            Resource=["execute-api:/*"],
+            Condition=Condition(StringNotEquals("aws:SourceVpce", endpoint_id)),
+        ),
     )
