@@ -40,6 +40,7 @@ class NetworkStage:
     def __init__(self, env: EnvironmentSpec):
         self.env = env
         self.net = env.network
+        self.name_prefix = env.stack_name
         self.b = StackBuilder(f"{env.platform} {env.name}: network stage", env.tags)
 
     def build(self) -> Stage:
@@ -67,7 +68,7 @@ class NetworkStage:
 
     # ------------------------------------------------------------------ parameters
     def _parameters(self) -> None:
-        b, net, env = self.b, self.net, self.env
+        b, net = self.b, self.net
         self.vpc_cidr = b.parameter("VpcCidr", net.vpc_cidr, description="CIDR block of the VPC")
         if net.flow_logs:
             self.log_retention = b.parameter(
@@ -101,21 +102,17 @@ class NetworkStage:
                 "Number",
                 "Days ALB access logs are kept",
             )
-        self.name_prefix = naming.stack_name(env.platform, env.name)
 
-    # ------------------------------------------------------------------ VPC
+    # ------------------------------------------------------------------ security groups
+    def _vpc_rule(self, port: int, description: str) -> ec2.SecurityGroupRule:
+        """TCP on one port, to or from anywhere in the VPC."""
+        return ec2.SecurityGroupRule(
+            IpProtocol="tcp", FromPort=port, ToPort=port, CidrIp=Ref(self.vpc_cidr), Description=description
+        )
+
     def _security_groups(self) -> None:
         b, ports = self.b, self.net.container_ports
-        egress = [
-            ec2.SecurityGroupRule(
-                IpProtocol="tcp",
-                FromPort=p,
-                ToPort=p,
-                CidrIp=Ref(self.vpc_cidr),
-                Description=f"to ECS tasks on port {p}",
-            )
-            for p in ports
-        ]
+        egress = [self._vpc_rule(p, f"to ECS tasks on port {p}") for p in ports]
         if not egress:  # no ECS service yet: replace the default allow-all egress with a rule that matches nothing
             egress = [
                 ec2.SecurityGroupRule(
@@ -131,15 +128,7 @@ class NetworkStage:
                 "AlbSecurityGroup",
                 GroupDescription=f"{self.name_prefix} internal ALB: HTTP from inside the VPC only",
                 VpcId=self.vpc_id,
-                SecurityGroupIngress=[
-                    ec2.SecurityGroupRule(
-                        IpProtocol="tcp",
-                        FromPort=LISTENER_PORT,
-                        ToPort=LISTENER_PORT,
-                        CidrIp=Ref(self.vpc_cidr),
-                        Description="HTTP from the VPC",
-                    )
-                ],
+                SecurityGroupIngress=[self._vpc_rule(LISTENER_PORT, "HTTP from the VPC")],
                 SecurityGroupEgress=egress,
             )
         )
@@ -169,7 +158,7 @@ class NetworkStage:
         b.output("AlbSecurityGroupId", GetAtt(alb_sg, "GroupId"), "Security group of the internal ALB")
         b.output("TaskSecurityGroupId", GetAtt(task_sg, "GroupId"), "Security group of ECS tasks")
 
-    # ------------------------------------------------------------------ access logs
+    # ------------------------------------------------------------------ load balancers
     def _load_balancers(self) -> None:
         """One internal ALB per hundred-odd services (ALB quota); the first keeps the plain names."""
         b, net = self.b, self.net
@@ -300,15 +289,7 @@ class NetworkStage:
                 "VpcLinkSecurityGroup",
                 GroupDescription=f"{self.name_prefix} VPC link: to the internal ALB only",
                 VpcId=self.vpc_id,
-                SecurityGroupEgress=[
-                    ec2.SecurityGroupRule(
-                        IpProtocol="tcp",
-                        FromPort=LISTENER_PORT,
-                        ToPort=LISTENER_PORT,
-                        CidrIp=Ref(self.vpc_cidr),
-                        Description="HTTP to the ALB",
-                    )
-                ],
+                SecurityGroupEgress=[self._vpc_rule(LISTENER_PORT, "HTTP to the ALB")],
             )
         )
         link = b.add(
@@ -334,15 +315,7 @@ class NetworkStage:
                 "ExecuteApiEndpointSecurityGroup",
                 GroupDescription=f"{self.name_prefix} execute-api endpoint: HTTPS from the VPC",
                 VpcId=self.vpc_id,
-                SecurityGroupIngress=[
-                    ec2.SecurityGroupRule(
-                        IpProtocol="tcp",
-                        FromPort=443,
-                        ToPort=443,
-                        CidrIp=Ref(self.vpc_cidr),
-                        Description="HTTPS from the VPC",
-                    )
-                ],
+                SecurityGroupIngress=[self._vpc_rule(443, "HTTPS from the VPC")],
             )
         )
         endpoint = b.add(

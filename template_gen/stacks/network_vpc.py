@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from troposphere import GetAtt, GetAZs, Join, Ref, Select, ec2
+from troposphere import GetAtt, GetAZs, Join, Parameter, Ref, Select, ec2
 
 if TYPE_CHECKING:
     from template_gen.stacks.network import NetworkStage
@@ -25,37 +25,28 @@ def create_vpc(stage: NetworkStage) -> None:
             DependsOn=attach.title,
         )
     )
-    public, private = [], []
-    for i in range(net.az_count):
-        n = i + 1
-        az = Select(i, GetAZs(""))
-        pub = b.add(
+
+    def subnet(tier: str, i: int, cidrs: Parameter) -> ec2.Subnet:
+        """The tier's subnet in the `i`-th AZ: PublicSubnet1, PrivateSubnet1, ..."""
+        return b.add(
             ec2.Subnet(
-                f"PublicSubnet{n}",
+                f"{tier.capitalize()}Subnet{i + 1}",
                 VpcId=Ref(vpc),
-                CidrBlock=Select(i, Ref(stage.public_cidrs)),
-                AvailabilityZone=az,
+                CidrBlock=Select(i, Ref(cidrs)),
+                AvailabilityZone=Select(i, GetAZs("")),
                 MapPublicIpOnLaunch=False,
             ),
-            [("tier", "public")],
+            [("tier", tier)],
         )
+
+    public = [subnet("public", i, stage.public_cidrs) for i in range(net.az_count)]
+    private = [subnet("private", i, stage.private_cidrs) for i in range(net.az_count)]
+    for n, pub in enumerate(public, start=1):
         b.add(
             ec2.SubnetRouteTableAssociation(
                 f"PublicSubnet{n}RouteTableAssociation", SubnetId=Ref(pub), RouteTableId=Ref(public_rt)
             )
         )
-        priv = b.add(
-            ec2.Subnet(
-                f"PrivateSubnet{n}",
-                VpcId=Ref(vpc),
-                CidrBlock=Select(i, Ref(stage.private_cidrs)),
-                AvailabilityZone=az,
-                MapPublicIpOnLaunch=False,
-            ),
-            [("tier", "private")],
-        )
-        public.append(pub)
-        private.append(priv)
     nat_count = net.az_count if net.nat_per_az else 1
     nats = []
     for i in range(nat_count):
