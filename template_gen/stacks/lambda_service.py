@@ -43,7 +43,7 @@ def build(
             events[key] = {"Type": "Schedule", "Properties": {"Schedule": event.schedule, "Name": rule, "State": state}}
             _rule_outputs(b, env, svc, name, rule, "default")
         elif event.sqs is not None:
-            queue = _queues(b, svc, name, event.sqs, svc.timeout_seconds)
+            queue = _queues(b, env, svc, name, event.sqs)
             statements.append(
                 iam.allow(
                     [
@@ -91,7 +91,7 @@ def build(
     return make_function(spec)
 
 
-def _queues(b: StackBuilder, svc: LambdaServiceSpec, name: str, options: Any, timeout: int) -> sqs.Queue:
+def _queues(b: StackBuilder, env: EnvironmentSpec, svc: LambdaServiceSpec, name: str, options: Any) -> sqs.Queue:
     key = f"{svc.logical}{naming.camel(name)}"
     fifo = {"FifoQueue": True} if options.fifo else {}
     dead_letters = b.add(
@@ -107,7 +107,7 @@ def _queues(b: StackBuilder, svc: LambdaServiceSpec, name: str, options: Any, ti
         sqs.Queue(
             f"{key}Queue",
             # AWS recommends six times the function timeout, so a message is not handed out twice.
-            VisibilityTimeout=options.visibility_timeout_seconds or 6 * timeout,
+            VisibilityTimeout=options.visibility_timeout_seconds or 6 * svc.timeout_seconds,
             MessageRetentionPeriod=options.retention_days * 86400,
             SqsManagedSseEnabled=True,
             RedrivePolicy=sqs.RedrivePolicy(
@@ -118,23 +118,13 @@ def _queues(b: StackBuilder, svc: LambdaServiceSpec, name: str, options: Any, ti
         svc.tags,
     )
     for suffix, resource, what in (("Queue", queue, "queue"), ("DeadLetterQueue", dead_letters, "dead-letter queue")):
-        _export(b, f"{key}{suffix}Url", Ref(resource), f"{svc.name}/{name}: {what} URL", svc, f"{name}-{suffix}-url")
-        _export(
-            b,
-            f"{key}{suffix}Arn",
-            GetAtt(resource, "Arn"),
-            f"{svc.name}/{name}: {what} ARN",
-            svc,
-            f"{name}-{suffix}-arn",
-        )
-        _export(
-            b,
-            f"{key}{suffix}Name",
-            GetAtt(resource, "QueueName"),
-            f"{svc.name}/{name}: {what} name",
-            svc,
-            f"{name}-{suffix}-name",
-        )
+        for attribute, value, label in (
+            ("Url", Ref(resource), "URL"),
+            ("Arn", GetAtt(resource, "Arn"), "ARN"),
+            ("Name", GetAtt(resource, "QueueName"), "name"),
+        ):
+            doc = f"{svc.name}/{name}: {what} {label}"
+            _export(b, env, svc, f"{key}{suffix}{attribute}", value, doc, f"{name}-{suffix}-{attribute}")
     return queue
 
 
@@ -145,10 +135,12 @@ def _rule_outputs(
     bus_name = bus.rsplit("event-bus/", 1)[-1]
     path = rule if bus_name == "default" else f"{bus_name}/{rule}"
     arn = Sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/" + path)
-    _export(b, f"{key}RuleName", rule, f"{svc.name}/{name}: EventBridge rule name", svc, f"{name}-rule-name")
-    _export(b, f"{key}RuleArn", arn, f"{svc.name}/{name}: EventBridge rule ARN", svc, f"{name}-rule-arn")
+    _export(b, env, svc, f"{key}RuleName", rule, f"{svc.name}/{name}: EventBridge rule name", f"{name}-rule-name")
+    _export(b, env, svc, f"{key}RuleArn", arn, f"{svc.name}/{name}: EventBridge rule ARN", f"{name}-rule-arn")
 
 
-def _export(b: StackBuilder, output: str, value: Any, doc: str, svc: LambdaServiceSpec, suffix: str) -> None:
-    platform, env = dict(b.tags)["platform"], dict(b.tags)["environment"]
-    b.output(output, value, doc, export=naming.export_name(platform, env, f"{svc.name}-{suffix.lower()}"))
+def _export(
+    b: StackBuilder, env: EnvironmentSpec, svc: LambdaServiceSpec, output: str, value: Any, doc: str, suffix: str
+) -> None:
+    """An output exported as `<platform>-<environment>-<service>-<suffix>` (lower case)."""
+    b.output(output, value, doc, export=naming.export_name(env.platform, env.name, f"{svc.name}-{suffix.lower()}"))
