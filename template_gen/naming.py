@@ -23,24 +23,27 @@ TARGET_GROUP_NAME_MAX = 32
 SSM_PARAMETER_MAX = 1011
 EVENT_RULE_NAME_MAX = 64
 
-_PLATFORM_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+_HYPHENATED_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")  # platform and service names (also no "--")
 _ENVIRONMENT_RE = re.compile(r"^[a-z][a-z0-9]*$")
-_SERVICE_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _WORD_RE = re.compile(r"[A-Za-z0-9]+")
 
 # Folders under services/ and names of the platform's own functions.
 RESERVED_SERVICE_NAMES = frozenset({"environments", "platform", "admin", "api-key-validator", "onboarding", "catalog"})
 
 
-def check_platform_name(name: str) -> str | None:
-    if not _PLATFORM_RE.match(name) or "--" in name:
+def _check_hyphenated_name(name: str, kind: str, limit: int, why: str = "") -> str | None:
+    if not _HYPHENATED_RE.match(name) or "--" in name:
         return (
-            f"'{name}' is not a valid platform name: use lowercase letters, digits and single hyphens, "
+            f"'{name}' is not a valid {kind} name: use lowercase letters, digits and single hyphens, "
             "starting with a letter and not ending with a hyphen"
         )
-    if len(name) > PLATFORM_MAX:
-        return f"'{name}' is {len(name)} characters long; platform names are at most {PLATFORM_MAX}"
+    if len(name) > limit:
+        return f"'{name}' is {len(name)} characters long; {kind} names are at most {limit}{why}"
     return None
+
+
+def check_platform_name(name: str) -> str | None:
+    return _check_hyphenated_name(name, "platform", PLATFORM_MAX)
 
 
 def check_environment_name(name: str) -> str | None:
@@ -52,16 +55,10 @@ def check_environment_name(name: str) -> str | None:
 
 
 def check_service_name(name: str) -> str | None:
-    if not _SERVICE_RE.match(name) or "--" in name:
-        return (
-            f"'{name}' is not a valid service name: use lowercase letters, digits and single hyphens, "
-            "starting with a letter and not ending with a hyphen"
-        )
-    if len(name) > SERVICE_MAX:
-        return (
-            f"'{name}' is {len(name)} characters long; service names are at most {SERVICE_MAX} "
-            "so that derived names (target groups, functions, ECR repositories) fit AWS limits"
-        )
+    why = " so that derived names (target groups, functions, ECR repositories) fit AWS limits"
+    problem = _check_hyphenated_name(name, "service", SERVICE_MAX, why)
+    if problem:
+        return problem
     if name in RESERVED_SERVICE_NAMES:
         return f"'{name}' is reserved by the platform; choose another service name"
     return None
@@ -145,6 +142,7 @@ def nlb_port(index: int) -> int:
     return 79 + index
 
 
-def code_dir_for(service: str) -> str:
-    """Default Lambda code folder of a `kind: lambda` service: `functions/<name with underscores>`."""
-    return "functions/" + service.replace("-", "_")
+def code_dir_for(function: str) -> str:
+    """Code folder of a function: `functions/<name with underscores>` (a platform function, or the default
+    of a `kind: lambda` service)."""
+    return "functions/" + function.replace("-", "_")
