@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from template_gen import naming
 from template_gen.lookup import ResolvedVpc
@@ -225,7 +226,7 @@ def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple
         endpoint_mode = "create"
     else:
         endpoint_mode = "none"
-    common = dict(
+    common: dict[str, Any] = dict(
         ingress=net.ingress,
         flow_logs=net.flow_logs.enabled,
         flow_logs_traffic=net.flow_logs.traffic_type,
@@ -248,7 +249,7 @@ def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple
             nat_per_az=net.nat_gateways == "per-az",
             public_subnet_cidrs=public,
             private_subnet_cidrs=private,
-            **common,  # type: ignore[arg-type]
+            **common,
         )
     elif isinstance(net, NetworkExisting):
         subnets = tuple(net.private_subnet_ids or net.public_subnet_ids)
@@ -265,7 +266,7 @@ def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple
             lb_subnet_ids=subnets,
             task_subnet_ids=subnets,
             assign_public_ip=public_ip,
-            **common,  # type: ignore[arg-type]
+            **common,
         )
     else:
         assert resolved is not None
@@ -279,7 +280,7 @@ def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple
             lb_subnet_ids=lb,
             task_subnet_ids=tasks,
             assign_public_ip=public_ip,
-            **common,  # type: ignore[arg-type]
+            **common,
         )
     return spec, tuple(warnings)
 
