@@ -42,8 +42,9 @@ def normalize_template(template: dict[str, Any]) -> dict[str, Any]:
 _PLAIN = re.compile(r"[A-Za-z_/$(][A-Za-z0-9 _./:$()@=+,*-]*")
 # Compared lower-cased: YAML 1.1 booleans and null, the merge key, the value key.
 _RESERVED = frozenset(["y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", "<<", "="])
-_UNPRINTABLE = re.compile("[\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_PRINTABLE = re.compile(r"[\x20-\x7e\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
+# Line and paragraph separators are line breaks to YAML: escaped, so that a key holding one stays one line.
+_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+_PRINTABLE = re.compile(r"[\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
 
 
 def _scalar(value: Any) -> str:
@@ -133,7 +134,7 @@ def dump(data: dict[str, Any]) -> str:
     """YAML for a normalized template: its sections and resources in the given order, the rest sorted."""
     out: list[str] = []
     for key, value in data.items():
-        if key == "Resources" and isinstance(value, dict):
+        if key == "Resources" and isinstance(value, dict) and value:
             out.append("Resources:")
             for lid, resource in value.items():
                 _emit_member(resource, "  ", out, f"  {_string(lid)}:", "    ", ordered=True)

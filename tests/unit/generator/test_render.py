@@ -64,3 +64,14 @@ def test_templates_keep_section_and_resource_attribute_order() -> None:
 def test_multi_line_strings_are_literal_blocks() -> None:
     assert render.dump({"k": "one\ntwo\n"}) == "k: |\n  one\n  two\n"
     assert render.dump({"k": "one\ntwo"}) == "k: |-\n  one\n  two\n"
+
+
+def test_line_separators_are_escaped_so_keys_stay_on_one_line() -> None:
+    text = render.dump({"\u2028": "a\u2029b"})
+    assert text == '"\\u2028": "a\\u2029b"\n'
+    assert yaml.safe_load(text) == {"\u2028": "a\u2029b"}
+
+
+def test_an_empty_resources_section_reads_back_as_a_mapping() -> None:
+    assert render.dump({"Resources": {}}) == "Resources: {}\n"
+    assert yaml.safe_load(render.dump({"Resources": {}})) == {"Resources": {}}
