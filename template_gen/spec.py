@@ -360,9 +360,7 @@ def _cloudwatch_role_warnings(valid: ValidRegistry, env_name: str) -> tuple[str,
     region = mine.region or valid.registry.region
     others = []
     for name, other in valid.registry.environments.items():
-        # Other environments are not merged with defaults: an unset field falls back to `defaults:`.
-        own = "api" in other.model_fields_set and "cloudwatch_role" in other.api.model_fields_set
-        role = other.api.cloudwatch_role if own else valid.registry.defaults.api.cloudwatch_role
+        role = other.api.cloudwatch_role  # environments are validated with `defaults:` merged under them
         same_region = (other.region or valid.registry.region) == region
         distinct_accounts = mine.account_id and other.account_id and mine.account_id != other.account_id
         if name != env_name and role and same_region and not distinct_accounts:

@@ -313,6 +313,32 @@ def test_account_cloudwatch_role_is_optional_and_stages_wait_for_it(tmp_path: Pa
     assert "ApiGatewayAccount" not in off and "DependsOn" not in off["PublicApiStage"]
 
 
+ROLE_WARNING = (
+    "environment 'dev' sets api.cloudwatch_role, and so does prod in the same Region; the role is account-wide, "
+    "so if they share an account set it in only one of them (or give each environment its account_id so this "
+    "can be checked)"
+)
+
+
+@pytest.mark.parametrize(
+    ("prod", "expected"),
+    [
+        ({}, [ROLE_WARNING]),  # both inherit the role from defaults
+        ({"api": {"cloudwatch_role": False}}, []),
+        ({"account_id": "210987654321"}, []),  # with dev in another account: no overlap
+    ],
+    ids=["both_from_defaults", "prod_opts_out", "distinct_accounts"],
+)
+def test_two_environments_creating_the_account_cloudwatch_role_are_warned_about(
+    tmp_path: Path, prod: dict[str, Any], expected: list[str]
+) -> None:
+    reg = registry(cloudwatch_role=True)
+    reg["environments"]["dev"]["account_id"] = "123456789012"
+    reg["environments"]["prod"].update(prod)
+    result = synthesize(make_project(tmp_path, reg, services(), STATUS_CODE), "dev")
+    assert [w for w in result.warnings if "cloudwatch_role" in w] == expected
+
+
 def test_an_environment_with_nothing_exposed_has_no_api_stage(tmp_path: Path) -> None:
     reg = copy.deepcopy(REGISTRY)
     reg["defaults"] = {"platform_functions": {"onboarding": {"enabled": False}}}
