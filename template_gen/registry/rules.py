@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from template_gen.quotas import ALB_CONDITION_VALUES
 from template_gen.registry import paths
 from template_gen.registry.models import (
     EcsService,
@@ -124,12 +123,6 @@ def ecs_rules(service: EcsService) -> Iterator[Finding]:
         patterns = service.alb.path_patterns
         if not patterns:
             yield Finding(("alb", "path_patterns"), "needs at least one pattern (or remove it for the default)")
-        limit = ALB_CONDITION_VALUES.limit
-        if len(patterns) > limit:
-            yield Finding(
-                ("alb", "path_patterns"),
-                f"has {len(patterns)} patterns; an ALB rule allows at most {limit} condition values",
-            )
         for index, pattern in enumerate(patterns):
             problem = paths.check_alb_pattern(pattern)
             if problem:

@@ -67,10 +67,10 @@ def alb_rules(service: EcsService, patterns: tuple[str, ...]) -> Iterator[Findin
             continue
         hosts += len(condition.host_header or [])
         headers += len(condition.http_header.values) if condition.http_header else 0
-    total = len(patterns) + hosts + headers
+    total = len(patterns) + hosts + headers  # the one count of the rule's size (path patterns included)
     if total > ALB_CONDITION_VALUES.limit:
         yield Finding(
-            ("alb", "conditions"),
+            ("alb", "conditions") if service.alb.conditions else ("alb", "path_patterns"),
             f"the listener rule would have {total} condition values (path patterns {len(patterns)}, host headers "
             f"{hosts}, HTTP header values {headers}); an ALB rule allows at most {ALB_CONDITION_VALUES.limit}",
             related=(("alb", "path_patterns"),),
