@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from template_gen import quota_report
+from template_gen import lookup, quota_report
 from template_gen.console import Console, shown_path, styled, usage_style
 from template_gen.errors import UsageError
 from template_gen.pipeline import SynthResult, synthesize
@@ -80,6 +80,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
         result = synthesize(args.project_dir, args.env, args.out, args.refresh_lookups, image_tags, wave=args.wave)
     for warning in result.warnings:
         console.warning(warning)
+    if result.looked_up:
+        cache = lookup.cache_path(args.project_dir, result.environment).relative_to(args.project_dir).as_posix()
+        console.note(
+            f"asked AWS for the network of '{result.environment}' and cached the answer in {cache} "
+            "(commit it: later synths read it instead of asking AWS)"
+        )
     if args.format == "json":
         console.print(json.dumps(summary(result), indent=2))
         return 0

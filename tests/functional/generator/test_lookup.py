@@ -15,6 +15,10 @@ from moto import mock_aws
 from support import REGISTRY, make_project, run_cli
 
 REGION = "eu-west-1"
+CACHED_NOTE = (
+    "note: asked AWS for the network of 'dev' and cached the answer in services/environments/dev.lookup.json "
+    "(commit it: later synths read it instead of asking AWS)\n"
+)
 
 
 def registry_with(network: dict[str, Any]) -> dict[str, Any]:
@@ -84,7 +88,7 @@ def test_lookup_by_tags_uses_private_subnets_found_through_route_tables(aws: Any
     vpc, _public, private = _private_vpc(aws)
     project = make_project(tmp_path, registry_with({"mode": "lookup", "vpc_tags": {"Name": "stage-vpc"}}))
     result = run_cli("synth", "--env", "dev", project=project)
-    assert (result.code, result.err) == (0, "")
+    assert (result.code, result.err) == (0, CACHED_NOTE)
     root = yaml.safe_load((project / "build/dev/template.yaml").read_text())
     params = root["Resources"]["NetworkStack"]["Properties"]["Parameters"]
     assert params["VpcId"] == vpc
@@ -97,12 +101,14 @@ def test_lookup_by_tags_uses_private_subnets_found_through_route_tables(aws: Any
 def test_cached_lookup_is_reused_offline_and_refresh_asks_again(aws: Any, tmp_path: Path) -> None:
     vpc, _public, _private = _private_vpc(aws)
     project = make_project(tmp_path, registry_with({"mode": "lookup", "vpc_id": vpc}))
-    assert run_cli("synth", "--env", "dev", project=project).code == 0
+    looked_up = run_cli("synth", "--env", "dev", project=project)
+    assert (looked_up.code, looked_up.err) == (0, CACHED_NOTE)
     cache_file = project / "services/environments/dev.lookup.json"
     first = cache_file.read_text()
     # WHEN the VPC changes in AWS but synth runs without --refresh-lookups
     aws.create_subnet(VpcId=vpc, CidrBlock="10.40.48.0/20", AvailabilityZone="eu-west-1c")
-    assert run_cli("synth", "--env", "dev", project=project).code == 0
+    cached = run_cli("synth", "--env", "dev", project=project)
+    assert (cached.code, cached.err) == (0, "")
     # THEN the cached answer is used (deterministic)
     assert cache_file.read_text() == first
     # AND --refresh-lookups picks the change up
