@@ -129,7 +129,7 @@ def wave_spec(spec: EnvironmentSpec, wave: int) -> EnvironmentSpec:
     if not 1 <= wave <= len(plan):
         raise UsageError(f"--wave {wave}: environment '{spec.name}' deploys in {len(plan)} wave(s), 1..{len(plan)}")
     shards = {shard for group in plan[:wave] for shard in group}
-    services = tuple(s for s in spec.services if spec.placement.compute.get(s.name, 1) in shards)
+    services = tuple(s for s in spec.services if spec.placement.compute_shard_of(s.name) in shards)
     return dataclasses.replace(spec, services=services)
 
 
