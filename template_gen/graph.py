@@ -11,9 +11,9 @@ import subprocess
 from dataclasses import dataclass, field
 
 from template_gen.errors import TemplateGenError, UsageError
+from template_gen.quotas import APIS_BY_EXPOSURE
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec
 
-APIS = {"public": ("public",), "private": ("private",), "both": ("public", "private"), "none": ()}
 IMAGE_FORMATS = ("svg", "png")
 FORMATS = ("mermaid", "dot", *IMAGE_FORMATS)
 
@@ -61,7 +61,7 @@ def build(spec: EnvironmentSpec) -> Graph:
     ecs_paths: dict[str, list[str]] = {"public": [], "private": []}
     lambda_edges: list[Edge] = []
     for svc in spec.services:
-        for which in APIS[svc.api.exposure]:
+        for which in APIS_BY_EXPOSURE[svc.api.exposure]:
             if isinstance(svc, EcsServiceSpec):
                 ecs_paths[which].append(str(svc.api.base_path))  # set whenever the service is exposed
             else:

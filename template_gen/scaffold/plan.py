@@ -3,7 +3,6 @@ priority and a base path that no other service uses."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from template_gen.errors import UsageError
 from template_gen.registry import paths
 from template_gen.registry.loader import RawRegistry
 from template_gen.registry.overrides import deep_merge
+from template_gen.registry.pydantic_errors import did_you_mean
 from template_gen.registry.validate import ValidRegistry
 
 PRIORITY_STEP = 10
@@ -78,9 +78,10 @@ def check_name(name: str, raw: RawRegistry, project_dir: Path) -> None:
 def check_environment(env: str, known: Sequence[str]) -> None:
     """Refuse `--env ENV` when the registry does not define it, naming the closest environment that it does."""
     if env not in known:
-        close = difflib.get_close_matches(env, known, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise UsageError(f"--env {env}: no environment named '{env}' (defined: {', '.join(known)}){hint}")
+        hint = did_you_mean(env, known)
+        raise UsageError(
+            f"--env {env}: no environment named '{env}' (defined: {', '.join(known)})" + (f"; {hint}" if hint else "")
+        )
 
 
 def check_environments(requested: Sequence[str] | None, valid: ValidRegistry) -> tuple[str, ...]:
