@@ -81,9 +81,8 @@ def resolve_spec(
     net = entry.model.network
     resolved, looked_up = None, False
     if isinstance(net, NetworkLookup | NetworkDefault):
-        region = entry.model.region or valid.registry.region
         resolved, looked_up = lookup.resolve(
-            valid.project_dir, env_name, net, region, refresh_lookups, ec2_client_factory
+            valid.project_dir, env_name, net, valid.registry.region_of(env_name), refresh_lookups, ec2_client_factory
         )
     _check_image_tags(valid, env_name, image_tags or {})
     spec = environment_spec(valid, env_name, resolved, image_tags)

@@ -103,7 +103,7 @@ def prepare(
         service=service,
         environment=env,
         tag=tag,
-        region=str(samconfig.setting(config, env, "region") or registry_env.region or valid.registry.region),
+        region=str(samconfig.setting(config, env, "region") or valid.registry.region_of(env)),
         stack_name=str(samconfig.setting(config, env, "stack_name") or naming.stack_name(valid.registry.platform, env)),
         account_id=registry_env.account_id,
         profile=str(samconfig.setting(config, env, "profile") or "") or None,

@@ -357,11 +357,11 @@ def _cloudwatch_role_warnings(valid: ValidRegistry, env_name: str) -> tuple[str,
     mine = valid.environments[env_name].model
     if not mine.api.cloudwatch_role:
         return ()
-    region = mine.region or valid.registry.region
+    region = valid.registry.region_of(env_name)
     others = []
     for name, other in valid.registry.environments.items():
         role = other.api.cloudwatch_role  # environments are validated with `defaults:` merged under them
-        same_region = (other.region or valid.registry.region) == region
+        same_region = valid.registry.region_of(name) == region
         distinct_accounts = mine.account_id and other.account_id and mine.account_id != other.account_id
         if name != env_name and role and same_region and not distinct_accounts:
             others.append(name)
@@ -391,7 +391,7 @@ def environment_spec(
     return EnvironmentSpec(
         platform=registry.platform,
         name=env_name,
-        region=env.region or registry.region,
+        region=registry.region_of(env_name),
         account_id=env.account_id,
         tags=_pairs(tags),
         log_retention_days=env.log_retention_days,

@@ -57,8 +57,7 @@ def do_diff(
     valid = load_registry(project_dir, [env_name])
     new = rendered_build(valid, env_name, image_tags)
     earlier = earlier_build(project_dir, env_name, against, cwd)
-    region = valid.environments[env_name].model.region or valid.registry.region
-    stacks, warnings = diff_builds(earlier.build, new, region)
+    stacks, warnings = diff_builds(earlier.build, new, valid.registry.region_of(env_name))
     heading = f"{env_name}: the templates synth would write now, compared with {earlier.description}"
     return DiffResult(env_name, earlier, ChangeReport(stacks, heading, warnings))
 

@@ -269,3 +269,7 @@ class Registry(Model):
         EnvironmentSettings(), description="Environment settings every environment inherits."
     )
     environments: dict[str, Environment] = Field(min_length=1)
+
+    def region_of(self, env_name: str) -> str:
+        """The environment's Region: its own, else the registry's."""
+        return self.environments[env_name].region or self.region

@@ -207,7 +207,7 @@ def _environment(
 ) -> EnvironmentEntry:
     env = registry.environments[env_name]
     env_path = ("environments", env_name)
-    region = env.region or registry.region
+    region = registry.region_of(env_name)
     for finding in (*rules.network_rules(env), *rules.api_settings_rules(env, region)):
         problems.add(REGISTRY_FILE, env_path + finding.path, finding.message, finding.hint)
 

@@ -67,7 +67,7 @@ def target(project_dir: Path, env_name: str, valid: ValidRegistry) -> Target:
     return Target(
         environment=env_name,
         stack_name=str(value("stack_name") or naming.stack_name(valid.registry.platform, env_name)),
-        region=str(value("region") or env.region or valid.registry.region),
+        region=str(value("region") or valid.registry.region_of(env_name)),
         capabilities=tuple(capabilities or DEFAULT_CAPABILITIES),
         tags=_pairs(value("tags"), "tags"),
         parameters=_pairs(value("parameter_overrides"), "parameter_overrides"),
