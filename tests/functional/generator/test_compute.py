@@ -371,3 +371,23 @@ def test_missing_platform_function_code_is_reported(tmp_path: Path) -> None:
         "    hint: restore functions/onboarding or set platform_functions.onboarding.enabled: false",
         "error: 1 problem found",
     ]
+
+
+@pytest.mark.parametrize(("timeout", "expected"), [(3, (5, 15, 3)), (20, (20, 20, 20))], ids=["low", "high"])
+def test_platform_functions_keep_the_timeout_they_need(
+    tmp_path: Path, timeout: int, expected: tuple[int, int, int]
+) -> None:
+    registry = copy.deepcopy(REGISTRY)
+    registry["defaults"] = {"lambda": {"timeout_seconds": timeout}}
+    registry["environments"]["dev"]["services"] = ["quoting", "product-pricing", "status"]
+    status = {"kind": "lambda", "api": {"base_path": "/status", "auth": "none"}}
+    code = {"functions/status": "def lambda_handler(event, context):\n    return {}\n"}
+    res = resources(
+        compute(tmp_path, registry=registry, services={"quoting": QUOTING, "product-pricing": PRICING, "status": status},
+                functions=code)
+    )  # fmt: skip
+    timeouts = tuple(
+        res[name]["Properties"]["Timeout"]
+        for name in ("ApiKeyValidatorFunction", "OnboardingFunction", "StatusFunction")
+    )
+    assert timeouts == expected
