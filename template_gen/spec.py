@@ -14,6 +14,7 @@ from typing import Any
 from template_gen import naming
 from template_gen.lookup import ResolvedVpc
 from template_gen.placement import Placement
+from template_gen.quotas import APIS_BY_EXPOSURE
 from template_gen.registry import rules
 from template_gen.registry.models import (
     AdminApi,
@@ -374,6 +375,20 @@ def _cloudwatch_role_warnings(valid: ValidRegistry, env_name: str) -> tuple[str,
     )
 
 
+def _custom_domain_warnings(entry: EnvironmentEntry) -> tuple[str, ...]:
+    """The custom domain maps to the public API's stage: without a public route there is nothing to map."""
+    env = entry.model
+    if env.api.custom_domain is None:
+        return ()
+    admin_public = env.platform_functions.onboarding.enabled and env.api.admin.exposure == "public"
+    if admin_public or any("public" in APIS_BY_EXPOSURE[s.model.api.exposure] for s in entry.services):
+        return ()
+    return (
+        f"environment '{entry.name}' sets api.custom_domain ({env.api.custom_domain.domain_name}), but nothing is on "
+        "the public API, so no domain is created; expose a service publicly or remove the setting",
+    )
+
+
 def environment_spec(
     valid: ValidRegistry,
     env_name: str,
@@ -385,6 +400,7 @@ def environment_spec(
     registry = valid.registry
     network, warnings = network_spec(entry, resolved)
     warnings += _cloudwatch_role_warnings(valid, env_name)
+    warnings += _custom_domain_warnings(entry)
     tags = {**registry.tags, **env.tags, "platform": registry.platform, "environment": env_name}
     runtime = env.lambda_
     functions = env.platform_functions

@@ -313,6 +313,22 @@ def test_account_cloudwatch_role_is_optional_and_stages_wait_for_it(tmp_path: Pa
     assert "ApiGatewayAccount" not in off and "DependsOn" not in off["PublicApiStage"]
 
 
+def test_a_custom_domain_without_a_public_route_is_warned_about_not_dropped_silently(tmp_path: Path) -> None:
+    domain = {"domain_name": "api.example.com", "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/abc"}
+    reg = registry(custom_domain=domain)
+    reg["defaults"]["platform_functions"] = {"onboarding": {"enabled": False}}
+    svcs = services()
+    for name, svc in svcs.items():
+        svcs[name] = {**svc, "api": {**svc["api"], "exposure": "private"}}
+    project = make_project(tmp_path, reg, svcs, STATUS_CODE)
+    result = synthesize(project, "dev")
+    assert [w for w in result.warnings if "custom_domain" in w] == [
+        "environment 'dev' sets api.custom_domain (api.example.com), but nothing is on the public API, so no "
+        "domain is created; expose a service publicly or remove the setting"
+    ]
+    assert "CustomDomain" not in yaml.safe_load((project / "build/dev/api-stage.yaml").read_text())["Resources"]
+
+
 ROLE_WARNING = (
     "environment 'dev' sets api.cloudwatch_role, and so does prod in the same Region; the role is account-wide, "
     "so if they share an account set it in only one of them (or give each environment its account_id so this "
