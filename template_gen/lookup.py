@@ -71,6 +71,16 @@ def cache_path(project_dir: Path, env_name: str) -> Path:
     return project_dir / CACHE_DIR / f"{env_name}.lookup.json"
 
 
+def offline(message: str) -> Callable[[str], Any]:
+    """An EC2 client factory for commands that never call AWS: asked only when the cache cannot answer,
+    it fails with `message` (LookupFailed)."""
+
+    def factory(region: str) -> Any:
+        raise LookupFailed(message)
+
+    return factory
+
+
 def _query(network: NetworkLookup | NetworkDefault, region: str) -> dict[str, Any]:
     if isinstance(network, NetworkDefault):
         return {"mode": "default", "region": region}

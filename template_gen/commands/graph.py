@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from template_gen import graph, lookup
 from template_gen.console import Console
-from template_gen.errors import LookupFailed, UsageError
+from template_gen.errors import UsageError
 from template_gen.pipeline import load_registry, resolve_spec
 from template_gen.spec import EnvironmentSpec
 
@@ -27,14 +26,12 @@ def environment_spec(project_dir: Path, env_name: str) -> EnvironmentSpec:
     """The environment's validated spec; lookup/default networks come from the committed lookup cache."""
     valid = load_registry(project_dir, [env_name])
 
-    def offline(region: str) -> Any:  # asked only when the cache cannot answer
-        rel = lookup.cache_path(project_dir, env_name).relative_to(project_dir).as_posix()
-        raise LookupFailed(
-            f"environment '{env_name}': the graph reads the network from the lookup cache ({rel}), which is "
-            f"missing or was made for other network settings\n    hint: run `template-gen synth --env {env_name}` "
-            "with AWS credentials first, then commit the cache"
-        )
-
+    rel = lookup.cache_path(project_dir, env_name).relative_to(project_dir).as_posix()
+    offline = lookup.offline(
+        f"environment '{env_name}': the graph reads the network from the lookup cache ({rel}), which is "
+        f"missing or was made for other network settings\n    hint: run `template-gen synth --env {env_name}` "
+        "with AWS credentials first, then commit the cache"
+    )
     spec, _ = resolve_spec(valid, env_name, ec2_client_factory=offline)
     return spec
 

@@ -13,12 +13,13 @@ import io
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from template_gen.errors import LookupFailed, RegistryError, TemplateGenError, UsageError
+from template_gen import lookup
+from template_gen.errors import RegistryError, TemplateGenError, UsageError
 from template_gen.pipeline import ROOT_FILE, load_registry, render_stacks, resolve_spec
 from template_gen.registry.validate import ValidRegistry
 from template_gen.review.templates import Build, from_folder, from_rendered
@@ -36,14 +37,11 @@ class Earlier:
     build: Build
 
 
-def _offline(env_name: str) -> Any:
-    def factory(region: str) -> Any:
-        raise LookupFailed(
-            f"environment '{env_name}': its network lookup is not cached, and diff never calls AWS; "
-            f"run `template-gen synth --env {env_name}` once with credentials, then commit the cache"
-        )
-
-    return factory
+def _offline(env_name: str) -> Callable[[str], Any]:
+    return lookup.offline(
+        f"environment '{env_name}': its network lookup is not cached, and diff never calls AWS; "
+        f"run `template-gen synth --env {env_name}` once with credentials, then commit the cache"
+    )
 
 
 def rendered_build(valid: ValidRegistry, env_name: str, image_tags: Mapping[str, str] | None = None) -> Build:
