@@ -1,77 +1,84 @@
 """Rules that involve several services of one environment: priorities, overlapping paths, base paths
-per API, API key sources, the admin route, and the platform functions the services rely on."""
+per API, API key sources, the admin route, and the platform functions the services rely on.
+
+Each takes an `EnvironmentContext` and yields `Finding`s; a finding about one service names it
+(`Finding.service`), the others are about the environment in the registry."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 
-from template_gen.quotas import APIS_BY_EXPOSURE
-from template_gen.registry import paths, rules
-from template_gen.registry.entries import Problems, ServiceEntry, report
-from template_gen.registry.loader import REGISTRY_FILE
-from template_gen.registry.models import EcsService, Environment
+from template_gen.registry import paths
+from template_gen.registry.context import EnvironmentContext
+from template_gen.registry.entries import ServiceEntry
+from template_gen.registry.models import EcsService
+from template_gen.registry.rules import Finding
+from template_gen.route_table import ADMIN, RouteEntry
+
+
+def by_service(routes: Sequence[RouteEntry]) -> list[RouteEntry]:
+    """Routes in service order, public before private: who came first decides who is blamed."""
+    return sorted(routes, key=lambda r: (r.name, r.api != "public"))
+
 
 PLATFORM_FUNCTION_CODE = {"api_key_validator": "functions/api_key_validator", "onboarding": "functions/onboarding"}
 
 
-def platform_functions(
-    project_dir: Path, env: Environment, env_name: str, entries: list[ServiceEntry], problems: Problems
-) -> None:
-    functions = env.platform_functions
+def platform_function_code(ctx: EnvironmentContext) -> Iterator[Finding]:
+    """An enabled platform function needs its code."""
+    functions = ctx.env.platform_functions
     for key, folder in PLATFORM_FUNCTION_CODE.items():
-        if getattr(functions, key).enabled and not (project_dir / folder / "app.py").is_file():
-            problems.add(
-                REGISTRY_FILE,
-                ("environments", env_name, "platform_functions", key),
+        if getattr(functions, key).enabled and not (ctx.project_dir / folder / "app.py").is_file():
+            yield Finding(
+                ("platform_functions", key),
                 f"is enabled but its code ({folder}/app.py) is missing",
                 f"restore {folder} or set platform_functions.{key}.enabled: false",
             )
-    if not functions.api_key_validator.enabled:
-        for entry in entries:
-            if entry.model.api.auth == "authorizer" and entry.model.api.exposure != "none":
-                report(
-                    problems,
-                    entry,
-                    env_name,
-                    rules.Finding(
-                        ("api", "auth"),
-                        f"'authorizer' needs the platform's API key validator, which is "
-                        f"disabled in environment '{env_name}'",
-                        hint="use auth: api_key, or enable platform_functions.api_key_validator",
-                    ),
-                )
 
 
-def cross_service(entries: list[ServiceEntry], env_name: str, problems: Problems) -> None:
-    # Listener rule priorities are unique per listener.
+def authorizer_needs_validator(ctx: EnvironmentContext) -> Iterator[Finding]:
+    """`auth: authorizer` needs the platform's API key validator."""
+    if ctx.env.platform_functions.api_key_validator.enabled:
+        return
+    for entry in ctx.services:
+        if entry.model.api.auth == "authorizer" and entry.model.api.exposure != "none":
+            yield Finding(
+                ("api", "auth"),
+                f"'authorizer' needs the platform's API key validator, which is disabled in environment "
+                f"'{ctx.env_name}'",
+                hint="use auth: api_key, or enable platform_functions.api_key_validator",
+                service=entry,
+            )
+
+
+def unique_priorities(ctx: EnvironmentContext) -> Iterator[Finding]:
+    """Listener rule priorities are unique per listener."""
     by_priority: dict[int, ServiceEntry] = {}
-    for entry in entries:
+    for entry in ctx.services:
         if not isinstance(entry.model, EcsService):
             continue
         priority = entry.model.alb.priority
         first = by_priority.setdefault(priority, entry)
         if first is not entry:
-            report(
-                problems,
-                entry,
-                env_name,
-                rules.Finding(
-                    ("alb", "priority"),
-                    f"{priority} is already used by {first.file}",
-                    hint="every ECS service needs its own listener rule priority",
-                ),
+            yield Finding(
+                ("alb", "priority"),
+                f"{priority} is already used by {first.file}",
+                hint="every ECS service needs its own listener rule priority",
+                service=entry,
             )
 
-    # No path may be routed to two services by the ALB. One problem per pair of services, on the service
-    # that chose explicit patterns (else the later one by name), naming the other and a path both match.
-    owners = {e.name: e for e in entries}
-    patterns = [(e.name, p) for e in entries if isinstance(e.model, EcsService) for p in e.alb_patterns()]
-    reported: set[tuple[str, str]] = set()
+
+def no_overlapping_alb_paths(ctx: EnvironmentContext) -> Iterator[Finding]:
+    """No path may be routed to two services by the ALB. One finding per pair of services, on the service
+    that chose explicit patterns (else the later one by name), naming the other and a path both match."""
+    owners = {e.name: e for e in ctx.services}
+    patterns = [(e.name, p) for e in ctx.services if isinstance(e.model, EcsService) for p in e.alb_patterns()]
+    reported: set[tuple[str, ...]] = set()
     for owner_a, pat_a, owner_b, pat_b, witness in paths.overlapping_pairs(patterns):
         pair = tuple(sorted((owner_a, owner_b)))
         if pair in reported:
             continue
-        reported.add(pair)  # type: ignore[arg-type]
+        reported.add(pair)
         a, b = owners[owner_a], owners[owner_b]
         explicit_a = a.model.alb.path_patterns is not None  # type: ignore[union-attr]
         explicit_b = b.model.alb.path_patterns is not None  # type: ignore[union-attr]
@@ -80,80 +87,73 @@ def cross_service(entries: list[ServiceEntry], env_name: str, problems: Problems
         field: tuple[str | int, ...] = ("api", "base_path")
         if me.model.alb.path_patterns is not None:  # type: ignore[union-attr]
             field = ("alb", "path_patterns", me.alb_patterns().index(mine))
-        report(
-            problems,
-            me,
-            env_name,
-            rules.Finding(
-                field,
-                f"ALB path pattern '{mine}' overlaps '{theirs}' of {other.file} (both match '{witness}')",
-                hint="give each service its own path prefix; the ALB would send these requests to whichever "
-                "rule has the lower priority",
-            ),
+        yield Finding(
+            field,
+            f"ALB path pattern '{mine}' overlaps '{theirs}' of {other.file} (both match '{witness}')",
+            hint="give each service its own path prefix; the ALB would send these requests to whichever "
+            "rule has the lower priority",
+            service=me,
         )
 
-    # One base path per API.
-    claimed: dict[tuple[str, str], ServiceEntry] = {}
-    for entry in entries:
-        api = entry.model.api
-        for which in APIS_BY_EXPOSURE[api.exposure]:
-            first = claimed.setdefault((which, str(api.base_path)), entry)
-            if first is not entry:
-                report(
-                    problems,
-                    entry,
-                    env_name,
-                    rules.Finding(
-                        ("api", "base_path"),
-                        f"'{api.base_path}' is already used on the {which} API by {first.file}",
-                    ),
-                )
 
-
-def api_rules(env: Environment, env_name: str, entries: list[ServiceEntry], problems: Problems) -> None:
-    # A REST API has one API key source: HEADER (auth: api_key) or AUTHORIZER (auth: authorizer).
-    key_source: dict[str, ServiceEntry] = {}
-    for entry in entries:
-        auth = entry.model.api.auth
-        if auth not in ("api_key", "authorizer"):
+def unique_base_paths(ctx: EnvironmentContext) -> Iterator[Finding]:
+    """One service per base path and API (the route table's own entries)."""
+    owners = {e.name: e for e in ctx.services}
+    claimed: dict[tuple[str, str], str] = {}
+    for route in by_service(ctx.routes):
+        if route.name == ADMIN:
             continue
-        for which in APIS_BY_EXPOSURE[entry.model.api.exposure]:
-            first = key_source.setdefault(which, entry)
-            if first.model.api.auth != auth:
-                report(
-                    problems,
-                    entry,
-                    env_name,
-                    rules.Finding(
-                        ("api", "auth"),
-                        f"'{auth}' cannot share the {which} API with '{first.model.api.auth}' "
-                        f"({first.file}): a REST API has one API key source",
-                        hint="use the same auth for every keyed service of an API (authorizer also meters API keys)",
-                    ),
-                )
-    # The onboarding admin API owns its base path on its API.
-    if env.platform_functions.onboarding.enabled:
-        admin = env.api.admin
-        for entry in entries:
-            base = str(entry.model.api.base_path)
-            on_same_api = admin.exposure in APIS_BY_EXPOSURE[entry.model.api.exposure]
-            if on_same_api and (base == admin.base_path or base.startswith(admin.base_path + "/")):
-                report(
-                    problems,
-                    entry,
-                    env_name,
-                    rules.Finding(
-                        ("api", "base_path"),
-                        f"'{base}' is taken by the platform's admin API ({admin.base_path}) "
-                        f"on the {admin.exposure} API",
-                        hint="choose another base path, or move the admin API with api.admin.base_path",
-                    ),
-                )
-    if (
-        env.platform_functions.onboarding.enabled or any(e.model.api.auth in ("api_key", "authorizer") for e in entries)
-    ) and not env.api.usage_plans:
-        problems.add(
-            REGISTRY_FILE,
-            ("environments", env_name, "api", "usage_plans"),
-            "needs at least one usage plan: API keys are only accepted through a usage plan",
+        first = claimed.setdefault((route.api, route.base_path), route.name)
+        if first != route.name:
+            yield Finding(
+                ("api", "base_path"),
+                f"'{route.base_path}' is already used on the {route.api} API by {owners[first].file}",
+                service=owners[route.name],
+            )
+
+
+def one_api_key_source(ctx: EnvironmentContext) -> Iterator[Finding]:
+    """A REST API has one API key source: HEADER (auth: api_key) or AUTHORIZER (auth: authorizer)."""
+    owners = {e.name: e for e in ctx.services}
+    key_source: dict[str, str] = {}
+    for route in by_service(ctx.routes):
+        if route.auth not in ("api_key", "authorizer"):
+            continue
+        first = owners[key_source.setdefault(route.api, route.name)]
+        if first.model.api.auth != route.auth:
+            yield Finding(
+                ("api", "auth"),
+                f"'{route.auth}' cannot share the {route.api} API with '{first.model.api.auth}' "
+                f"({first.file}): a REST API has one API key source",
+                hint="use the same auth for every keyed service of an API (authorizer also meters API keys)",
+                service=owners[route.name],
+            )
+
+
+def admin_path_is_reserved(ctx: EnvironmentContext) -> Iterator[Finding]:
+    """The onboarding admin API owns its base path on its API."""
+    admin = next((r for r in ctx.routes if r.name == ADMIN), None)
+    if admin is None:
+        return
+    owners = {e.name: e for e in ctx.services}
+    for route in by_service(ctx.routes):
+        base = route.base_path
+        under = base == admin.base_path or base.startswith(admin.base_path + "/")
+        if route.name != ADMIN and route.api == admin.api and under:
+            yield Finding(
+                ("api", "base_path"),
+                f"'{base}' is taken by the platform's admin API ({admin.base_path}) on the {admin.api} API",
+                hint="choose another base path, or move the admin API with api.admin.base_path",
+                service=owners[route.name],
+            )
+
+
+def keys_need_a_usage_plan(ctx: EnvironmentContext) -> Iterator[Finding]:
+    """API keys are only accepted through a usage plan."""
+    keyed = ctx.env.platform_functions.onboarding.enabled or any(
+        e.model.api.auth in ("api_key", "authorizer") for e in ctx.services
+    )
+    if keyed and not ctx.env.api.usage_plans:
+        yield Finding(
+            ("api", "usage_plans"), "needs at least one usage plan: API keys are only accepted through a usage plan"
         )

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from template_gen.registry import paths
 from template_gen.registry.models import (
@@ -27,10 +28,14 @@ Path_ = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class Finding:
+    """A problem at `path`. A service rule's path is inside the service file; an environment rule's path is
+    inside `environments.<env>` of the registry, unless it names the `service` (a ServiceEntry) it blames."""
+
     path: Path_
     message: str
     hint: str = ""
     related: tuple[Path_, ...] = ()
+    service: Any = None
 
 
 # Fargate task sizes: CPU units -> allowed memory (MiB).
@@ -101,7 +106,7 @@ def fargate_size(cpu: int, memory: int) -> Iterator[Finding]:
         )
 
 
-def api_rules(service: EcsService | LambdaService) -> Iterator[Finding]:
+def base_path_rules(service: EcsService | LambdaService) -> Iterator[Finding]:
     api = service.api
     if api.base_path is None:  # allowed only with exposure: none (the model checks)
         return
@@ -112,7 +117,7 @@ def api_rules(service: EcsService | LambdaService) -> Iterator[Finding]:
 
 def ecs_rules(service: EcsService) -> Iterator[Finding]:
     yield from fargate_size(service.cpu, service.memory)
-    yield from api_rules(service)
+    yield from base_path_rules(service)
     if service.api.base_path is None and service.alb.path_patterns is None:  # so exposure is none (the model checks)
         yield Finding(
             ("alb", "path_patterns"),
@@ -198,7 +203,7 @@ def _capacity_rules(service: EcsService) -> Iterator[Finding]:
 
 
 def lambda_rules(service: LambdaService, name: str, project_dir: Path, code_dir: str) -> Iterator[Finding]:
-    yield from api_rules(service)
+    yield from base_path_rules(service)
     for key in sorted(service.environment):
         if key in LAMBDA_RESERVED_ENV or key.startswith("AWS_LAMBDA_"):
             yield Finding(("environment", key), "is reserved by AWS Lambda and cannot be set")

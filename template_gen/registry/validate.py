@@ -11,9 +11,10 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from template_gen import naming, quotas
-from template_gen.errors import RegistryError
-from template_gen.registry import cross_checks, rules, runtime_rules
+from template_gen import naming, route_table
+from template_gen.errors import RegistryError, UsageError
+from template_gen.registry import rule_set
+from template_gen.registry.context import EnvironmentContext, ServiceContext
 from template_gen.registry.entries import AnyService, EnvironmentEntry, Problems, ServiceEntry, ValidRegistry, report
 from template_gen.registry.loader import REGISTRY_FILE, RawRegistry
 from template_gen.registry.models import (
@@ -54,6 +55,15 @@ def validate(raw: RawRegistry, environments: Sequence[str] | None = None) -> Val
         raise RegistryError(problems.items)
     files = {name: file for name, (file, _data, _model) in base_services.items()}
     return ValidRegistry(raw.project_dir, registry, entries, files)
+
+
+def check_environment(env: str, known: Sequence[str]) -> None:
+    """Refuse `--env ENV` when the registry does not define it, naming the closest environment that it does."""
+    if env not in known:
+        hint = did_you_mean(env, known)
+        raise UsageError(
+            f"--env {env}: no environment named '{env}' (defined: {', '.join(known)})" + (f"; {hint}" if hint else "")
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -208,8 +218,10 @@ def _environment(
     env = registry.environments[env_name]
     env_path = ("environments", env_name)
     region = registry.region_of(env_name)
-    for finding in (*rules.network_rules(env), *rules.api_settings_rules(env, region)):
-        problems.add(REGISTRY_FILE, env_path + finding.path, finding.message, finding.hint)
+    settings_ctx = EnvironmentContext(env, env_name, region, raw.project_dir)
+    for rule in rule_set.of_scope("environment"):
+        for finding in rule.check(settings_ctx):
+            problems.add(REGISTRY_FILE, env_path + finding.path, finding.message, finding.hint)
 
     entries: list[ServiceEntry] = []
     seen: set[str] = set()
@@ -234,25 +246,21 @@ def _environment(
         entry = _merged_service(name, file, data, model, env_name, problems)
         if entry is None:
             continue
-        model = entry.model
-        findings = [*runtime_rules.secret_rules(model), *runtime_rules.iam_rules(model)]
-        if isinstance(model, EcsService):
-            findings += rules.ecs_rules(model)
-            if model.api.base_path is not None or model.alb.path_patterns is not None:
-                findings += runtime_rules.alb_rules(model, entry.alb_patterns())
-        else:
-            findings += rules.lambda_rules(model, name, raw.project_dir, entry.code_dir)
-            timeout = model.timeout_seconds or env.lambda_.timeout_seconds
-            findings += runtime_rules.event_rules(model, timeout)
-        for finding in findings:
-            report(problems, entry, env_name, finding)
+        service_ctx = ServiceContext(entry, env, env_name, raw.project_dir)
+        for rule in rule_set.of_scope("service"):
+            for finding in rule.check(service_ctx):
+                report(problems, entry, env_name, finding)
         entries.append(entry)
 
     entries.sort(key=lambda e: e.name)
-    cross_checks.platform_functions(raw.project_dir, env, env_name, entries, problems)
-    cross_checks.cross_service(entries, env_name, problems)
-    cross_checks.api_rules(env, env_name, entries, problems)
-    problems.extend(quotas.registry_problems(env, entries, env_name))
+    routes = route_table.for_environment(env, entries)
+    env_ctx = EnvironmentContext(env, env_name, region, raw.project_dir, tuple(entries), routes)
+    for rule in rule_set.of_scope("cross-service"):
+        for finding in rule.check(env_ctx):
+            if finding.service is not None:
+                report(problems, finding.service, env_name, finding)
+            else:
+                problems.add(REGISTRY_FILE, env_path + finding.path, finding.message, finding.hint)
     return EnvironmentEntry(env_name, env, tuple(entries))
 
 

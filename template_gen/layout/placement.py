@@ -1,0 +1,120 @@
+"""Where each service lives when an environment outgrows one template or one load balancer: its compute
+shard (compute.yaml, compute-2.yaml, ...), its ALB, and its API route shard (api.yaml, api-routes-2.yaml, ...).
+
+Placement is stable: a service keeps its place for as long as it is enabled, because moving it to another
+stack would replace its resources (and, for API routes, fail on the duplicate path). New services go to
+the lowest-numbered place with room. The result is kept in `services/environments/<env>.placement.json`
+(commit it, like the lookup cache); without the file, placement starts from scratch in name order.
+Only `pipeline.Synthesis.write()` writes that file, together with the build.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from template_gen.errors import LookupFailed
+from template_gen.layout.capacity import Cost
+
+FILE_VERSION = 1
+PLACEMENT_DIR = "services/environments"
+
+
+@dataclass(frozen=True)
+class Placement:
+    compute: Mapping[str, int] = field(default_factory=dict)  # service -> compute shard
+    albs: Mapping[str, int] = field(default_factory=dict)  # ECS service -> ALB
+    routes: Mapping[str, int] = field(default_factory=dict)  # first path segment -> API route shard
+
+    # Anything not placed (yet) lives in the first compute shard, ALB and route stack.
+    def compute_shard_of(self, service: str) -> int:
+        return self.compute.get(service, 1)
+
+    def alb_of(self, service: str) -> int:
+        return self.albs.get(service, 1)
+
+    def route_shard_of(self, group: str) -> int:
+        return self.routes.get(group, 1)
+
+    @property
+    def compute_shards(self) -> list[int]:
+        return sorted({1, *self.compute.values()})
+
+    @property
+    def alb_count(self) -> int:
+        return max(self.albs.values(), default=1)
+
+    @property
+    def route_shards(self) -> list[int]:
+        return sorted({1, *self.routes.values()})
+
+    @property
+    def sharded(self) -> bool:
+        """True once anything lives outside the first compute shard, ALB or route stack."""
+        return len(self.compute_shards) > 1 or self.alb_count > 1 or len(self.route_shards) > 1
+
+    def to_json(self) -> str:
+        data = {
+            "version": FILE_VERSION,
+            "compute": dict(sorted(self.compute.items())),
+            "albs": dict(sorted(self.albs.items())),
+            "api_routes": dict(sorted(self.routes.items())),
+        }
+        return json.dumps(data, indent=2) + "\n"
+
+
+def place(
+    items: Iterable[tuple[str, Cost]],
+    previous: Mapping[str, int],
+    capacity: Cost,
+    base: Mapping[int, Cost] | None = None,
+) -> dict[str, int]:
+    """Keep every previous assignment; put each new item (in name order) in the lowest place with room."""
+    load: dict[int, Cost] = dict(base or {})
+    items = sorted(items)
+    result: dict[str, int] = {}
+    for name, cost in items:
+        if name in previous:
+            slot = previous[name]
+            result[name] = slot
+            load[slot] = load.get(slot, Cost()) + cost
+    for name, cost in items:
+        if name in result:
+            continue
+        slot = 1
+        while not (load.get(slot, Cost()) + cost).fits(capacity) and load.get(slot, Cost()) != Cost():
+            slot += 1  # an empty place always takes the item, even one larger than the capacity
+        result[name] = slot
+        load[slot] = load.get(slot, Cost()) + cost
+    return result
+
+
+def relative_path(env_name: str) -> str:
+    return f"{PLACEMENT_DIR}/{env_name}.placement.json"
+
+
+def path(project_dir: Path, env_name: str) -> Path:
+    return project_dir / relative_path(env_name)
+
+
+def read(project_dir: Path, env_name: str) -> Placement:
+    file = path(project_dir, env_name)
+    if not file.is_file():
+        return Placement()
+    rel = file.relative_to(project_dir).as_posix()
+    try:
+        data: Any = json.loads(file.read_text(encoding="utf-8"))
+        if data.get("version") != FILE_VERSION:
+            raise ValueError(f"version {data.get('version')!r} is not {FILE_VERSION}")
+        maps = [{str(k): int(v) for k, v in data[key].items()} for key in ("compute", "albs", "api_routes")]
+        if any(v < 1 for m in maps for v in m.values()):
+            raise ValueError("places are numbered from 1")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise LookupFailed(
+            f"{rel}: the placement file is damaged ({exc}); restore it from version control (deleting it "
+            "re-places services from scratch, which can move them between stacks)"
+        ) from exc
+    return Placement(*maps)

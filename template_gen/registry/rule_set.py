@@ -1,0 +1,77 @@
+"""Every registry rule, registered once, by scope (cfn-lint style): a rule is a function of a context
+that yields `Finding`s. `validate` runs them all, so a new rule is one function and one line here.
+
+- service: one service in one environment (its overrides applied), `ServiceContext`;
+- environment: the environment's own settings, `EnvironmentContext`;
+- cross-service: the environment's services together (the route table included), `EnvironmentContext`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from template_gen.registry import cross_checks, quota_rules, rules, runtime_rules
+from template_gen.registry.context import ServiceContext
+from template_gen.registry.models import EcsService, LambdaService
+from template_gen.registry.rules import Finding
+
+Scope = Literal["service", "environment", "cross-service"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str  # unique, kebab-case
+    scope: Scope
+    check: Callable[[Any], Iterator[Finding]]
+
+
+def _ecs(ctx: ServiceContext) -> Iterator[Finding]:
+    if isinstance(ctx.model, EcsService):
+        yield from rules.ecs_rules(ctx.model)
+
+
+def _alb_patterns(ctx: ServiceContext) -> Iterator[Finding]:
+    model = ctx.model
+    if isinstance(model, EcsService) and (model.api.base_path is not None or model.alb.path_patterns is not None):
+        yield from runtime_rules.alb_rules(model, ctx.entry.alb_patterns())
+
+
+def _lambda(ctx: ServiceContext) -> Iterator[Finding]:
+    if isinstance(ctx.model, LambdaService):
+        yield from rules.lambda_rules(ctx.model, ctx.entry.name, ctx.project_dir, ctx.entry.code_dir)
+
+
+def _lambda_events(ctx: ServiceContext) -> Iterator[Finding]:
+    if isinstance(ctx.model, LambdaService):
+        timeout = ctx.model.timeout_seconds or ctx.env.lambda_.timeout_seconds
+        yield from runtime_rules.event_rules(ctx.model, timeout)
+
+
+RULES: tuple[Rule, ...] = (
+    # one service
+    Rule("secrets", "service", lambda ctx: runtime_rules.secret_rules(ctx.model)),
+    Rule("iam-statements", "service", lambda ctx: runtime_rules.iam_rules(ctx.model)),
+    Rule("ecs-service", "service", _ecs),
+    Rule("alb-patterns", "service", _alb_patterns),
+    Rule("lambda-service", "service", _lambda),
+    Rule("lambda-events", "service", _lambda_events),
+    # the environment's settings
+    Rule("network", "environment", lambda ctx: rules.network_rules(ctx.env)),
+    Rule("api-settings", "environment", lambda ctx: rules.api_settings_rules(ctx.env, ctx.region)),
+    # services together
+    Rule("platform-function-code", "cross-service", cross_checks.platform_function_code),
+    Rule("authorizer-needs-validator", "cross-service", cross_checks.authorizer_needs_validator),
+    Rule("unique-priorities", "cross-service", cross_checks.unique_priorities),
+    Rule("no-overlapping-alb-paths", "cross-service", cross_checks.no_overlapping_alb_paths),
+    Rule("unique-base-paths", "cross-service", cross_checks.unique_base_paths),
+    Rule("one-api-key-source", "cross-service", cross_checks.one_api_key_source),
+    Rule("admin-path-is-reserved", "cross-service", cross_checks.admin_path_is_reserved),
+    Rule("keys-need-a-usage-plan", "cross-service", cross_checks.keys_need_a_usage_plan),
+    Rule("registry-quotas", "cross-service", quota_rules.quota_rules),
+)
+
+
+def of_scope(scope: Scope) -> list[Rule]:
+    return [rule for rule in RULES if rule.scope == scope]

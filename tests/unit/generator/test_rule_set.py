@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import inspect
+
+from template_gen.registry import cross_checks, quota_rules
+from template_gen.registry.rule_set import RULES, of_scope
+
+
+def test_every_rule_has_a_unique_name_and_a_known_scope() -> None:
+    names = [rule.name for rule in RULES]
+    assert len(names) == len(set(names))
+    assert {rule.scope for rule in RULES} == {"service", "environment", "cross-service"}
+    assert [r.name for r in of_scope("environment")] == ["network", "api-settings"]
+
+
+def test_every_cross_service_rule_is_registered_once() -> None:
+    defined = {
+        fn
+        for module in (cross_checks, quota_rules)
+        for name, fn in inspect.getmembers(module, inspect.isfunction)
+        if fn.__module__ == module.__name__ and not name.startswith("_") and "ctx" in inspect.signature(fn).parameters
+    }
+    registered = [rule.check for rule in of_scope("cross-service")]
+    assert sorted(f.__name__ for f in defined) == sorted(f.__name__ for f in registered)
+    assert len(registered) == len(set(registered))
