@@ -39,3 +39,6 @@ POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 # installs exactly this version into each function package.
 POWERTOOLS_VERSION = "3.37.0"
 POWERTOOLS_EXTRAS = "tracer,parser"
+
+# The type of a nested stack resource in a root template.
+STACK_TYPE = "AWS::CloudFormation::Stack"

@@ -20,14 +20,13 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from template_gen import naming, samconfig
+from template_gen.aws_data import STACK_TYPE
 from template_gen.errors import AwsError, TemplateGenError, UsageError
+from template_gen.project_files import yaml_edit
+from template_gen.project_files.transaction import FileTransaction
 from template_gen.registry import loader
 from template_gen.registry.models import EcsService
-from template_gen.registry.validate import validate
-from template_gen.review.templates import STACK_TYPE
-from template_gen.scaffold import yaml_edit
-from template_gen.scaffold.plan import check_environment
-from template_gen.scaffold.transaction import FileTransaction
+from template_gen.registry.validate import check_environment, validate
 
 PLATFORM = "linux/amd64"  # the task definitions run on Fargate X86_64
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")

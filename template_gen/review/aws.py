@@ -16,10 +16,11 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from template_gen import naming
+from template_gen.aws_data import STACK_TYPE
 from template_gen.errors import AwsError, UsageError
 from template_gen.registry.loader import REGISTRY_FILE
 from template_gen.registry.validate import ValidRegistry
-from template_gen.review.templates import STACK_TYPE, nested_stacks, parse_template
+from template_gen.review.templates import nested_stacks, parse_template
 from template_gen.samconfig import SAMCONFIG, setting
 from template_gen.samconfig import read as read_samconfig
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from template_gen.aws_data import STACK_TYPE
 from template_gen.errors import AwsError
 from template_gen.review.aws import Target
 from template_gen.review.model import (
@@ -27,7 +28,6 @@ from template_gen.review.model import (
     StackChanges,
     sorted_resources,
 )
-from template_gen.review.templates import STACK_TYPE
 
 ChangeSetType = Literal["CREATE", "UPDATE"]
 Say = Callable[[str], None]

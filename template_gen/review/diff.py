@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from template_gen.aws_data import STACK_TYPE
 from template_gen.review import schemas
 from template_gen.review.model import (
     ABSENT,
@@ -20,7 +21,7 @@ from template_gen.review.model import (
     sorted_resources,
 )
 from template_gen.review.propagate import ResourceWork, StackWork, propagate
-from template_gen.review.templates import STACK_TYPE, Build, StackTemplate, code_folders
+from template_gen.review.templates import Build, StackTemplate, code_folders
 from template_gen.review.values import diff_values, format_path, intrinsic_name
 
 MAX_FILES_NAMED = 3

@@ -12,10 +12,10 @@ from typing import Any
 
 from cfnlint.decode import decode_str
 
+from template_gen.aws_data import STACK_TYPE
 from template_gen.errors import UsageError
 from template_gen.pipeline import ROOT_FILE, RenderedStack
 
-STACK_TYPE = "AWS::CloudFormation::Stack"
 CODE_PROPERTIES = ("CodeUri", "ContentUri")
 
 

@@ -4,7 +4,6 @@ still validates and synthesizes, or no change at all."""
 from __future__ import annotations
 
 import copy
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,12 +11,14 @@ from typing import Any
 
 from template_gen import lookup, pipeline
 from template_gen.errors import LookupFailed
+from template_gen.project_files import yaml_edit
+from template_gen.project_files.transaction import FileTransaction
 from template_gen.registry import loader
 from template_gen.registry.loader import REGISTRY_FILE, RawRegistry
+from template_gen.registry.models import EcsService, LambdaService
 from template_gen.registry.validate import validate
-from template_gen.scaffold import templates, yaml_edit
+from template_gen.scaffold import service_file, templates
 from template_gen.scaffold.plan import Plan, make_plan
-from template_gen.scaffold.transaction import FileTransaction
 
 
 @dataclass
@@ -42,13 +43,31 @@ def render_files(plan: Plan) -> dict[str, str]:
         "module": plan.module,
     }
     if plan.kind == "ecs":
-        return {plan.service_file: templates.align_comments(templates.ECS_SERVICE.substitute(values))}
+        return {plan.service_file: service_yaml(plan)}
     assert plan.code_dir is not None
     return {
-        plan.service_file: templates.align_comments(templates.LAMBDA_SERVICE.substitute(values)),
+        plan.service_file: service_yaml(plan),
         f"{plan.code_dir}/app.py": templates.LAMBDA_APP.substitute(values),
         plan.test_file: templates.LAMBDA_TEST.substitute(values),
     }
+
+
+def service_yaml(plan: Plan) -> str:
+    """The service file, generated from the models: every field, described, with its default."""
+    chosen: dict[tuple[str, ...], Any] = {
+        ("kind",): plan.kind,
+        ("name",): plan.name,
+        ("api", "exposure"): "public",
+        ("api", "base_path"): plan.base_path,
+        ("api", "auth"): plan.auth,
+    }
+    if plan.kind == "ecs":
+        chosen |= {("port",): plan.port, ("alb", "priority"): plan.priority}
+        chosen[("health_check", "path")] = f"{plan.base_path}/health"
+        header = templates.ECS_HEADER.substitute(name=plan.name, base_path=plan.base_path)
+        return service_file.render(EcsService, chosen, header)
+    header = templates.LAMBDA_HEADER.substitute(name=plan.name, base_path=plan.base_path, code_dir=plan.code_dir)
+    return service_file.render(LambdaService, chosen, header)
 
 
 def enable_in_registry(
@@ -83,21 +102,21 @@ _offline = lookup.offline("the check never asks AWS")
 
 
 def check_project(project_dir: Path, environments: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Validate every environment and synthesize the given ones into a throwaway folder. Returns the
-    environments synthesized and notes about those that could not be (uncached network lookups)."""
+    """Validate every environment and synthesize the given ones in memory (nothing is written: not the
+    build, not the placement). Returns the environments synthesized and notes about those that could not
+    be (uncached network lookups)."""
     valid = pipeline.load_registry(project_dir)
     done, notes = [], []
-    with tempfile.TemporaryDirectory(prefix="template-gen-check-") as scratch:
-        for env in environments:
-            try:
-                pipeline.synthesize(project_dir, env, Path(scratch) / env, valid=valid, ec2_client_factory=_offline)
-            except LookupFailed:
-                notes.append(
-                    f"{env}: not synthesized as a check, its network lookup is not cached; "
-                    f"run `template-gen synth --env {env}` with AWS credentials"
-                )
-                continue
-            done.append(env)
+    for env in environments:
+        try:
+            pipeline.synthesize(project_dir, env, valid=valid, ec2_client_factory=_offline)
+        except LookupFailed:
+            notes.append(
+                f"{env}: not synthesized as a check, its network lookup is not cached; "
+                f"run `template-gen synth --env {env}` with AWS credentials"
+            )
+            continue
+        done.append(env)
     return done, notes
 
 

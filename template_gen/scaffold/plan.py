@@ -13,8 +13,7 @@ from template_gen.errors import UsageError
 from template_gen.registry import paths
 from template_gen.registry.loader import RawRegistry
 from template_gen.registry.overrides import deep_merge
-from template_gen.registry.pydantic_errors import did_you_mean
-from template_gen.registry.validate import ValidRegistry
+from template_gen.registry.validate import ValidRegistry, check_environment
 
 PRIORITY_STEP = 10
 PRIORITY_MAX = 49999
@@ -73,15 +72,6 @@ def check_name(name: str, raw: RawRegistry, project_dir: Path) -> None:
             raise UsageError(
                 f"'{name}' and '{other}' both become the logical ID '{logical}'; choose another service name"
             )
-
-
-def check_environment(env: str, known: Sequence[str]) -> None:
-    """Refuse `--env ENV` when the registry does not define it, naming the closest environment that it does."""
-    if env not in known:
-        hint = did_you_mean(env, known)
-        raise UsageError(
-            f"--env {env}: no environment named '{env}' (defined: {', '.join(known)})" + (f"; {hint}" if hint else "")
-        )
 
 
 def check_environments(requested: Sequence[str] | None, valid: ValidRegistry) -> tuple[str, ...]:

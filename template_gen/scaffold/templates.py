@@ -1,100 +1,22 @@
-"""The files `template-gen new-service` writes. Every field of a service file is present with a comment;
-the values are the models' defaults except where the scaffold chose one (path, priority, port, auth)."""
+"""The files `template-gen new-service` writes besides the service file (which `service_file` generates
+from the models): the headers of service files, and a Lambda service's code and test."""
 
 from __future__ import annotations
 
 from string import Template
 
-ECS_SERVICE = Template("""\
+ECS_HEADER = Template("""\
 # yaml-language-server: $$schema=../_schema/service.schema.json
 #
 # $name: a container on ECS Fargate behind the internal ALB; API Gateway routes $base_path and
-# $base_path/* to it. Every field, its default and its limits: docs/registry-reference.md.
-
-kind: ecs  # ecs: a container on Fargate (lambda: a function); cannot change per environment
-name: $name  # must match the folder name
-description: ""  # one line: what the service does (service catalog, resource descriptions)
-owner: null  # owning team, added as the `owner` tag
-tags: {}  # extra tags on this service's resources
-
-port: $port  # the port the container listens on
-cpu: 256  # Fargate CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384
-memory: 512  # MiB, valid for the CPU (with 256 CPU units: 512, 1024 or 2048)
-desired_count: 1  # tasks to run once an image exists
-
-image:
-  tag: null  # no image yet: created with zero tasks; `template-gen publish` records the tag
-  repository: null  # an external image repository instead of the service's own ECR repository
-
-api:
-  base_path: $base_path  # routes $base_path and $base_path/{proxy+}
-  exposure: public  # public | private | both | none (reachable only inside the VPC)
-  auth: $auth  # api_key | authorizer (the platform's API key validator) | iam | none
-  timeout_ms: 29000  # integration timeout, 50 to 29000
-
-alb:
-  priority: $priority  # listener rule priority, unique in each environment (1 to 49999)
-  path_patterns: null  # default: [$base_path, $base_path/*]
-
-health_check:
-  path: $health_path  # the target group calls this on every task
-  interval_seconds: 30  # between two checks
-  timeout_seconds: 5  # shorter than the interval
-  healthy_threshold: 3  # successes before a task gets traffic
-  unhealthy_threshold: 3  # failures before a task is replaced
-  matcher: "200-399"  # HTTP codes that count as healthy
-  grace_period_seconds: 60  # ECS ignores failed checks this long after a task starts
-  # In-task check, e.g. {command: ["CMD-SHELL", "curl -fs http://localhost:$port$health_path || exit 1"]}
-  container: null  # container health check in the task definition
-
-environment: {}  # environment variables, e.g. {LOG_LEVEL: INFO}
-log_retention_days: null  # days; default: the environment's
-
-autoscaling: null  # e.g. {min: 1, max: 4, cpu_target: 60}; without it desired_count is fixed
-xray: false  # add the X-Ray daemon sidecar
-capacity_provider_strategy: []  # default: FARGATE only; e.g. [{provider: FARGATE_SPOT, weight: 1}]
-
-deployment:
-  minimum_healthy_percent: 100  # keep every task serving during a deployment
-  maximum_percent: 200  # start new tasks before stopping old ones
-  circuit_breaker: true  # roll back a deployment whose tasks never get healthy
-
-ecr:
-  scan_on_push: true  # scan every pushed image for vulnerabilities
-  keep_images: 30  # lifecycle policy: keep the newest N images
-  immutable_tags: false  # refuse to push a tag twice
-
-# Per-environment overrides, merged over this file, e.g. prod: {cpu: 512, memory: 1024, desired_count: 2}
-environments: {}
+# $base_path/* to it. Every field is below with its default; limits: docs/registry-reference.md.
 """)
 
-LAMBDA_SERVICE = Template("""\
+LAMBDA_HEADER = Template("""\
 # yaml-language-server: $$schema=../_schema/service.schema.json
 #
 # $name: a Lambda function behind the API (Lambda proxy integration) for $base_path and $base_path/*.
-# Code: $code_dir. Every field, its default and its limits: docs/registry-reference.md.
-
-kind: lambda  # lambda: a function (ecs: a container); cannot change per environment
-name: $name  # must match the folder name
-description: ""  # one line: what the service does (service catalog, function description)
-owner: null  # owning team, added as the `owner` tag
-tags: {}  # extra tags on this service's resources
-
-api:
-  base_path: $base_path  # routes $base_path and $base_path/{proxy+}
-  exposure: public  # public | private | both | none
-  auth: $auth  # api_key | authorizer (the platform's API key validator) | iam | none
-  timeout_ms: 29000  # integration timeout, 50 to 29000
-
-code: null  # code folder; default: $code_dir
-handler: app.lambda_handler  # module.function inside the code folder
-memory_size: null  # MiB; default: the environment's lambda.memory_size
-timeout_seconds: null  # default: the environment's lambda.timeout_seconds
-environment: {}  # environment variables, e.g. {LOG_LEVEL: INFO}
-log_retention_days: null  # days; default: the environment's
-
-# Per-environment overrides, merged over this file, e.g. prod: {memory_size: 512}
-environments: {}
+# Code: $code_dir. Every field is below with its default; limits: docs/registry-reference.md.
 """)
 
 LAMBDA_APP = Template('''\

@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 import yaml
 from onboarding_support import snapshot
+from pydantic import BaseModel
 from support import PRICING, QUOTING, lint_matches, make_project, run_cli
 from synth_cases import CASES, copy_project
 
 from template_gen.errors import Problem, RegistryError
+from template_gen.registry.models import EcsService
 
 ROOT = Path(__file__).resolve().parents[3]
 ONE_ENV: dict[str, Any] = {
@@ -71,43 +73,19 @@ def test_scaffolded_ecs_service_passes_validate_and_synth_with_every_field_writt
     text = (project / "services/billing/service.yaml").read_text()
     assert text.startswith("# yaml-language-server: $schema=../_schema/service.schema.json\n")
     data = yaml.safe_load(text)
-    assert data == {
-        "kind": "ecs",
-        "name": "billing",
-        "description": "",
-        "owner": None,
-        "tags": {},
-        "port": 9000,
-        "cpu": 256,
-        "memory": 512,
-        "desired_count": 1,
-        "image": {"tag": None, "repository": None},
-        "api": {"base_path": "/billing", "exposure": "public", "auth": "api_key", "timeout_ms": 29000},
-        "alb": {"priority": 30, "path_patterns": None},
-        "health_check": {
-            "path": "/billing/health",
-            "interval_seconds": 30,
-            "timeout_seconds": 5,
-            "healthy_threshold": 3,
-            "unhealthy_threshold": 3,
-            "matcher": "200-399",
-            "grace_period_seconds": 60,
-            "container": None,
-        },
-        "environment": {},
-        "log_retention_days": None,
-        "autoscaling": None,
-        "xray": False,
-        "capacity_provider_strategy": [],
-        "deployment": {"minimum_healthy_percent": 100, "maximum_percent": 200, "circuit_breaker": True},
-        "ecr": {"scan_on_push": True, "keep_images": 30, "immutable_tags": False},
-        "environments": {},
-    }
-    # Every field line carries a comment.
-    fields = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    assert [
-        line for line in fields if "  # " not in line and not line.endswith(":") and line != "environments: {}"
-    ] == []
+    # Every field of every block of the model is written, with the scaffold's choices and the defaults.
+    assert missing_fields(EcsService, data) == []
+    assert EcsService.model_validate(data) == EcsService.model_validate(
+        {
+            "kind": "ecs", "name": "billing", "port": 9000, "api": {"base_path": "/billing", "auth": "api_key"},
+            "alb": {"priority": 30}, "health_check": {"path": "/billing/health"},
+        }
+    )  # fmt: skip
+    assert (data["port"], data["alb"]["priority"], data["api"]["auth"]) == (9000, 30, "api_key")
+    # Every described field carries its description as a comment.
+    comments = " ".join(line.strip().removeprefix("# ") for line in text.splitlines() if line.strip().startswith("#"))
+    assert " ".join(EcsService.model_fields["platform"].description.split()) in comments  # type: ignore[union-attr]
+    assert "Listener rule priority, unique per environment" in comments
 
     validated = run_cli("validate", project=project)
     assert (validated.code, validated.out.splitlines()) == (
@@ -126,6 +104,20 @@ def test_scaffolded_ecs_service_passes_validate_and_synth_with_every_field_writt
     assert compute["Resources"]["BillingTargetGroup"]["Properties"]["Port"] == 9000
     lint = {p.name: lint_matches(p.read_text()) for p in sorted((project / "build/dev").glob("*.yaml"))}
     assert lint == {name: [] for name in lint} and "compute.yaml" in lint
+
+
+def missing_fields(model: type[BaseModel], data: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted paths of the model's fields (and nested blocks' fields) that the file does not have."""
+    missing = []
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if key not in data:
+            missing.append(prefix + key)
+            continue
+        nested = info.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseModel) and isinstance(data[key], dict):
+            missing += missing_fields(nested, data[key], f"{prefix}{key}.")
+    return missing
 
 
 def test_the_registry_keeps_its_comments_and_layout(tmp_path: Path) -> None:
@@ -237,6 +229,42 @@ def test_a_failed_check_rolls_every_file_back(tmp_path: Path, monkeypatch: pytes
     assert snapshot(project) == before
     assert not (project / "functions/billing_fn").exists()
     assert not (project / "tests").exists()
+
+
+def test_a_check_that_fails_in_one_environment_leaves_the_placement_files_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a project whose dev placement is committed
+    project = make_project(tmp_path, registry=REGISTRY_WITH_COMMENTS)
+    assert run_cli("synth", "--env", "dev", project=project).code == 0
+    before = snapshot(project / "services")
+    assert "environments/dev.placement.json" in before
+    # WHEN the new service's check passes in dev and fails in prod
+    from template_gen import pipeline
+
+    real = pipeline.check_quotas
+
+    def fail_in_prod(env_name: str, build: pipeline.Build) -> None:
+        if env_name == "prod":
+            raise RegistryError([Problem("build/prod/compute.yaml", "", "500 resources per template exceeded")])
+        real(env_name, build)
+
+    monkeypatch.setattr(pipeline, "check_quotas", fail_in_prod)
+    result = run_cli("new-service", "billing", "--kind", "ecs", project=project)
+    # THEN nothing was written, the placement files included
+    assert (result.code, result.err) == (
+        1,
+        "build/prod/compute.yaml: 500 resources per template exceeded\nerror: 1 problem found; nothing was written\n",
+    )
+    assert snapshot(project / "services") == before
+
+
+def test_a_passing_check_writes_no_placement_either(tmp_path: Path) -> None:
+    project = make_project(tmp_path, registry=REGISTRY_WITH_COMMENTS)
+    result = run_cli("new-service", "billing", "--kind", "ecs", project=project)
+    assert result.code == 0
+    assert not (project / "services/environments").exists()
+    assert not (project / "build").exists()
 
 
 def test_a_broken_registry_is_reported_before_anything_is_written(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from template_gen.scaffold import yaml_edit
+from template_gen.project_files import yaml_edit
 
 REGISTRY = """\
 # The registry.
