@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass, field
 
 from template_gen.errors import TemplateGenError, UsageError
-from template_gen.quotas import APIS_BY_EXPOSURE
+from template_gen.route_table import ADMIN
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec
 
 IMAGE_FORMATS = ("svg", "png")
@@ -60,15 +60,14 @@ def build(spec: EnvironmentSpec) -> Graph:
     # What each API routes: ECS base paths through the VPC link, Lambda services and the admin route.
     ecs_paths: dict[str, list[str]] = {"public": [], "private": []}
     lambda_edges: list[Edge] = []
-    for svc in spec.services:
-        for which in APIS_BY_EXPOSURE[svc.api.exposure]:
-            if isinstance(svc, EcsServiceSpec):
-                ecs_paths[which].append(str(svc.api.base_path))  # set whenever the service is exposed
-            else:
-                lambda_edges.append(Edge(f"{which}_api", _sid("fn", svc.name), f"{svc.api.base_path} (Lambda proxy)"))
-    if spec.onboarding_enabled:
-        admin = spec.api.admin
-        lambda_edges.append(Edge(f"{admin.exposure}_api", "fn_onboarding", f"{admin.base_path} (IAM auth)"))
+    # In service order, public before private, the admin route last.
+    for route in sorted(spec.routes, key=lambda r: (r.name == ADMIN, r.name, r.api != "public")):
+        if route.name == ADMIN:
+            lambda_edges.append(Edge(f"{route.api}_api", "fn_onboarding", f"{route.base_path} (IAM auth)"))
+        elif route.backend == "vpc_link":
+            ecs_paths[route.api].append(route.base_path)
+        else:
+            lambda_edges.append(Edge(f"{route.api}_api", _sid("fn", route.name), f"{route.base_path} (Lambda proxy)"))
     apis = [w for w in ("public", "private") if ecs_paths[w] or any(e.source == f"{w}_api" for e in lambda_edges)]
 
     gateway = Cluster("api_gateway", "API Gateway")
@@ -111,9 +110,9 @@ def build(spec: EnvironmentSpec) -> Graph:
             paths = svc.api.base_path or ", ".join(svc.path_patterns)  # unexposed: the ALB routes by its patterns
             edges.append(Edge("alb", _sid("ecs", svc.name), f"{paths} (priority {svc.priority})"))
     edges += lambda_edges
-    for svc in authorized:
-        prefix = "ecs" if isinstance(svc, EcsServiceSpec) else "fn"
-        edges.append(Edge("validator", _sid(prefix, svc.name), "authorizes", dotted=True))
+    for authorized_svc in authorized:
+        prefix = "ecs" if isinstance(authorized_svc, EcsServiceSpec) else "fn"
+        edges.append(Edge("validator", _sid(prefix, authorized_svc.name), "authorizes", dotted=True))
     return graph
 
 

@@ -94,14 +94,15 @@ def resolve(
     region: str,
     refresh: bool = False,
     client_factory: Callable[[str], Any] | None = None,
-) -> tuple[ResolvedVpc, bool]:
-    """The VPC for an environment, from the cache or from AWS. Returns (vpc, looked_up_now)."""
+) -> tuple[ResolvedVpc, str | None]:
+    """The VPC for an environment, from the cache or from AWS. Returns (vpc, the new cache file's text when
+    AWS was asked). Nothing is written here: the pipeline writes the cache with the build."""
     query = _query(network, region)
     path = cache_path(project_dir, env_name)
     if not refresh and path.is_file():
         cached = _read_cache(path, project_dir)
         if cached is not None and cached[0] == query:
-            return cached[1], False
+            return cached[1], None
     factory = client_factory or (lambda r: boto3.session.Session().client("ec2", region_name=r))
     rel = path.relative_to(project_dir).as_posix()
     try:
@@ -113,8 +114,7 @@ def resolve(
             f"    hint: run `template-gen synth --env {env_name} --refresh-lookups` with credentials for the "
             f"account, then commit {rel}"
         ) from exc
-    _write_cache(path, query, vpc)
-    return vpc, True
+    return vpc, cache_text(query, vpc)
 
 
 def _describe(ec2: Any, query: dict[str, Any]) -> ResolvedVpc:
@@ -191,14 +191,11 @@ def _read_cache(path: Path, project_dir: Path) -> tuple[dict[str, Any], Resolved
         ) from exc
 
 
-def _write_cache(path: Path, query: dict[str, Any], vpc: ResolvedVpc) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def cache_text(query: dict[str, Any], vpc: ResolvedVpc) -> str:
     data = {
         "version": CACHE_VERSION,
         "query": query,
         "vpc": {"id": vpc.vpc_id, "cidr": vpc.cidr},
         "subnets": [asdict(s) for s in vpc.subnets],
     }
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"

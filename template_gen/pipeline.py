@@ -1,12 +1,15 @@
-"""The one pipeline: load -> apply overrides -> validate -> specs -> render -> check quotas -> write.
+"""The one pipeline, in one direction and in memory until the end:
 
-Data flows one way. Nothing is written unless every step succeeded, and the output folder is replaced
-in one rename, so a failed synth leaves the previous build exactly as it was.
+    registry files -> load + overrides -> validate -> Spec (with the route table) -> Layout (placement,
+    waves; costs measured from the builders) -> Build (every stage, rendered text) -> Synthesis
+
+Only `Synthesis.write()` touches the disk: it writes the build folder, the placement file and the network
+lookup cache together, atomically, so a failed synth leaves all of them exactly as they were. Read-only
+commands (diff, graph, services, the new-service check) run `plan()` and never write.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import tempfile
@@ -15,15 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from template_gen import costs, lookup, placement, quotas, render
+from template_gen import lookup, quotas
 from template_gen.errors import Problem, RegistryError, UsageError
+from template_gen.layout import placement as placement_store
+from template_gen.layout import planner
+from template_gen.layout.planner import Layout
 from template_gen.registry import loader
 from template_gen.registry.models import NetworkDefault, NetworkLookup
 from template_gen.registry.validate import ValidRegistry, validate
+from template_gen.render import to_yaml
 from template_gen.spec import EnvironmentSpec, environment_spec
 from template_gen.stacks import api, compute, network, root
-from template_gen.stacks.common import Stage
-from template_gen.stacks.compute import RenderContext
+from template_gen.stacks.common import RenderContext, Stage
 
 ROOT_FILE = "template.yaml"
 
@@ -45,50 +51,111 @@ class RenderedStack:
         return quotas.template_usage(self.file_name, self.resources, self.parameters, self.outputs, self.size)
 
 
+@dataclass(frozen=True)
+class Build:
+    """Every template of an environment, rendered (root first), and the files the stages need beside them."""
+
+    stacks: tuple[RenderedStack, ...]
+    files: Mapping[str, str]
+
+    @property
+    def resources(self) -> int:
+        return sum(s.resources for s in self.stacks)
+
+    def all_files(self) -> dict[str, str]:
+        return {**self.files, **{stack.file_name: stack.text for stack in self.stacks}}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A validated environment, its network resolved: the input of layout and build."""
+
+    spec: EnvironmentSpec  # not placed yet
+    lookup_cache: str | None = None  # the lookup cache's new text, when AWS was asked for the network
+
+
 @dataclass
-class SynthResult:
+class Synthesis:
+    """Everything a synth produced, in memory; `write()` puts it on disk."""
+
     environment: str
+    project_dir: Path
     out_dir: Path
-    stacks: list[RenderedStack]
-    spec: EnvironmentSpec
+    spec: EnvironmentSpec  # placed: as the builders saw it (only the wave's services with --wave)
+    layout: Layout
+    build: Build
     warnings: list[str] = field(default_factory=list)
-    looked_up: bool = False
-    extra_files: dict[str, str] = field(default_factory=dict)
-    placement_written: bool = False
+    lookup_cache: str | None = None
+    store_placement: bool = True  # False with --out elsewhere (unless --update-placement)
     wave: int | None = None
-    wave_count: int = 1
     created: int | None = None  # resources a wave creates on top of the previous waves
+    placement_written: bool = False  # set by write()
+
+    @property
+    def stacks(self) -> tuple[RenderedStack, ...]:
+        return self.build.stacks
+
+    @property
+    def looked_up(self) -> bool:
+        return self.lookup_cache is not None
+
+    @property
+    def wave_count(self) -> int:
+        return len(self.layout.waves)
+
+    @property
+    def placement_file(self) -> str:
+        return placement_store.relative_path(self.environment)
+
+    def write(self) -> Synthesis:
+        """The build folder, and with it the placement file and the lookup cache, or nothing at all."""
+        side: dict[Path, str] = {}
+        if self.store_placement and self.layout.changed:
+            side[placement_store.path(self.project_dir, self.environment)] = self.layout.placement.to_json()
+        if self.lookup_cache is not None:
+            side[lookup.cache_path(self.project_dir, self.environment)] = self.lookup_cache
+        write_atomically(self.out_dir, self.build.all_files(), side)
+        self.placement_written = self.store_placement and self.layout.changed
+        return self
 
 
 def load_registry(project_dir: Path, environments: Sequence[str] | None = None) -> ValidRegistry:
     return validate(loader.load(project_dir), environments)
 
 
-def build_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
-    """Every nested stack of an environment, in deployment order."""
-    # An environment with nothing exposed has no API stage; large ones have several compute and API stacks.
-    return [network.build(spec), *compute.build(spec, ctx), *api.build(spec)]
-
-
-def resolve_spec(
+def resolve(
     valid: ValidRegistry,
     env_name: str,
     refresh_lookups: bool = False,
     image_tags: Mapping[str, str] | None = None,
     ec2_client_factory: Callable[[str], Any] | None = None,
-) -> tuple[EnvironmentSpec, bool]:
+) -> Resolved:
     entry = valid.environments[env_name]
     net = entry.model.network
-    resolved, looked_up = None, False
+    resolved_vpc, cache = None, None
     if isinstance(net, NetworkLookup | NetworkDefault):
-        resolved, looked_up = lookup.resolve(
+        resolved_vpc, cache = lookup.resolve(
             valid.project_dir, env_name, net, valid.registry.region_of(env_name), refresh_lookups, ec2_client_factory
         )
     _check_image_tags(valid, env_name, image_tags or {})
-    spec = environment_spec(valid, env_name, resolved, image_tags)
-    # Stable placement: services keep their shard, ALB and route stack across syntheses.
-    spec = dataclasses.replace(spec, placement=costs.plan(spec, placement.read(valid.project_dir, env_name)))
-    return spec, looked_up
+    return Resolved(environment_spec(valid, env_name, resolved_vpc, image_tags), cache)
+
+
+def plan(resolved: Resolved, project_dir: Path) -> tuple[EnvironmentSpec, Layout]:
+    """Place the environment's services (stable: services keep their shard, ALB and route stack)."""
+    spec = resolved.spec
+    layout = planner.plan(spec, placement_store.read(project_dir, spec.name), RenderContext(project_dir))
+    return layout.apply(spec), layout
+
+
+def placed_spec(
+    valid: ValidRegistry,
+    env_name: str,
+    image_tags: Mapping[str, str] | None = None,
+    ec2_client_factory: Callable[[str], Any] | None = None,
+) -> EnvironmentSpec:
+    """The environment as the builders see it: what read-only commands (graph, diff) work from."""
+    return plan(resolve(valid, env_name, False, image_tags, ec2_client_factory), valid.project_dir)[0]
 
 
 def _check_image_tags(valid: ValidRegistry, env_name: str, image_tags: Mapping[str, str]) -> None:
@@ -101,55 +168,59 @@ def _check_image_tags(valid: ValidRegistry, env_name: str, image_tags: Mapping[s
             raise UsageError(f"--image-tag {name}=...: '{name}' is a Lambda service; image tags apply to ECS services")
 
 
-def render_stacks(spec: EnvironmentSpec, ctx: RenderContext) -> tuple[list[RenderedStack], dict[str, str]]:
-    """The rendered templates (root first) and the extra files the stages need beside them."""
+def build_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
+    """Every nested stack of an environment, in deployment order."""
+    # An environment with nothing exposed has no API stage; large ones have several compute and API stacks.
+    return [network.build(spec), *compute.build(spec, ctx), *api.build(spec)]
+
+
+def render(spec: EnvironmentSpec, ctx: RenderContext) -> Build:
+    """Build every stage of a placed spec and render it to text."""
     stages = build_stages(spec, ctx)
     root_builder = root.build(spec, stages)
     out = [_render(ROOT_FILE, "", root_builder.template.to_dict())]
     out += [_render(stage.file_name, stage.logical_id, stage.template.to_dict()) for stage in stages]
     files = {name: text for stage in stages for name, text in stage.files.items()}
-    return out, files
+    return Build(tuple(out), files)
 
 
 def _render(file_name: str, logical_id: str, template: dict[str, Any]) -> RenderedStack:
     return RenderedStack(
         file_name=file_name,
         logical_id=logical_id,
-        text=render.to_yaml(template),
+        text=to_yaml(template),
         resources=quotas.transformed_resource_count(template),
         parameters=len(template.get("Parameters", {})),
         outputs=len(template.get("Outputs", {})),
     )
 
 
-def wave_spec(spec: EnvironmentSpec, wave: int) -> EnvironmentSpec:
+def wave_spec(spec: EnvironmentSpec, layout: Layout, wave: int) -> EnvironmentSpec:
     """The environment as deployed by waves 1..`wave`: only the services of those waves' compute shards."""
-    plan = costs.waves(spec)
-    if not 1 <= wave <= len(plan):
-        raise UsageError(f"--wave {wave}: environment '{spec.name}' deploys in {len(plan)} wave(s), 1..{len(plan)}")
-    shards = {shard for group in plan[:wave] for shard in group}
-    services = tuple(s for s in spec.services if spec.placement.compute_shard_of(s.name) in shards)
-    return dataclasses.replace(spec, services=services)
+    waves = layout.waves
+    if not 1 <= wave <= len(waves):
+        raise UsageError(f"--wave {wave}: environment '{spec.name}' deploys in {len(waves)} wave(s), 1..{len(waves)}")
+    shards = {shard for group in waves[:wave] for shard in group}
+    return spec.with_services(tuple(s for s in spec.services if spec.placement.compute_shard_of(s.name) in shards))
 
 
-def operation_warning(spec: EnvironmentSpec, stacks: Sequence[RenderedStack]) -> str | None:
-    total = sum(s.resources for s in stacks)
+def operation_warning(spec: EnvironmentSpec, layout: Layout, build: Build) -> str | None:
     limit = quotas.CFN_NESTED_OPERATION.limit
-    if total <= limit:
+    if build.resources <= limit:
         return None
-    count = len(costs.waves(spec))
+    count = len(layout.waves)
     return (
-        f"environment '{spec.name}' has {total:,} resources across {len(stacks)} stacks; one CloudFormation "
-        f"operation creates at most {limit:,}. Deploy it the first time in {count} waves: run "
+        f"environment '{spec.name}' has {build.resources:,} resources across {len(build.stacks)} stacks; one "
+        f"CloudFormation operation creates at most {limit:,}. Deploy it the first time in {count} waves: run "
         f"`template-gen synth --env {spec.name} --wave N` then `sam build` and `sam deploy`, for N = 1..{count} "
         "(the last wave is this full synth); see docs/scaling.md"
     )
 
 
-def check_quotas(env_name: str, stacks: Sequence[RenderedStack]) -> None:
+def check_quotas(env_name: str, build: Build) -> None:
     problems = [
         Problem(f"build/{env_name}/{stack.file_name}", "", quotas.exceeded_message(usage))
-        for stack in stacks
+        for stack in build.stacks
         for usage in stack.usage()
         if usage.exceeded
     ]
@@ -166,45 +237,47 @@ def synthesize(
     ec2_client_factory: Callable[[str], Any] | None = None,
     valid: ValidRegistry | None = None,
     wave: int | None = None,
-) -> SynthResult:
+    update_placement: bool = False,
+) -> Synthesis:
+    """Everything `synth` does but writing: call `write()` on the result to put it on disk."""
     valid = valid or load_registry(project_dir, [env_name])
-    full, looked_up = resolve_spec(valid, env_name, refresh_lookups, image_tags, ec2_client_factory)
-    target = out_dir or project_dir / "build" / env_name
-    context = RenderContext(project_dir.resolve(), target.resolve())
-    spec = full if wave is None else wave_spec(full, wave)
-    stacks, files = render_stacks(spec, context)
-    check_quotas(env_name, stacks)
+    resolved = resolve(valid, env_name, refresh_lookups, image_tags, ec2_client_factory)
+    full, layout = plan(resolved, project_dir)
+    default_out = project_dir / "build" / env_name
+    target = out_dir or default_out
+    ctx = RenderContext(project_dir)
+    spec = full if wave is None else wave_spec(full, layout, wave)
+    build = render(spec, ctx)
+    check_quotas(env_name, build)
     warnings = list(spec.warnings)
     created = None
     if wave is None:
-        warning = operation_warning(full, stacks)
+        warning = operation_warning(full, layout, build)
         if warning:
             warnings.append(warning)
     else:
-        created = _wave_resources(full, wave, stacks, context)
-    write_atomically(target, {**files, **{stack.file_name: stack.text for stack in stacks}})
-    placed = placement.write(project_dir, env_name, spec.placement)
-    return SynthResult(
-        env_name,
-        target,
-        stacks,
-        spec,
-        warnings,
-        looked_up,
-        files,
-        placement_written=placed,
+        created = _wave_resources(full, layout, wave, build, ctx)
+    # The project's placement follows its own build folder; a build written elsewhere leaves it alone.
+    elsewhere = out_dir is not None and out_dir.resolve() != default_out.resolve()
+    return Synthesis(
+        environment=env_name,
+        project_dir=project_dir,
+        out_dir=target,
+        spec=spec,
+        layout=layout,
+        build=build,
+        warnings=warnings,
+        lookup_cache=resolved.lookup_cache,
+        store_placement=update_placement or not elsewhere,
         wave=wave,
-        wave_count=len(costs.waves(full)),
         created=created,
     )
 
 
-def _wave_resources(full: EnvironmentSpec, wave: int, stacks: Sequence[RenderedStack], context: RenderContext) -> int:
+def _wave_resources(full: EnvironmentSpec, layout: Layout, wave: int, build: Build, ctx: RenderContext) -> int:
     """What this wave creates on top of the previous one; it must fit one operation (the plan estimates)."""
-    before = 0
-    if wave > 1:
-        before = sum(s.resources for s in render_stacks(wave_spec(full, wave - 1), context)[0])
-    created = sum(s.resources for s in stacks) - before
+    before = render(wave_spec(full, layout, wave - 1), ctx).resources if wave > 1 else 0
+    created = build.resources - before
     limit = quotas.CFN_NESTED_OPERATION.limit
     if created > limit:  # pragma: no cover - the plan keeps a margin; this guards the estimates
         raise RegistryError(
@@ -217,33 +290,57 @@ def _wave_resources(full: EnvironmentSpec, wave: int, stacks: Sequence[RenderedS
     return created
 
 
-def write_atomically(out_dir: Path, files: Mapping[str, str]) -> None:
-    """Write every file into a fresh folder beside `out_dir`, then swap it into place."""
+def write_atomically(out_dir: Path, files: Mapping[str, str], side_files: Mapping[Path, str] | None = None) -> None:
+    """Write every file into a fresh folder beside `out_dir`, then swap it into place. `side_files` (the
+    placement file, the lookup cache) are staged beside their targets and replaced in the same step: if any
+    replacement fails, the folder and every side file are put back as they were."""
+    side_files = side_files or {}
     parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent))
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; the build folder is an ordinary folder
+    staged: dict[Path, Path] = {}
     try:
         for name, text in sorted(files.items()):
             path = staging / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
+        for target, text in sorted(side_files.items()):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.new-{os.getpid()}")
+            tmp.write_text(text, encoding="utf-8")
+            staged[target] = tmp
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
         raise
     backup = None
     if out_dir.exists():
         backup = parent / f".{out_dir.name}.old-{os.getpid()}"
         shutil.rmtree(backup, ignore_errors=True)
         os.rename(out_dir, backup)
+    previous: dict[Path, str | None] = {}
+    renamed = False
     try:
         os.rename(staging, out_dir)
+        renamed = True
+        for target, tmp in staged.items():
+            previous[target] = target.read_text(encoding="utf-8") if target.is_file() else None
+            os.replace(tmp, target)
     except BaseException:
+        for target, before in previous.items():  # put back the side files already replaced
+            if before is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.write_text(before, encoding="utf-8")
+        shutil.rmtree(out_dir if renamed else staging, ignore_errors=True)
         if backup is not None:
             os.rename(backup, out_dir)
-        shutil.rmtree(staging, ignore_errors=True)
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
         raise
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)

@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from template_gen import quotas
-from template_gen.quotas import APIS_BY_EXPOSURE, Usage, api_resource_paths
+from template_gen import quotas, route_table
+from template_gen.quotas import Usage
 from template_gen.spec import EnvironmentSpec
 
 if TYPE_CHECKING:
@@ -28,16 +28,11 @@ def usage(env: EnvironmentSpec, stacks: Sequence[RenderedStack], created: int | 
             Usage(quotas.ALB_RULES, f"ALB {index}", services + quotas.PLATFORM_ALB_RULES, quotas.ALB_RULES.limit)
         )
         out.append(Usage(quotas.ALB_TARGET_GROUPS, f"ALB {index}", services, quotas.ALB_TARGET_GROUPS.limit))
-    for which in ("public", "private"):
-        on_api = [s for s in env.services if which in APIS_BY_EXPOSURE[s.api.exposure]]
-        bases = [str(s.api.base_path) for s in on_api]
-        if env.onboarding_enabled and env.api.admin.exposure == which:
-            bases.append(env.api.admin.base_path)
-        if not bases:
-            continue
+    for which in route_table.apis(env.routes):
+        routes = route_table.on_api(env.routes, which)
         limit = env.api_resources_quota
-        out.append(Usage(quotas.API_RESOURCES, f"{which} API", len(api_resource_paths(bases)), limit))
-        authorizers = int(any(s.api.auth == "authorizer" for s in on_api))
+        out.append(Usage(quotas.API_RESOURCES, f"{which} API", route_table.api_resource_count(routes, which), limit))
+        authorizers = int(any(r.auth == "authorizer" for r in routes))
         out.append(Usage(quotas.API_AUTHORIZERS, f"{which} API", authorizers, quotas.API_AUTHORIZERS.limit))
     ports = len(env.network.container_ports)
     out.append(Usage(quotas.SG_INBOUND_RULES, "task security group", ports, quotas.SG_INBOUND_RULES.limit))

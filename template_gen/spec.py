@@ -6,15 +6,15 @@ builders never see `None` meaning "inherit" and never look back at the registry.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from template_gen import naming
+from template_gen import naming, route_table
+from template_gen.layout.placement import Placement
 from template_gen.lookup import ResolvedVpc
-from template_gen.placement import Placement
-from template_gen.quotas import APIS_BY_EXPOSURE
 from template_gen.registry import rules
 from template_gen.registry.models import (
     AdminApi,
@@ -39,6 +39,7 @@ from template_gen.registry.models import (
     UsagePlan,
 )
 from template_gen.registry.validate import EnvironmentEntry, ServiceEntry, ValidRegistry
+from template_gen.route_table import RouteEntry
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -186,8 +187,9 @@ class EnvironmentSpec:
     api: ApiSpec
     api_resources_quota: int
     services: tuple[ServiceSpec, ...]
+    routes: tuple[RouteEntry, ...] = ()  # every API route, from `route_table.build`
     warnings: tuple[str, ...] = field(default=())
-    placement: Placement = field(default_factory=Placement)  # set by the pipeline once services are placed
+    placement: Placement = field(default_factory=Placement)  # set by the layout once services are placed
 
     @property
     def stack_name(self) -> str:
@@ -200,6 +202,15 @@ class EnvironmentSpec:
     @property
     def lambda_services(self) -> tuple[LambdaServiceSpec, ...]:
         return tuple(s for s in self.services if isinstance(s, LambdaServiceSpec))
+
+    def service(self, name: str) -> ServiceSpec:
+        return next(s for s in self.services if s.name == name)
+
+    def with_services(self, services: tuple[ServiceSpec, ...]) -> EnvironmentSpec:
+        """The environment with only `services` (and their routes): waves, and the layout's cost probes."""
+        names = {s.name for s in services}
+        routes = tuple(r for r in self.routes if r.name in names or r.name == route_table.ADMIN)
+        return dataclasses.replace(self, services=services, routes=routes)
 
     @property
     def cors_origins(self) -> str:
@@ -380,8 +391,7 @@ def _custom_domain_warnings(entry: EnvironmentEntry) -> tuple[str, ...]:
     env = entry.model
     if env.api.custom_domain is None:
         return ()
-    admin_public = env.platform_functions.onboarding.enabled and env.api.admin.exposure == "public"
-    if admin_public or any("public" in APIS_BY_EXPOSURE[s.model.api.exposure] for s in entry.services):
+    if "public" in route_table.apis(routes_of(entry)):
         return ()
     return (
         f"environment '{entry.name}' sets api.custom_domain ({env.api.custom_domain.domain_name}), but nothing is on "
@@ -444,5 +454,10 @@ def environment_spec(
         ),
         api_resources_quota=env.quotas.api_resources_per_api,
         services=tuple(service_spec(s, entry, image_tags or {}) for s in entry.services),
+        routes=routes_of(entry),
         warnings=warnings,
     )
+
+
+def routes_of(entry: EnvironmentEntry) -> tuple[RouteEntry, ...]:
+    return route_table.for_environment(entry.model, entry.services)

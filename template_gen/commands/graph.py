@@ -8,7 +8,7 @@ from pathlib import Path
 from template_gen import graph, lookup
 from template_gen.console import Console
 from template_gen.errors import UsageError
-from template_gen.pipeline import load_registry, resolve_spec
+from template_gen.pipeline import load_registry, resolve
 from template_gen.spec import EnvironmentSpec
 
 
@@ -32,8 +32,7 @@ def environment_spec(project_dir: Path, env_name: str) -> EnvironmentSpec:
         f"missing or was made for other network settings\n    hint: run `template-gen synth --env {env_name}` "
         "with AWS credentials first, then commit the cache"
     )
-    spec, _ = resolve_spec(valid, env_name, ec2_client_factory=offline)
-    return spec
+    return resolve(valid, env_name, ec2_client_factory=offline).spec
 
 
 def do_graph(project_dir: Path, env_name: str, fmt: str = "mermaid") -> str | bytes:

@@ -12,7 +12,7 @@ from typing import Any
 from template_gen import lookup, quota_report
 from template_gen.console import Console, shown_path, styled, usage_style
 from template_gen.errors import UsageError
-from template_gen.pipeline import SynthResult, synthesize
+from template_gen.pipeline import Synthesis, synthesize
 from template_gen.quotas import CFN_BYTES, CFN_RESOURCES
 
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -28,6 +28,11 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     )
     p.add_argument(
         "--wave", type=int, metavar="N", help="first deployment of a large environment: only waves 1..N (see docs)"
+    )
+    p.add_argument(
+        "--update-placement",
+        action="store_true",
+        help="with --out elsewhere: also store the placement in services/environments/<env>.placement.json",
     )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(run=run)
@@ -47,7 +52,7 @@ def parse_image_tags(values: Sequence[str]) -> dict[str, str]:
     return tags
 
 
-def summary(result: SynthResult) -> dict[str, Any]:
+def summary(result: Synthesis) -> dict[str, Any]:
     return {
         "environment": result.environment,
         "out_dir": str(result.out_dir),
@@ -66,9 +71,13 @@ def summary(result: SynthResult) -> dict[str, Any]:
         "wave": result.wave,
         "waves": result.wave_count,
         "placement": {
-            "compute_shards": result.spec.placement.compute_shards,
-            "albs": result.spec.placement.alb_count,
-            "route_shards": result.spec.placement.route_shards,
+            "compute_shards": result.layout.placement.compute_shards,
+            "albs": result.layout.placement.alb_count,
+            "route_shards": result.layout.placement.route_shards,
+            "file": result.placement_file,
+            "written": result.placement_written,
+            "changes": [change.describe() for change in result.layout.changes],
+            "removed": result.layout.removed,
         },
         "warnings": result.warnings,
     }
@@ -77,7 +86,16 @@ def summary(result: SynthResult) -> dict[str, Any]:
 def run(args: argparse.Namespace, console: Console) -> int:
     image_tags = parse_image_tags(args.image_tag)
     with console.progress(f"{args.env}: synthesizing", transient=True):  # lookups can take a few seconds
-        result = synthesize(args.project_dir, args.env, args.out, args.refresh_lookups, image_tags, wave=args.wave)
+        result = synthesize(
+            args.project_dir,
+            args.env,
+            args.out,
+            args.refresh_lookups,
+            image_tags,
+            wave=args.wave,
+            update_placement=args.update_placement,
+        )
+        result.write()
     for warning in result.warnings:
         console.warning(warning)
     if result.looked_up:
@@ -118,9 +136,21 @@ def run(args: argparse.Namespace, console: Console) -> int:
             f"wave {result.wave} of {result.wave_count}: deploy it (sam build, sam deploy), then "
             + (f"synth --wave {result.wave + 1}" if result.wave < result.wave_count else "synth without --wave")
         )
-    if result.placement_written and result.spec.placement.sharded:
-        console.note(
-            f"updated services/environments/{result.environment}.placement.json (commit it: it keeps "
-            "services in their stacks)"
-        )
+    _placement_note(result, console)
     return 0
+
+
+def _placement_note(result: Synthesis, console: Console) -> None:
+    """Say when the placement file changed, and what was placed where; or why it was left alone."""
+    layout = result.layout
+    if not layout.changed:
+        return
+    if result.placement_written:
+        console.note(
+            f"updated {result.placement_file} ({layout.summary()}); commit it: it keeps services in their stacks"
+        )
+    else:
+        console.note(
+            f"{result.placement_file} left unchanged: the build went to --out elsewhere; it places "
+            f"{layout.summary()}; pass --update-placement to store that"
+        )

@@ -38,6 +38,7 @@ from template_gen.registry.registry_models import (
     VpcId,
 )
 from template_gen.registry.service_models import (
+    APIS_BY_EXPOSURE,
     Alb,
     AlbCondition,
     Api,
@@ -68,6 +69,7 @@ from template_gen.registry.service_models import (
 from template_gen.registry.types import LOG_RETENTION_DAYS, LogRetention, Model, Range, Tags
 
 __all__ = [
+    "APIS_BY_EXPOSURE",
     "LOG_RETENTION_DAYS",
     "AdminApi",
     "Alb",

@@ -12,6 +12,14 @@ from template_gen.registry.types import LogRetention, Model, Range, Tags
 Auth = Literal["api_key", "authorizer", "iam", "none"]
 Exposure = Literal["public", "private", "both", "none"]
 
+# The REST APIs a service's routes go on, by its `api.exposure`.
+APIS_BY_EXPOSURE: dict[str, tuple[str, ...]] = {
+    "public": ("public",),
+    "private": ("private",),
+    "both": ("public", "private"),
+    "none": (),
+}
+
 
 class Api(Model):
     exposure: Exposure = Field("public", description="Which REST API(s) carry the routes.")

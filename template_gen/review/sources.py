@@ -20,10 +20,10 @@ from typing import Any, Literal
 
 from template_gen import lookup
 from template_gen.errors import RegistryError, TemplateGenError, UsageError
-from template_gen.pipeline import ROOT_FILE, load_registry, render_stacks, resolve_spec
+from template_gen.pipeline import ROOT_FILE, load_registry, placed_spec, render
 from template_gen.registry.validate import ValidRegistry
 from template_gen.review.templates import Build, from_folder, from_rendered
-from template_gen.stacks.compute import RenderContext
+from template_gen.stacks.common import RenderContext
 
 Kind = Literal["folder", "git-build", "git-synth"]
 
@@ -46,11 +46,9 @@ def _offline(env_name: str) -> Callable[[str], Any]:
 
 def rendered_build(valid: ValidRegistry, env_name: str, image_tags: Mapping[str, str] | None = None) -> Build:
     """What `template-gen synth --env ENV` would write to build/ENV of `valid`'s project, without writing it."""
-    spec, _ = resolve_spec(valid, env_name, image_tags=image_tags, ec2_client_factory=_offline(env_name))
-    # Paths in templates (CodeUri) are relative to the folder they are written to: build/<env>.
-    project = valid.project_dir.resolve()
-    stacks, files = render_stacks(spec, RenderContext(project, project / "build" / env_name))
-    return from_rendered(stacks, files)
+    spec = placed_spec(valid, env_name, image_tags, _offline(env_name))
+    build = render(spec, RenderContext(valid.project_dir))
+    return from_rendered(build.stacks, build.files)
 
 
 def earlier_build(project_dir: Path, env_name: str, against: str, cwd: Path | None = None) -> Earlier:

@@ -9,14 +9,12 @@ must come after every route: deployments and stages, usage plans, the domain).
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
 
 from troposphere import Ref
 
 from template_gen import naming
-from template_gen.costs import route_group
-from template_gen.quotas import APIS_BY_EXPOSURE
-from template_gen.spec import EcsServiceSpec, EnvironmentSpec
+from template_gen.route_table import ADMIN, route_group
+from template_gen.spec import EnvironmentSpec
 from template_gen.stacks import api_stage
 from template_gen.stacks.common import StackBuilder, Stage, StageOutput
 from template_gen.stacks.compute import shard_stage
@@ -34,61 +32,53 @@ def route_stage(shard: int) -> tuple[str, str, str]:
 class ApiStages:
     def __init__(self, env: EnvironmentSpec):
         self.env = env
-
-    def routes(self) -> dict[str, list[Route]]:
-        """Routes per API, from service metadata (and the admin route when onboarding is on)."""
-        env = self.env
-        routes: dict[str, list[Route]] = {"public": [], "private": []}
-        for svc in env.services:
-            backend = "vpc_link" if isinstance(svc, EcsServiceSpec) else "lambda"
-            route = Route(
-                svc.name,
-                svc.logical,
-                str(svc.api.base_path),
-                svc.api.auth,
-                backend,
-                svc.api.timeout_ms,
-                env.placement.alb_of(svc.name),
-            )
-            for which in APIS_BY_EXPOSURE[svc.api.exposure]:
-                routes[which].append(route)
-        if env.onboarding_enabled:
-            admin = env.api.admin
-            routes[admin.exposure].append(Route("admin", "Admin", admin.base_path, "iam", "lambda"))
-        return {k: sorted(v, key=lambda r: r.base_path) for k, v in routes.items() if v}
-
-    def build(self) -> list[Stage]:
-        routes = self.routes()
-        if not routes:
-            return []
-        cores = {
+        self.routes = self._routes()
+        self.cores = {
             which: ApiCore(
                 which,
                 naming.camel(which),
                 any(r.auth == "authorizer" for r in api_routes),
                 any(r.auth in ("api_key", "authorizer") for r in api_routes),
             )
-            for which, api_routes in routes.items()
+            for which, api_routes in self.routes.items()
         }
-        by_shard: dict[int, dict[str, list[Route]]] = defaultdict(lambda: defaultdict(list))
-        for which, api_routes in routes.items():
-            for route in api_routes:
-                shard = self.env.placement.route_shard_of(route_group(route.base_path))
-                by_shard[shard][which].append(route)
-        stages = []
-        for shard in sorted({1, *by_shard}):
-            stages.append(self._route_stack(shard, by_shard.get(shard, {}), cores, routes))
-        stages.append(api_stage.build(self.env, list(cores.values()), [s.key for s in stages]))
+
+    def _routes(self) -> dict[str, list[Route]]:
+        """The route table per API, bound to what the builders need (logical names, the ALB)."""
+        env = self.env
+        routes: dict[str, list[Route]] = {"public": [], "private": []}
+        for entry in env.routes:
+            admin = entry.name == ADMIN
+            routes[entry.api].append(
+                Route(
+                    entry.name,
+                    "Admin" if admin else naming.logical_id(entry.name),
+                    entry.base_path,
+                    entry.auth,
+                    entry.backend,
+                    entry.timeout_ms,
+                    1 if admin else env.placement.alb_of(entry.name),
+                )
+            )
+        return {which: api_routes for which, api_routes in routes.items() if api_routes}
+
+    def build(self) -> list[Stage]:
+        if not self.routes:
+            return []
+        shards = sorted({1, *(self.env.placement.route_shard_of(r.group) for r in self.env.routes)})
+        stages = [self.route_stack(shard) for shard in shards]
+        stages.append(api_stage.build(self.env, list(self.cores.values()), [s.key for s in stages]))
         return stages
 
-    def _route_stack(
-        self,
-        shard: int,
-        shard_routes: dict[str, list[Route]],
-        cores: dict[str, ApiCore],
-        all_routes: dict[str, list[Route]],
-    ) -> Stage:
+    def route_stack(self, shard: int) -> Stage:
+        """api.yaml (the APIs and the first route shard) or api-routes-N.yaml."""
         env = self.env
+        cores = self.cores
+        shard_routes: dict[str, list[Route]] = {}
+        for which, api_routes in self.routes.items():
+            mine = [r for r in api_routes if env.placement.route_shard_of(route_group(r.base_path)) == shard]
+            if mine:
+                shard_routes[which] = mine
         title = "api stage" if shard == 1 else f"api stage, routes shard {shard}"
         b = StackBuilder(f"{env.platform} {env.name}: {title}", env.tags)
         key, logical, file_name = route_stage(shard)
@@ -170,7 +160,7 @@ class ApiStages:
         """A Lambda route with its function ARN parameter, from the compute shard that holds the function."""
         if route.backend != "lambda":
             return route
-        if route.name == "admin":
+        if route.name == ADMIN:
             output, stage, doc = "OnboardingFunctionArn", "compute", "Consumer admin (onboarding) function"
         else:
             output = f"{route.logical}FunctionArn"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from troposphere import AWSObject, Export, Output, Parameter, Tags, Template, logs
@@ -80,6 +81,14 @@ def log_group(
     if env.logs_kms_key_arn:
         props["KmsKeyId"] = env.logs_kms_key_arn
     return b.add(logs.LogGroup(title, **props), tags)
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What builders read besides the spec: the project folder, for the functions' code they copy into
+    the build (every path inside a template is relative to the build folder itself)."""
+
+    project_dir: Path
 
 
 @dataclass

@@ -4,8 +4,6 @@ the reusable modules (`ecs_service`, `lambda_function`)."""
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +13,10 @@ from awacs import ssm as ssm_actions
 from troposphere import GetAtt, Ref, Sub, dynamodb, ecs, serverless
 
 from template_gen import aws_data, naming
-from template_gen.quotas import APIS_BY_EXPOSURE
+from template_gen.registry.models import APIS_BY_EXPOSURE
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec, LambdaServiceSpec
 from template_gen.stacks import iam, lambda_service
-from template_gen.stacks.common import StackBuilder, Stage, StageOutput, log_group
+from template_gen.stacks.common import RenderContext, StackBuilder, Stage, StageOutput, log_group
 from template_gen.stacks.ecs_service import EcsShared, ecs_service
 from template_gen.stacks.lambda_function import (
     FunctionSpec,
@@ -31,32 +29,24 @@ CATALOG_DIR = "catalog"
 CATALOG_FILE = "platform/catalog.json"  # inside the layer: /opt/platform/catalog.json
 
 
-@dataclass(frozen=True)
-class RenderContext:
-    """Where templates are written, so code paths in them are relative to the template (as SAM expects)."""
-
-    project_dir: Path
-    out_dir: Path
-
-    def code_uri(self, code_dir: str) -> str:
-        return Path(os.path.relpath(self.project_dir / code_dir, self.out_dir)).as_posix()
-
-
 BUNDLE_REQUIREMENTS = f"aws-lambda-powertools[{aws_data.POWERTOOLS_EXTRAS}]=={aws_data.POWERTOOLS_VERSION}\n"
 
 
-def bundled_code(project_dir: Path, code_dir: str) -> dict[str, str]:
-    """`powertools.source: bundle`: a copy of the function's code beside the templates, with a
-    requirements.txt that `sam build` installs into the package (it then needs the runtime's Python)."""
+def function_code(project_dir: Path, code_dir: str, bundle: bool) -> tuple[str, dict[str, str]]:
+    """A copy of a function's code inside the build folder, and its `CodeUri` relative to that folder,
+    so a build means the same wherever it is written (`--out`) and diffs never show path noise.
+    `powertools.source: bundle` adds a requirements.txt that `sam build` installs into the package (it
+    then needs the runtime's Python)."""
     source = project_dir / code_dir
-    target = f"functions/{Path(code_dir).name}"
+    target = code_dir if ".." not in Path(code_dir).parts else f"functions/{Path(code_dir).name}"
     files = {
-        f"{target}/{path.relative_to(source).as_posix()}": path.read_text(encoding="utf-8")
+        f"{target}/{path.relative_to(source).as_posix()}": path.read_bytes().decode("utf-8")
         for path in sorted(source.rglob("*"))
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
     }
-    files[f"{target}/requirements.txt"] = BUNDLE_REQUIREMENTS
-    return files
+    if bundle:
+        files[f"{target}/requirements.txt"] = BUNDLE_REQUIREMENTS
+    return target, files
 
 
 def shard_stage(shard: int) -> tuple[str, str, str]:
@@ -153,10 +143,10 @@ class ComputeStage:
         return Ref(name)
 
     def _code(self, code_dir: str) -> str:
-        if self.env.lambda_runtime.powertools_source == "bundle":
-            self.files.update(bundled_code(self.ctx.project_dir, code_dir))
-            return f"functions/{Path(code_dir).name}"
-        return self.ctx.code_uri(code_dir)
+        bundle = self.env.lambda_runtime.powertools_source == "bundle"
+        target, files = function_code(self.ctx.project_dir, code_dir, bundle)
+        self.files.update(files)
+        return target
 
     # ------------------------------------------------------------------ cluster
     def _cluster(self) -> None:

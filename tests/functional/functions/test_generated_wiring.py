@@ -27,7 +27,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = tmp_path_factory.mktemp("wiring")
     for part in ("services", "functions"):
         shutil.copytree(ROOT / part, project / part, ignore=shutil.ignore_patterns("__pycache__"))
-    synthesize(project, "dev")
+    synthesize(project, "dev").write()
     return project
 
 

@@ -7,6 +7,7 @@ registry and functions. Cases are synthesized from a copy in a temporary folder,
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from functools import cache
@@ -58,5 +59,10 @@ def synthesized(case_name: str, env: str, workdir: Path) -> dict[str, str]:
     """Templates of one case and environment: file name -> text (cached per test session)."""
     case = CASES[case_name]
     project = copy_project(case.project, workdir / case_name / env)
-    result = synthesize(project, env)
-    return {**result.extra_files, **{stack.file_name: stack.text for stack in result.stacks}}
+    files = synthesize(project, env).build.all_files()
+    # The functions' code is copied into the build as it is; goldens keep the templates and generated files.
+    code = {match for text in files.values() for match in CODE_URI.findall(text)}
+    return {name: text for name, text in files.items() if not any(name.startswith(f"{c}/") for c in code)}
+
+
+CODE_URI = re.compile(r"^\s+CodeUri: '?([^'\s]+)'?$", re.MULTILINE)

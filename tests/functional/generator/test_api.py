@@ -37,7 +37,7 @@ def api_template(
 ) -> dict[str, Any]:
     """The API stage's stacks (api.yaml, api-routes-*.yaml, api-stage.yaml) merged into one view."""
     project = make_project(tmp_path, reg or registry(), svcs or services(), STATUS_CODE)
-    synthesize(project, "dev")
+    synthesize(project, "dev").write()
     merged: dict[str, Any] = {"Parameters": {}, "Resources": {}, "Outputs": {}}
     for file in sorted((project / "build/dev").glob("api*.yaml")):
         template = yaml.safe_load(file.read_text())
@@ -321,7 +321,7 @@ def test_a_custom_domain_without_a_public_route_is_warned_about_not_dropped_sile
     for name, svc in svcs.items():
         svcs[name] = {**svc, "api": {**svc["api"], "exposure": "private"}}
     project = make_project(tmp_path, reg, svcs, STATUS_CODE)
-    result = synthesize(project, "dev")
+    result = synthesize(project, "dev").write()
     assert [w for w in result.warnings if "custom_domain" in w] == [
         "environment 'dev' sets api.custom_domain (api.example.com), but nothing is on the public API, so no "
         "domain is created; expose a service publicly or remove the setting"
@@ -351,7 +351,7 @@ def test_two_environments_creating_the_account_cloudwatch_role_are_warned_about(
     reg = registry(cloudwatch_role=True)
     reg["environments"]["dev"]["account_id"] = "123456789012"
     reg["environments"]["prod"].update(prod)
-    result = synthesize(make_project(tmp_path, reg, services(), STATUS_CODE), "dev")
+    result = synthesize(make_project(tmp_path, reg, services(), STATUS_CODE), "dev").write()
     assert [w for w in result.warnings if "cloudwatch_role" in w] == expected
 
 
@@ -361,7 +361,7 @@ def test_an_environment_with_nothing_exposed_has_no_api_stage(tmp_path: Path) ->
     svcs = {"quoting": {**QUOTING, "api": {"base_path": "/quoting", "exposure": "none"}},
             "product-pricing": {**PRICING, "api": {"base_path": "/product-pricing", "exposure": "none"}}}  # fmt: skip
     project = make_project(tmp_path, reg, svcs)
-    result = synthesize(project, "dev")
+    result = synthesize(project, "dev").write()
     assert [s.file_name for s in result.stacks] == ["template.yaml", "network.yaml", "compute.yaml"]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from support import make_project, run_cli
+import yaml
+from support import QUOTING, make_project, run_cli, write_yaml
 from synth_cases import CASES, copy_project
 
 
@@ -95,7 +96,10 @@ def test_synth_json_summary(tmp_path: Path) -> None:
     assert data["stacks"][1]["resources"] == 33 + 4 + 4 + 4
     assert data["warnings"] == []
     assert (data["wave"], data["waves"]) == (None, 1)
-    assert data["placement"] == {"compute_shards": [1], "albs": 1, "route_shards": [1]}
+    assert data["placement"] == {
+        "compute_shards": [1], "albs": 1, "route_shards": [1], "file": "services/environments/prod.placement.json",
+        "written": False, "changes": [], "removed": [],
+    }  # fmt: skip
     quotas = {(q["quota"], q["scope"]): (q["used"], q["limit"]) for q in data["quotas"]}
     assert quotas[("cfn_resources", "network.yaml")] == (45, 500)
     assert quotas[("alb_rules", "ALB 1")] == (3, 100)
@@ -105,13 +109,75 @@ def test_synth_json_summary(tmp_path: Path) -> None:
 
 def test_synth_out_writes_elsewhere_and_is_byte_for_byte_deterministic(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p")
-    assert run_cli("synth", "--env", "dev", "--out", str(tmp_path / "a"), project=project).code == 0
+    first = run_cli("synth", "--env", "dev", "--out", str(tmp_path / "a"), project=project)
+    assert first.code == 0
     assert run_cli("synth", "--env", "dev", "--out", str(tmp_path / "b"), project=project).code == 0
-    a = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
-    b = {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()}
-    assert sorted(a) == ["api-stage.yaml", "api.yaml", "compute.yaml", "network.yaml", "template.yaml"]
-    assert a == b
+
+    def files(folder: Path) -> dict[str, bytes]:
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    a, b = files(tmp_path / "a"), files(tmp_path / "b")
+    assert sorted(n for n in a if "/" not in n) == [
+        "api-stage.yaml", "api.yaml", "compute.yaml", "network.yaml", "template.yaml",
+    ]  # fmt: skip
+    assert sorted(n for n in a if "/" in n) == ["functions/api_key_validator/app.py", "functions/onboarding/app.py"]
+    assert a == b  # paths inside the templates are relative to the build folder itself
+    # AND the project is untouched: no build/, and no placement file (a build elsewhere never changes it)
     assert not (project / "build").exists()
+    assert not (project / "services/environments").exists()
+    assert first.err == (
+        "note: services/environments/dev.placement.json left unchanged: the build went to --out elsewhere; it "
+        "places compute shard 1: product-pricing, quoting; ALB 1: product-pricing, quoting; API route shard 1: "
+        "/admin, /product-pricing, /quoting; pass --update-placement to store that\n"
+    )
+
+
+def test_synth_out_elsewhere_stores_the_placement_only_when_asked(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    result = run_cli("synth", "--env", "dev", "--out", str(tmp_path / "a"), "--update-placement", project=project)
+    assert result.code == 0
+    assert result.err == (
+        "note: updated services/environments/dev.placement.json (compute shard 1: product-pricing, quoting; "
+        "ALB 1: product-pricing, quoting; API route shard 1: /admin, /product-pricing, /quoting); commit it: it "
+        "keeps services in their stacks\n"
+    )
+    placed = json.loads((project / "services/environments/dev.placement.json").read_text())
+    assert placed["compute"] == {"product-pricing": 1, "quoting": 1}
+    # A second synth changes nothing and says nothing about placement.
+    again = run_cli("synth", "--env", "dev", project=project)
+    assert (again.code, again.err) == (0, "")
+
+
+def test_a_failed_write_leaves_build_and_placement_as_they_were(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from template_gen import pipeline
+
+    project = make_project(tmp_path)
+    assert run_cli("synth", "--env", "dev", project=project).code == 0
+    placement = project / "services/environments/dev.placement.json"
+    before_placement = placement.read_text()
+    before_root = (project / "build/dev/template.yaml").read_text()
+    # GIVEN a new service, so both the build and the placement change
+    billing = {**QUOTING, "api": {"base_path": "/billing"}, "alb": {"priority": 30}}
+    write_yaml(project / "services/billing/service.yaml", billing)
+    registry = yaml.safe_load((project / "services/registry.yaml").read_text())
+    registry["environments"]["dev"]["services"].append("billing")
+    write_yaml(project / "services/registry.yaml", registry)
+    # WHEN replacing the placement file fails, after the build folder was swapped in
+    real_replace = pipeline.os.replace
+
+    def failing_replace(src: object, dst: object) -> None:
+        if str(dst).endswith(".placement.json"):
+            raise OSError("disk full")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline.os, "replace", failing_replace)
+    result = run_cli("synth", "--env", "dev", project=project)
+    # THEN both are exactly as they were, and nothing is left behind
+    assert result.code == 2
+    assert placement.read_text() == before_placement
+    assert (project / "build/dev/template.yaml").read_text() == before_root
+    assert sorted(p.name for p in (project / "build").iterdir()) == ["dev"]
+    assert sorted(p.name for p in placement.parent.iterdir()) == ["dev.placement.json"]
 
 
 def test_schema_writes_both_schemas(tmp_path: Path) -> None:

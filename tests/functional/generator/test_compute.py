@@ -27,7 +27,7 @@ def compute(
 ) -> dict[str, Any]:
     services = services or {"quoting": {**copy.deepcopy(QUOTING), **(quoting or {})}, "product-pricing": PRICING}
     project = make_project(tmp_path, registry, services, functions)
-    synthesize(project, env, image_tags=image_tags)
+    synthesize(project, env, image_tags=image_tags).write()
     return yaml.safe_load((project / "build" / env / "compute.yaml").read_text())  # type: ignore[no-any-return]
 
 
@@ -207,7 +207,7 @@ def test_log_groups_use_the_customer_managed_key_from_the_registry(tmp_path: Pat
     registry = copy.deepcopy(REGISTRY)
     registry["defaults"] = {"logs_kms_key_arn": key}
     project = make_project(tmp_path, registry)
-    synthesize(project, "dev")
+    synthesize(project, "dev").write()
     for name in ("network.yaml", "compute.yaml"):
         template = yaml.safe_load((project / "build/dev" / name).read_text())
         groups = {lid: r for lid, r in template["Resources"].items() if r["Type"] == "AWS::Logs::LogGroup"}
@@ -219,7 +219,7 @@ def test_platform_functions_have_their_own_logs_roles_and_powertools_layer(tmp_p
     res = resources(compute(tmp_path))
     validator = res["ApiKeyValidatorFunction"]["Properties"]
     assert validator["FunctionName"] == "acme-dev-api-key-validator"
-    assert validator["CodeUri"] == "../../functions/api_key_validator"
+    assert validator["CodeUri"] == "functions/api_key_validator"
     assert validator["Runtime"] == "python3.13"
     assert validator["Tracing"] == "Active"
     assert validator["LoggingConfig"] == {"LogGroup": {"Ref": "ApiKeyValidatorLogGroup"}}
@@ -301,16 +301,17 @@ def test_lambda_service_gets_the_catalog_layer_and_platform_variables(tmp_path: 
     project = make_project(
         tmp_path, registry, services, {"functions/status": "def lambda_handler(e, c):\n    return {}\n"}
     )
-    result = synthesize(project, "dev")
+    result = synthesize(project, "dev").write()
     res = yaml.safe_load((project / "build/dev/compute.yaml").read_text())["Resources"]
     props = res["StatusFunction"]["Properties"]
-    assert props["CodeUri"] == "../../functions/status"
+    assert props["CodeUri"] == "functions/status"
+    assert (project / "build/dev/functions/status/app.py").read_text() == "def lambda_handler(e, c):\n    return {}\n"
     assert props["Layers"][1] == {"Ref": "PlatformCatalogLayer"}
     assert props["Environment"]["Variables"]["GREETING"] == "hi"
     assert props["Environment"]["Variables"]["SERVICE_CATALOG_PATH"] == "/opt/platform/catalog.json"
     assert props["Environment"]["Variables"]["SERVICE_BASE_PATH"] == "/status"
     assert res["PlatformCatalogLayer"]["Properties"]["ContentUri"] == "catalog"
-    catalog = yaml.safe_load(result.extra_files["catalog/platform/catalog.json"])
+    catalog = yaml.safe_load(result.build.files["catalog/platform/catalog.json"])
     assert [s["name"] for s in catalog["services"]] == ["product-pricing", "quoting", "status"]
     assert (project / "build/dev/catalog/platform/catalog.json").is_file()
 
@@ -319,7 +320,7 @@ def test_bundle_mode_copies_code_with_pinned_powertools(tmp_path: Path) -> None:
     registry = copy.deepcopy(REGISTRY)
     registry["environments"]["dev"]["lambda"] = {"powertools": {"source": "bundle"}}
     project = make_project(tmp_path, registry)
-    synthesize(project, "dev")
+    synthesize(project, "dev").write()
     res = yaml.safe_load((project / "build/dev/compute.yaml").read_text())["Resources"]
     validator = res["ApiKeyValidatorFunction"]["Properties"]
     assert validator["CodeUri"] == "functions/api_key_validator"

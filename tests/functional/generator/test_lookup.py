@@ -19,6 +19,12 @@ CACHED_NOTE = (
     "note: asked AWS for the network of 'dev' and cached the answer in services/environments/dev.lookup.json "
     "(commit it: later synths read it instead of asking AWS)\n"
 )
+# The first synth of a project also writes its placement file, and says so.
+PLACED = (
+    "note: updated services/environments/dev.placement.json (compute shard 1: product-pricing, quoting; ALB 1: "
+    "product-pricing, quoting; API route shard 1: /admin, /product-pricing, /quoting); commit it: it keeps "
+    "services in their stacks\n"
+)
 
 
 def registry_with(network: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +94,7 @@ def test_lookup_by_tags_uses_private_subnets_found_through_route_tables(aws: Any
     vpc, _public, private = _private_vpc(aws)
     project = make_project(tmp_path, registry_with({"mode": "lookup", "vpc_tags": {"Name": "stage-vpc"}}))
     result = run_cli("synth", "--env", "dev", project=project)
-    assert (result.code, result.err) == (0, CACHED_NOTE)
+    assert (result.code, result.err) == (0, CACHED_NOTE + PLACED)
     root = yaml.safe_load((project / "build/dev/template.yaml").read_text())
     params = root["Resources"]["NetworkStack"]["Properties"]["Parameters"]
     assert params["VpcId"] == vpc
@@ -102,7 +108,7 @@ def test_cached_lookup_is_reused_offline_and_refresh_asks_again(aws: Any, tmp_pa
     vpc, _public, _private = _private_vpc(aws)
     project = make_project(tmp_path, registry_with({"mode": "lookup", "vpc_id": vpc}))
     looked_up = run_cli("synth", "--env", "dev", project=project)
-    assert (looked_up.code, looked_up.err) == (0, CACHED_NOTE)
+    assert (looked_up.code, looked_up.err) == (0, CACHED_NOTE + PLACED)
     cache_file = project / "services/environments/dev.lookup.json"
     first = cache_file.read_text()
     # WHEN the VPC changes in AWS but synth runs without --refresh-lookups
@@ -134,7 +140,7 @@ def test_cached_lookup_works_with_no_aws_at_all(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("AWS_ENDPOINT_URL_EC2", "http://127.0.0.1:9")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     result = run_cli("synth", "--env", "dev", project=project)
-    assert (result.code, result.err) == (0, "")
+    assert (result.code, result.err) == (0, PLACED)
 
 
 def test_lookup_without_cache_or_aws_fails_with_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,7 +26,7 @@ def sam(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = copy_project(CASES["example"].project, tmp_path_factory.mktemp("sam"))
     for env in CASES["example"].environments:
-        synthesize(project, env)
+        synthesize(project, env).write()
     return project
 
 
@@ -92,7 +92,7 @@ def test_sam_build_installs_bundled_powertools(tmp_path: Path) -> None:
             "    architecture: x86_64\n", "    architecture: x86_64\n    powertools:\n      source: bundle\n"
         )
     )
-    synthesize(project, "dev")
+    synthesize(project, "dev").write()
     env.update(SAM_CLI_TELEMETRY="0", AWS_DEFAULT_REGION="eu-west-1")
     result = subprocess.run(
         [SAM, "build", "--template-file", "build/dev/template.yaml", "--build-dir", ".aws-sam/dev"],

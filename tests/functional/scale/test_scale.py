@@ -16,15 +16,19 @@ import yaml
 from generate_registry import write_registry
 from support import lint_matches
 
-from template_gen import costs, quota_report, quotas
-from template_gen.pipeline import SynthResult, synthesize
+from template_gen import quota_report, quotas
+from template_gen.layout.capacity import SERVICES_PER_ALB, SHARD_OUTPUTS, SHARD_PARAMETERS, SHARD_RESOURCES, Cost
+from template_gen.layout.costs import Costs
+from template_gen.layout.planner import route_groups
+from template_gen.pipeline import Synthesis, synthesize
+from template_gen.stacks.common import RenderContext
 from template_gen.stacks.compute import shard_stage
 
 pytestmark = pytest.mark.slow
-Generated = Callable[[int], tuple[Path, SynthResult]]
+Generated = Callable[[int], tuple[Path, Synthesis]]
 
 
-def rendered(result: SynthResult) -> dict[str, dict[str, Any]]:
+def rendered(result: Synthesis) -> dict[str, dict[str, Any]]:
     return {s.file_name: yaml.safe_load(s.text) for s in result.stacks}
 
 
@@ -35,13 +39,13 @@ def test_every_quota_holds_on_a_large_platform(generated: Generated, count: int)
     over = [u for u in uses if u.used > u.limit and u.quota is not quotas.CFN_NESTED_OPERATION]
     assert over == []
     # Every template stays under the shard budget, well below the hard limits.
-    assert max(s.resources for s in result.stacks) <= quotas.SHARD_RESOURCES
-    assert max(s.outputs for s in result.stacks) <= quotas.SHARD_OUTPUTS
-    assert max(s.parameters for s in result.stacks) <= quotas.SHARD_PARAMETERS
+    assert max(s.resources for s in result.stacks) <= SHARD_RESOURCES
+    assert max(s.outputs for s in result.stacks) <= SHARD_OUTPUTS
+    assert max(s.parameters for s in result.stacks) <= SHARD_PARAMETERS
     placement = result.spec.placement
     assert len(placement.compute_shards) > 1 and len(placement.route_shards) > 1
     ecs = len(result.spec.ecs_services)
-    assert placement.alb_count == -(-ecs // quotas.SERVICES_PER_ALB)  # ceil: ALBs are filled in order
+    assert placement.alb_count == -(-ecs // SERVICES_PER_ALB)  # ceil: ALBs are filled in order
 
 
 def _lint(item: tuple[str, str]) -> tuple[str, list[str]]:
@@ -57,29 +61,30 @@ def test_every_template_of_a_large_platform_passes_cfn_lint(generated: Generated
 
 
 def test_cost_model_matches_the_rendered_compute_and_route_stacks(generated: Generated) -> None:
-    _, result = generated(400)
+    project, result = generated(400)
     spec, templates = result.spec, rendered(result)
     by_file = {s.file_name: s for s in result.stacks}
+    model = Costs(spec, RenderContext(project))
     for shard in spec.placement.compute_shards:
         services = [s for s in spec.services if spec.placement.compute.get(s.name, 1) == shard]
-        expected = sum((costs.compute_cost(s) for s in services), costs.Cost())
+        expected = sum((model.service(s) for s in services), Cost())
         if shard == 1:
-            expected = expected + costs.shared_compute_cost(spec)
+            expected = expected + model.shared_compute()
         stack = by_file[shard_stage(shard)[2]]
         assert (stack.resources, stack.outputs) == (expected.resources, expected.outputs), stack.file_name
-    groups = costs.route_groups(spec)
+    groups = route_groups(spec.routes)
     for shard in spec.placement.route_shards[1:]:  # later route stacks hold routes only
-        expected = sum((groups[g] for g, s in spec.placement.routes.items() if s == shard), costs.Cost())
+        expected = sum((model.route_group(groups[g]) for g, s in spec.placement.routes.items() if s == shard), Cost())
         stack = by_file[f"api-routes-{shard}.yaml"]
         assert stack.resources == expected.resources, stack.file_name
-        # Function ARNs are the groups' parameters; the rest are the stack's fixed references.
+        # The fixed references are counted once per stack (as the probe's first group); the rest are the
+        # groups' function ARNs.
         params = templates[stack.file_name]["Parameters"]
-        functions = [p for p in params if p.endswith("FunctionArn")]
-        assert len(functions) == expected.parameters, stack.file_name
-        assert sorted(set(params) - set(functions)) == [
+        assert sorted(set(params) - {p for p in params if p.endswith("FunctionArn")}) == [
             "NlbDnsName", "PrivateApi", "PrivateApiAuthorizer", "PrivateApiRootResourceId",
             "PublicApi", "PublicApiAuthorizer", "PublicApiRootResourceId", "VpcLinkId",
         ]  # fmt: skip
+        assert stack.parameters <= expected.parameters, stack.file_name
     assert templates["template.yaml"]["Resources"]["ApiStageStack"]["DependsOn"] == [
         f"ApiRoutes{shard}Stack" for shard in spec.placement.route_shards[1:]
     ]
@@ -87,7 +92,7 @@ def test_cost_model_matches_the_rendered_compute_and_route_stacks(generated: Gen
 
 def test_adding_a_service_in_the_middle_moves_no_other_service(tmp_path: Path) -> None:
     names = write_registry(tmp_path, 400)
-    before = synthesize(tmp_path, "prod")
+    before = synthesize(tmp_path, "prod").write()
     placement_file = tmp_path / "services/environments/prod.placement.json"
     placed = json.loads(placement_file.read_text())
     # GIVEN a new service whose name sorts in the middle (svc-0150 exists; svc-0150b is new)
@@ -103,7 +108,7 @@ def test_adding_a_service_in_the_middle_moves_no_other_service(tmp_path: Path) -
     reg["environments"]["prod"]["services"] = sorted([*names, "svc-0150b"])
     registry.write_text(yaml.safe_dump(reg))
     # WHEN synth runs again
-    after = synthesize(tmp_path, "prod")
+    after = synthesize(tmp_path, "prod").write()
     replaced = json.loads(placement_file.read_text())
     # THEN every existing service keeps its compute shard, ALB and route stack
     for section in ("compute", "albs", "api_routes"):
@@ -126,7 +131,7 @@ def test_a_committed_placement_is_kept_even_where_a_fresh_one_would_differ(tmp_p
     (tmp_path / "services/environments").mkdir(parents=True)
     placement = {"version": 1, "compute": {"svc-0003": 2}, "albs": {"svc-0003": 2}, "api_routes": {}}
     (tmp_path / "services/environments/prod.placement.json").write_text(json.dumps(placement))
-    result = synthesize(tmp_path, "prod")
+    result = synthesize(tmp_path, "prod").write()
     assert result.spec.placement.compute["svc-0003"] == 2
     assert result.spec.placement.albs["svc-0003"] == 2
     files = [s.file_name for s in result.stacks]
@@ -162,11 +167,11 @@ def test_a_damaged_placement_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_a_first_deployment_goes_in_waves_each_within_one_operation(generated: Generated) -> None:
     project, full = generated(400)
     assert any("Deploy it the first time in" in w for w in full.warnings)
-    plan = costs.waves(full.spec)
+    plan = full.layout.waves
     assert len(plan) == full.wave_count > 1
     total_before = 0
     for wave in range(1, len(plan) + 1):
-        result = synthesize(project, "prod", out_dir=project / f"wave-{wave}", wave=wave)
+        result = synthesize(project, "prod", out_dir=project / f"wave-{wave}", wave=wave).write()
         total = sum(s.resources for s in result.stacks)
         assert result.created == total - total_before
         assert 0 < result.created <= quotas.CFN_NESTED_OPERATION.limit
@@ -180,5 +185,5 @@ def test_services_per_alb_fill_in_order(generated: Generated) -> None:
     for name, index in sorted(result.spec.placement.albs.items()):
         per_alb[index].append(name)
     sizes = [len(per_alb[i]) for i in sorted(per_alb)]
-    assert sizes[:-1] == [quotas.SERVICES_PER_ALB] * (len(sizes) - 1)
-    assert 0 < sizes[-1] <= quotas.SERVICES_PER_ALB
+    assert sizes[:-1] == [SERVICES_PER_ALB] * (len(sizes) - 1)
+    assert 0 < sizes[-1] <= SERVICES_PER_ALB

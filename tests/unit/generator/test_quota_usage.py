@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from template_gen import quotas
-from template_gen.placement import Placement
+from template_gen.layout.placement import Placement
 
 
 def test_template_usage_is_measured_against_each_quota_limit() -> None:

@@ -345,13 +345,19 @@ def test_failed_synth_leaves_the_previous_build_untouched(tmp_path: Path) -> Non
     project = make_project(tmp_path)
     assert run_cli("synth", "--env", "dev", project=project).code == 0
     build = project / "build" / "dev"
-    before = {f.name: (f.read_bytes(), f.stat().st_mtime_ns) for f in build.iterdir()}
+
+    def snapshot() -> dict[str, tuple[bytes, int]]:
+        return {
+            str(f.relative_to(build)): (f.read_bytes(), f.stat().st_mtime_ns) for f in build.rglob("*") if f.is_file()
+        }
+
+    before = snapshot()
     # WHEN the registry is broken and synth runs again
     (project / "services" / "quoting" / "service.yaml").write_text("kind: ecs\nport: 99999\n")
     result = run_cli("synth", "--env", "dev", project=project)
     # THEN it fails and build/dev is exactly as it was, with no staging folders left behind
     assert result.code == 1
-    assert {f.name: (f.read_bytes(), f.stat().st_mtime_ns) for f in build.iterdir()} == before
+    assert snapshot() == before
     assert sorted(f.name for f in (project / "build").iterdir()) == ["dev"]
 
 

@@ -1,0 +1,148 @@
+"""What a service and an API route group cost in the stack they land in, measured from the builders.
+
+Nothing here is kept by hand. A service's cost is the difference between a scratch compute shard holding
+two services of its shape and one holding one: its marginal resources (after the SAM transform), outputs
+and parameters. The same for an API route group in a scratch route shard. Adding a resource to every ECS
+service in `stacks/ecs_service.py` changes the costs, and so the sharding, with no other edit.
+
+Measurements are cached per *shape*: a spec with its identity (names, descriptions, tags, values of
+environment variables and image tags, paths) replaced by fixed values, since those never decide how many
+resources a builder emits. A typical registry has a handful of shapes, so the scratch builds cost a few
+milliseconds however many services there are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from template_gen import naming, quotas
+from template_gen.layout.capacity import Cost
+from template_gen.layout.placement import Placement
+from template_gen.route_table import RouteEntry
+from template_gen.spec import EcsServiceSpec, EnvironmentSpec, ServiceSpec
+from template_gen.stacks import api, api_stage, compute, network
+from template_gen.stacks.common import RenderContext, Stage
+
+PROBE_SHARD = 2  # scratch builds use a later shard: the first one also holds the environment's shared parts
+
+
+def stage_cost(stage: Stage) -> Cost:
+    template = stage.template.to_dict()
+    return Cost(
+        quotas.transformed_resource_count(template),
+        len(template.get("Outputs", {})),
+        len(template.get("Parameters", {})),
+    )
+
+
+def _shape(svc: ServiceSpec) -> str:
+    """The spec with everything that never changes a resource count replaced by fixed values."""
+    common: dict[str, Any] = dict(name="shape", logical="Shape", file="", description="", tags=(), environment=())
+    if isinstance(svc, EcsServiceSpec):
+        common.update(
+            image_tag=None if svc.image_tag is None else "tag",
+            priority=1,
+            path_patterns=("/shape",) * len(svc.path_patterns),
+            api=svc.api.model_copy(update={"base_path": None if svc.api.base_path is None else "/shape"}),
+        )
+    else:
+        common.update(code_dir="", handler="", api=svc.api.model_copy(update={"base_path": None}))
+    return repr(dataclasses.replace(svc, **common))
+
+
+def _renamed(svc: ServiceSpec, name: str) -> ServiceSpec:
+    return dataclasses.replace(svc, name=name, logical=naming.logical_id(name))
+
+
+class Costs:
+    """Costs of one environment's services and route groups, measured once per shape."""
+
+    def __init__(self, env: EnvironmentSpec, ctx: RenderContext) -> None:
+        self.env, self.ctx = env, ctx
+        self._services: dict[str, Cost] = {}
+        self._groups: dict[tuple[Any, ...], Cost] = {}
+        self._shared: Cost | None = None
+        self._api_core: Cost | None = None
+
+    # ------------------------------------------------------------------ compute
+    def service(self, svc: ServiceSpec) -> Cost:
+        """What `svc` adds to the compute shard it lands in."""
+        key = _shape(svc)
+        if key not in self._services:
+            a, b = _renamed(svc, "probe-a"), _renamed(svc, "probe-b")
+            self._services[key] = self._compute_probe((a, b)) - self._compute_probe((a,))
+        return self._services[key]
+
+    def _compute_probe(self, services: Sequence[ServiceSpec]) -> Cost:
+        placement = Placement(compute={s.name: PROBE_SHARD for s in services})
+        env = dataclasses.replace(self.env.with_services(tuple(services)), placement=placement)
+        return stage_cost(compute.ComputeStage(env, self.ctx, PROBE_SHARD).build())
+
+    def shared_compute(self) -> Cost:
+        """What the first compute shard holds besides services: the cluster, tables, platform functions."""
+        if self._shared is None:
+            # Every service elsewhere: what the first shard still holds depends on them (the catalog layer
+            # when there are Lambda services, the ECS Exec log group), but is not theirs.
+            placement = Placement(compute={s.name: PROBE_SHARD for s in self.env.services})
+            env = dataclasses.replace(self.env, placement=placement)
+            self._shared = stage_cost(compute.ComputeStage(env, self.ctx, 1).build())
+        return self._shared
+
+    # ------------------------------------------------------------------ API routes
+    def route_group(self, routes: Sequence[RouteEntry]) -> Cost:
+        """What a group of routes (one first path segment) adds to the route shard it lands in."""
+        key = _group_shape(routes)
+        if key not in self._groups:
+            a, b = _regrouped(routes, "probe-a"), _regrouped(routes, "probe-b")
+            self._groups[key] = self._route_probe(a + b) - self._route_probe(a)
+        return self._groups[key]
+
+    def _route_probe(self, routes: Sequence[RouteEntry]) -> Cost:
+        placement = Placement(routes={r.group: PROBE_SHARD for r in routes})
+        env = dataclasses.replace(self.env, routes=tuple(routes), placement=placement)
+        return stage_cost(api.ApiStages(env).route_stack(PROBE_SHARD))
+
+    def api_core(self) -> Cost:
+        """What api.yaml holds besides routes: the APIs, authorizers, gateway responses."""
+        if self._api_core is None:
+            stages = api.ApiStages(self.env)
+            if not stages.routes:
+                self._api_core = Cost()
+            else:
+                # Every route elsewhere: what is left in the first shard is the core.
+                placement = Placement(routes={r.group: PROBE_SHARD for r in self.env.routes})
+                stages.env = dataclasses.replace(self.env, placement=placement)
+                self._api_core = stage_cost(stages.route_stack(1))
+        return self._api_core
+
+    def api_stage(self) -> Cost:
+        """api-stage.yaml: deployments and stages, usage plans, the domain."""
+        stages = api.ApiStages(self.env)
+        return stage_cost(api_stage.build(self.env, list(stages.cores.values()), ["api"])) if stages.routes else Cost()
+
+    def network(self, placed: EnvironmentSpec) -> Cost:
+        return stage_cost(network.build(placed))
+
+
+def _group_shape(routes: Sequence[RouteEntry]) -> tuple[Any, ...]:
+    return tuple(_regrouped(routes, "shape"))
+
+
+def _regrouped(routes: Sequence[RouteEntry], group: str) -> list[RouteEntry]:
+    """The routes moved under a first path segment of `group`, every other segment renamed in order of
+    appearance, so two groups of the same structure look alike. Service names follow the group."""
+    segments: dict[str, str] = {}
+    names: dict[str, str] = {}
+
+    def segment(part: str) -> str:
+        return segments.setdefault(part, f"s{len(segments)}")
+
+    out = []
+    for route in routes:
+        parts = route.base_path.strip("/").split("/")
+        path = "/" + "/".join([group, *(segment(p) for p in parts[1:])])
+        name = names.setdefault(route.name, f"{group}-{len(names)}")  # the admin route too: same resources
+        out.append(dataclasses.replace(route, name=name, base_path=path))
+    return out

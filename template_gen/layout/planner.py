@@ -1,0 +1,108 @@
+"""The layout of an environment: placement (compute shard, ALB, API route shard of everything) and the
+first-deploy waves, planned from the previous placement and the costs the builders report."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from template_gen.layout import waves as waves_
+from template_gen.layout.capacity import ALB_CAPACITY, SHARD_CAPACITY, Cost
+from template_gen.layout.costs import Costs
+from template_gen.layout.placement import Placement, place
+from template_gen.route_table import ADMIN, RouteEntry
+from template_gen.spec import EnvironmentSpec
+from template_gen.stacks.common import RenderContext
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing placed somewhere new by this synth: a service or a route group."""
+
+    what: str  # compute | alb | api_routes
+    name: str
+    place: int
+
+    def describe(self) -> str:
+        where = {"compute": "compute shard", "alb": "ALB", "api_routes": "API route shard"}[self.what]
+        subject = f"routes /{self.name}" if self.what == "api_routes" else self.name
+        return f"{subject} -> {where} {self.place}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    previous: Placement  # as read from the placement file
+    placement: Placement
+    waves: tuple[tuple[int, ...], ...]  # compute shards per first-deploy wave
+
+    @property
+    def changes(self) -> list[Change]:
+        """What was placed (or moved, never by the planner itself) compared to the placement file."""
+        out = []
+        for what, new, old in (
+            ("compute", self.placement.compute, self.previous.compute),
+            ("alb", self.placement.albs, self.previous.albs),
+            ("api_routes", self.placement.routes, self.previous.routes),
+        ):
+            out += [Change(what, name, slot) for name, slot in sorted(new.items()) if old.get(name) != slot]
+        return out
+
+    def summary(self) -> str:
+        """The changes grouped by place: `compute shard 2: a, b; ALB 1: a, b; API route shard 1: /a`."""
+        by_place: dict[str, list[str]] = defaultdict(list)
+        for change in self.changes:
+            where, subject = change.describe().split(" -> ")[::-1]
+            by_place[where].append(subject.removeprefix("routes "))
+        parts = [f"{where}: {', '.join(subjects)}" for where, subjects in by_place.items()]
+        parts += (
+            [f"removed: {', '.join(name.removeprefix('routes ') for name in self.removed)}"] if self.removed else []
+        )
+        return "; ".join(parts)
+
+    @property
+    def removed(self) -> list[str]:
+        """Services and route groups the placement file knows and this environment no longer has."""
+        gone = set(self.previous.compute) - set(self.placement.compute)
+        gone |= {f"routes /{g}" for g in set(self.previous.routes) - set(self.placement.routes)}
+        return sorted(gone)
+
+    @property
+    def changed(self) -> bool:
+        return self.placement.to_json() != self.previous.to_json()
+
+    def apply(self, spec: EnvironmentSpec) -> EnvironmentSpec:
+        return dataclasses.replace(spec, placement=self.placement)
+
+
+def route_groups(routes: tuple[RouteEntry, ...]) -> dict[str, list[RouteEntry]]:
+    groups: dict[str, list[RouteEntry]] = defaultdict(list)
+    for route in routes:
+        groups[route.group].append(route)
+    return dict(groups)
+
+
+def plan(spec: EnvironmentSpec, previous: Placement, ctx: RenderContext) -> Layout:
+    costs = Costs(spec, ctx)
+    compute = place(
+        ((s.name, costs.service(s)) for s in spec.services),
+        previous.compute,
+        SHARD_CAPACITY,
+        {1: costs.shared_compute()},
+    )
+    albs = place(((s.name, Cost(1)) for s in spec.ecs_services), previous.albs, ALB_CAPACITY)
+    groups = route_groups(spec.routes)
+    previous_routes: Mapping[str, int] = dict(previous.routes)
+    admin = [r.group for r in spec.routes if r.name == ADMIN]
+    if admin:  # the admin API is never moved out of api.yaml
+        previous_routes = {**previous_routes, admin[0]: 1}
+    routes = place(
+        ((group, costs.route_group(members)) for group, members in groups.items()),
+        previous_routes,
+        SHARD_CAPACITY,
+        {1: costs.api_core()},
+    )
+    placement = Placement(compute, albs, routes)
+    placed = dataclasses.replace(spec, placement=placement)
+    return Layout(previous, placement, waves_.plan(placed, costs, groups))

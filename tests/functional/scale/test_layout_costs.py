@@ -1,0 +1,69 @@
+"""The layout's costs come from the builders: a resource added to every ECS service moves the sharding
+with no other edit, and the measured costs add up to the rendered stacks exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from generate_registry import write_registry
+from troposphere import ssm
+
+from template_gen.layout.capacity import Cost
+from template_gen.layout.costs import Costs
+from template_gen.pipeline import Synthesis, synthesize
+from template_gen.spec import EcsServiceSpec
+from template_gen.stacks import compute
+from template_gen.stacks.common import RenderContext
+from template_gen.stacks.compute import shard_stage
+
+pytestmark = pytest.mark.slow
+
+
+def _compute_stacks_match_costs(project: Path, result: Synthesis) -> list[int]:
+    """Per compute shard: rendered resources == shared part (first shard) + the services' measured costs."""
+    spec = result.spec
+    model = Costs(spec, RenderContext(project))
+    by_file = {s.file_name: s for s in result.stacks}
+    counts = []
+    for shard in spec.placement.compute_shards:
+        services = [s for s in spec.services if spec.placement.compute_shard_of(s.name) == shard]
+        expected = sum((model.service(s) for s in services), model.shared_compute() if shard == 1 else Cost())
+        stack = by_file[shard_stage(shard)[2]]
+        assert (stack.resources, stack.outputs) == (expected.resources, expected.outputs), stack.file_name
+        counts.append(len(services))
+    return counts
+
+
+def test_a_resource_added_to_every_ecs_service_moves_the_sharding_without_other_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_registry(tmp_path / "before", 200)
+    write_registry(tmp_path / "after", 200)
+    before = synthesize(tmp_path / "before", "prod")
+    per_shard_before = _compute_stacks_match_costs(tmp_path / "before", before)
+
+    # GIVEN a builder that adds one more resource (and output) to every ECS service (a test-only hook)
+    original = compute.ecs_service
+
+    def with_one_more(b, env, svc: EcsServiceSpec, shared, alb):  # type: ignore[no-untyped-def]
+        made = original(b, env, svc, shared, alb)
+        param = b.add(ssm.Parameter(f"{svc.logical}Marker", Type="String", Value=svc.name))
+        b.output(f"{svc.logical}Marker", param.ref(), "test marker")
+        return made
+
+    monkeypatch.setattr(compute, "ecs_service", with_one_more)
+    after = synthesize(tmp_path / "after", "prod")
+
+    # THEN each ECS service costs one resource and one output more, measured, not edited anywhere
+    svc = next(s for s in after.spec.ecs_services)
+    grown = Costs(after.spec, RenderContext(tmp_path / "after")).service(svc)
+    monkeypatch.setattr(compute, "ecs_service", original)
+    plain = Costs(before.spec, RenderContext(tmp_path / "before")).service(svc)
+    assert (grown.resources - plain.resources, grown.outputs - plain.outputs) == (1, 1)
+    monkeypatch.setattr(compute, "ecs_service", with_one_more)
+    # AND the shards hold fewer services, still exactly as the costs say, within the shard budget
+    per_shard_after = _compute_stacks_match_costs(tmp_path / "after", after)
+    assert len(per_shard_after) > len(per_shard_before)
+    assert per_shard_after[0] < per_shard_before[0]
+    assert max(s.resources for s in after.stacks) <= 400
