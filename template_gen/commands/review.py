@@ -9,20 +9,23 @@ import re
 import shlex
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from template_gen.console import Console
 from template_gen.errors import AwsError, UsageError
+from template_gen.guard import Verdict, assess
+from template_gen.guard import apply as guard_apply
+from template_gen.guard.cli import add_allow_argument, exit_code, show_verdict
 from template_gen.pipeline import load_registry
 from template_gen.review import aws, changeset, render
 from template_gen.review.changeset import Polling
 from template_gen.review.model import EXIT_CHANGES, ChangeReport
 
 Mode = Literal["delete", "keep", "execute"]
-Outcome = Literal["deleted", "kept", "executed", "no changes"]
+Outcome = Literal["deleted", "kept", "executed", "no changes", "refused"]
 _NAME = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,127}$")
 
 
@@ -49,6 +52,7 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
         action="store_true",
         help=f"exit with {EXIT_CHANGES} when the change set has changes, 0 when it has none",
     )
+    add_allow_argument(p)
     p.set_defaults(run=run)
 
 
@@ -61,6 +65,7 @@ class ReviewResult:
     report: ChangeReport
     outcome: Outcome
     stack_status: str | None = None  # after --execute
+    verdict: Verdict = field(default_factory=Verdict)
 
 
 Packager = Callable[[list[str], Path], None]
@@ -74,11 +79,13 @@ def do_review(
     mode: Mode = "delete",
     client_factory: aws.ClientFactory | None = None,
     say: changeset.Say = lambda _line: None,
-    show: Callable[[ChangeReport], None] | None = None,
+    show: Callable[[ChangeReport, Verdict], None] | None = None,
     polling: Polling | None = None,
     packager: Packager = aws.run_package,
+    allow: Sequence[str] = (),
 ) -> ReviewResult:
-    """`say` gets progress lines; `show` gets the report before the change set is deleted or executed."""
+    """`say` gets progress lines; `show` gets the report and the data-loss verdict before the change set
+    is deleted or executed. A change set the guard refuses is deleted, whatever the mode."""
     polling = polling or Polling()
     name = change_set_name or f"template-gen-{env_name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
     if not _NAME.match(name):
@@ -110,15 +117,42 @@ def do_review(
         if not no_changes:
             raise AwsError(f"change set {name} failed: {reason}")
         return ReviewResult(target, name, change_set_id, type_, report, "no changes")
+    verdict = assess(stacks, allow)
     if show is not None:
-        show(report)
+        show(report, verdict)
+    if verdict.blocked:
+        _discard(cfn, change_set_id, stack_id, existed, say)
+        return ReviewResult(target, name, change_set_id, type_, report, "refused", verdict=verdict)
     if mode == "execute":
-        status = changeset.execute(cfn, change_set_id, stack_id, target.stack_name, say, polling)
-        return ReviewResult(target, name, change_set_id, type_, report, "executed", status)
+        status = _execute(cfn, change_set_id, stack_id, target, type_, report, verdict, say, polling)
+        return ReviewResult(target, name, change_set_id, type_, report, "executed", status, verdict)
     if mode == "keep":
-        return ReviewResult(target, name, change_set_id, type_, report, "kept")
+        return ReviewResult(target, name, change_set_id, type_, report, "kept", verdict=verdict)
     _discard(cfn, change_set_id, stack_id, existed, say)
-    return ReviewResult(target, name, change_set_id, type_, report, "deleted")
+    return ReviewResult(target, name, change_set_id, type_, report, "deleted", verdict=verdict)
+
+
+def _execute(
+    cfn: object,
+    change_set_id: str,
+    stack_id: str,
+    target: aws.Target,
+    type_: str,
+    report: ChangeReport,
+    verdict: Verdict,
+    say: changeset.Say,
+    polling: Polling,
+) -> str:
+    """Execute under the stack policies: for this update, each stack it changes gets the policy minus the
+    resources allowed to go (ExecuteChangeSet takes no StackPolicyDuringUpdateBody, so the override is
+    set before and replaced after); afterwards every stack gets the standing policy."""
+    updated = [("", stack_id)] if type_ == "UPDATE" else []
+    updated += [(s.key, str(s.extra["stack_name"])) for s in report.stacks if s.key and s.status == "modified"]
+    guard_apply.set_policies(cfn, updated, verdict.exempt())
+    try:
+        return changeset.execute(cfn, change_set_id, stack_id, target.stack_name, say, polling)
+    finally:
+        guard_apply.protect_tree(cfn, stack_id, say)
 
 
 def _template(
@@ -165,9 +199,14 @@ def run(
     def say(line: str) -> None:
         print(line, file=console.err)
 
-    def show(report: ChangeReport) -> None:
+    def show_report(report: ChangeReport) -> None:
         for line in render.text_lines(report, console):
             console.print(line)
+
+    def show(report: ChangeReport, verdict: Verdict) -> None:
+        if as_text:
+            show_report(report)
+        show_verdict(console, verdict, as_text)
 
     result = do_review(
         args.project_dir,
@@ -177,13 +216,14 @@ def run(
         mode,
         client_factory=client_factory,
         say=say,
-        show=show if as_text else None,
+        show=show,
         polling=polling,
         packager=packager,
+        allow=args.allow_data_loss,
     )
     if as_text:
         if result.outcome == "no changes":
-            show(result.report)
+            show_report(result.report)
         console.print(_closing(result))
     else:
         change_set = {
@@ -194,14 +234,17 @@ def run(
             "stack_status": result.stack_status,
         }
         meta = {"environment": args.env, "stack_name": result.target.stack_name, "region": result.target.region}
-        console.print(json.dumps(render.to_json(result.report, **meta, change_set=change_set), indent=2))
-    return EXIT_CHANGES if args.exit_code and result.report.changed else 0
+        document = render.to_json(result.report, **meta, change_set=change_set)
+        console.print(json.dumps(document | {"data_loss": result.verdict.to_json()}, indent=2))
+    return exit_code(result.verdict, EXIT_CHANGES if args.exit_code and result.report.changed else 0)
 
 
 def _closing(result: ReviewResult) -> str:
     name, target = result.change_set_name, result.target
     if result.outcome == "no changes":
         return f"stack {target.stack_name} already matches the template; deleted change set {name}"
+    if result.outcome == "refused":
+        return f"deleted change set {name}: it would lose data (see above); nothing was executed"
     if result.outcome == "executed":
         return f"executed change set {name}: stack {target.stack_name} is {result.stack_status}"
     if result.outcome == "kept":

@@ -224,6 +224,7 @@ def _resource(rc: dict[str, Any]) -> ResourceChange:
         scope=tuple(rc.get("Scope", [])),
         details=tuple(_detail(d) for d in rc.get("Details", [])),
         physical_id=str(rc.get("PhysicalResourceId", "")),
+        policy_action=str(rc.get("PolicyAction", "")),
     )
 
 
