@@ -37,8 +37,9 @@ STATEFUL: dict[str, Stateful] = {
         ),
         Stateful(
             "AWS::ECR::Repository",
-            "every image pushed to the repository; tasks that run one of its tags cannot start again",
-            "images are pushed by `template-gen publish`, not by CloudFormation, so nothing recreates them",
+            "every image pushed to the repository",
+            "images are pushed by `template-gen publish`, not by CloudFormation, so nothing recreates them, and "
+            "tasks that run one of its tags cannot start again without it",
         ),
         Stateful(
             "AWS::Logs::LogGroup",
