@@ -1,0 +1,230 @@
+"""`template-gen review` with the data-loss guard, against recorded-style change sets (botocore Stubber)
+whose nested change sets replace the consumers table and move a service between compute shards: refused
+with exit 4 and the change set deleted; --allow-data-loss lets exactly the named resources through, and
+--execute runs the update under a stack policy that lets only them go."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stub_responses import (
+    COMPUTE_CS,
+    COMPUTE_STACK,
+    NAME,
+    ROOT_CS,
+    STACK,
+    STACK_ID,
+    Aws,
+    change_set,
+    change_set_arn,
+    detail,
+    expect_create,
+    expect_pages,
+    expect_policy,
+    expect_stack_resources,
+    expect_wait,
+    resource_change,
+    run_review,
+    stack,
+    stack_arn,
+)
+from support import CliResult
+
+STACK_TYPE = "AWS::CloudFormation::Stack"
+COMPUTE_2_STACK = "acme-dev-ComputeStack2-7HQ2B9D0K3XZ"
+COMPUTE_2_CS = change_set_arn(f"{NAME}-ComputeStack2-7HQ2B9D0K3XZ", "9c0d1e20-c9a1-11ef-c3d4-0c4d5e6f7081")
+IN_COMPUTE = f"in ComputeStack ({COMPUTE_STACK})"
+TO_SHARD_2 = (
+    f"moved to ComputeStack2 ({COMPUTE_2_STACK}), which CloudFormation does by creating a new one and deleting this one"
+)
+KEY_BEFORE = '[{"AttributeName":"pk","KeyType":"HASH"}]'
+KEY_AFTER = '[{"AttributeName":"consumer_id","KeyType":"HASH"}]'
+
+
+def review_dev(project: Path, aws: Aws, *argv: str) -> CliResult:
+    template = str(project.parent / "packaged.yaml")
+    return run_review(project, aws, "--env", "dev", "--template-file", template, "--change-set-name", NAME, *argv)
+
+
+def expect_update(aws: Aws) -> None:
+    aws.cfn_stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
+    expect_create(aws)
+    expect_wait(aws, ["CREATE_COMPLETE"])
+
+
+def expect_shard_move(aws: Aws) -> None:
+    """quoting moves from ComputeStack to a new ComputeStack2, and the consumers table gets a new key."""
+    root = change_set(
+        ROOT_CS,
+        STACK,
+        "CREATE_COMPLETE",
+        [
+            resource_change(
+                "Modify",
+                "ComputeStack",
+                STACK_TYPE,
+                "False",
+                ["Properties"],
+                [detail("TemplateURL", "Never")],
+                physical_id=stack_arn(COMPUTE_STACK),
+                change_set_id=COMPUTE_CS,
+            ),
+            resource_change("Add", "ComputeStack2", STACK_TYPE, scope=[], details=[], change_set_id=COMPUTE_2_CS),
+        ],
+    )
+    expect_pages(aws, ROOT_CS, [root])
+    compute = change_set(
+        COMPUTE_CS,
+        COMPUTE_STACK,
+        "CREATE_COMPLETE",
+        [
+            resource_change(
+                "Modify",
+                "ConsumersTable",
+                "AWS::DynamoDB::Table",
+                "Conditional",
+                ["Properties"],
+                [
+                    detail("AttributeDefinitions", "Never", before=KEY_BEFORE, after=KEY_AFTER),
+                    detail("KeySchema", "Conditionally", before=KEY_BEFORE, after=KEY_AFTER),
+                ],
+                physical_id="acme-dev-ComputeStack-1OX1E2C4JT3DH-ConsumersTable-5JKQ2P1F0Z8M",
+                policy_action="ReplaceAndRetain",
+            ),
+            resource_change(
+                "Remove",
+                "QuotingLogGroup",
+                "AWS::Logs::LogGroup",
+                physical_id="/acme/dev/ecs/quoting",
+                policy_action="Delete",
+            ),
+            resource_change(
+                "Remove",
+                "QuotingRepository",
+                "AWS::ECR::Repository",
+                physical_id="acme/dev/quoting",
+                policy_action="Retain",
+            ),
+            resource_change(
+                "Remove",
+                "QuotingService",
+                "AWS::ECS::Service",
+                physical_id="arn:aws:ecs:eu-west-1:123456789012:service/acme-dev/acme-dev-quoting",
+                policy_action="Delete",
+            ),
+        ],
+        parent=ROOT_CS,
+    )
+    expect_pages(aws, COMPUTE_CS, [compute])
+    compute_2 = change_set(
+        COMPUTE_2_CS,
+        COMPUTE_2_STACK,
+        "CREATE_COMPLETE",
+        [
+            resource_change("Add", lid, type_, scope=[], details=[])
+            for lid, type_ in [
+                ("QuotingLogGroup", "AWS::Logs::LogGroup"),
+                ("QuotingRepository", "AWS::ECR::Repository"),
+                ("QuotingService", "AWS::ECS::Service"),
+            ]
+        ],
+        parent=ROOT_CS,
+    )
+    expect_pages(aws, COMPUTE_2_CS, [compute_2])
+
+
+REPORT_TAIL = [
+    f"ComputeStack ({COMPUTE_STACK})",
+    "  replace?  ConsumersTable     AWS::DynamoDB::Table  replacement: Conditional  scope: Properties",
+    '      AttributeDefinitions: "[{\\"AttributeName\\":\\"pk\\",\\"KeyType\\":\\"HASH\\"}]" -> '
+    '"[{\\"AttributeName\\":\\"consumer_id\\",\\"KeyType\\":\\"HASH\\"}]"',
+    '      KeySchema: "[{\\"AttributeName\\":\\"pk\\",\\"KeyType\\":\\"HASH\\"}]" -> '
+    '"[{\\"AttributeName\\":\\"consumer_id\\",\\"KeyType\\":\\"HASH\\"}]" [replacement: Conditional]',
+    "  remove    QuotingLogGroup    AWS::Logs::LogGroup",
+    "  remove    QuotingRepository  AWS::ECR::Repository",
+    "  remove    QuotingService     AWS::ECS::Service",
+    f"ComputeStack2 ({COMPUTE_2_STACK}) [new stack]",
+    "  add  QuotingLogGroup    AWS::Logs::LogGroup",
+    "  add  QuotingRepository  AWS::ECR::Repository",
+    "  add  QuotingService     AWS::ECS::Service",
+    "",
+    "4 to add, 2 to change (1 conditional), 3 to remove",
+    "",
+]
+TABLE_DATA = "every item in the table (the consumers table: the consumers and their API key hashes)"
+KEPT_OLD = "; the old one is kept by its UpdateReplacePolicy, orphaned, and the new one starts empty"
+MOVE_HINT = "    to keep the data, move it with stack refactoring or resource import (docs/deploying.md); "
+
+
+def test_nested_replacements_and_moves_are_refused_and_the_change_set_is_deleted(project: Path, aws: Aws) -> None:
+    expect_update(aws)
+    expect_shard_move(aws)
+    aws.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_CS})  # never executed
+    result = review_dev(project, aws, "--execute")
+    assert result.code == 4
+    out = result.out.splitlines()
+    assert out[out.index(REPORT_TAIL[0]) :] == [
+        *REPORT_TAIL,
+        f"refused: ConsumersTable (AWS::DynamoDB::Table) {IN_COMPUTE}: may be replaced, because of KeySchema",
+        f"    data at risk: {TABLE_DATA}{KEPT_OLD}",
+        "    to accept the loss: --allow-data-loss ConsumersTable",
+        f"refused: QuotingLogGroup (AWS::Logs::LogGroup) {IN_COMPUTE}: {TO_SHARD_2}",
+        "    data at risk: every log event in the group",
+        MOVE_HINT + "to accept the loss: --allow-data-loss QuotingLogGroup",
+        f"refused: QuotingRepository (AWS::ECR::Repository) {IN_COMPUTE}: {TO_SHARD_2}",
+        "    data at risk: every image pushed to the repository",
+        MOVE_HINT + "to accept the loss: --allow-data-loss QuotingRepository",
+        f"deleted change set {NAME}: it would lose data (see above); nothing was executed",
+    ]
+    assert result.err.splitlines()[-1] == (
+        "error: 3 changes would lose data; to accept the loss, pass --allow-data-loss ConsumersTable "
+        "--allow-data-loss QuotingLogGroup --allow-data-loss QuotingRepository"
+    )
+
+
+def test_allowing_one_resource_leaves_the_others_refused(project: Path, aws: Aws) -> None:
+    expect_update(aws)
+    expect_shard_move(aws)
+    aws.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_CS})
+    result = review_dev(project, aws, "--execute", "--allow-data-loss", "ConsumersTable")
+    assert result.code == 4
+    out = result.out.splitlines()
+    assert [line.split(" (")[0] for line in out if line.startswith(("refused:", "allowed:"))] == [
+        "refused: QuotingLogGroup",
+        "refused: QuotingRepository",
+        "allowed: ConsumersTable",
+    ]
+    assert result.err.splitlines()[-1] == (
+        "error: 2 changes would lose data; to accept the loss, pass --allow-data-loss QuotingLogGroup "
+        "--allow-data-loss QuotingRepository"
+    )
+
+
+def test_allowed_losses_execute_under_an_override_policy_then_the_standing_policy(project: Path, aws: Aws) -> None:
+    expect_update(aws)
+    expect_shard_move(aws)
+    # For this update only: the root keeps the standing policy, the compute stack lets the three go.
+    # The new ComputeStack2 does not exist yet.
+    expect_policy(aws, STACK_ID)
+    expect_policy(aws, COMPUTE_STACK, ("ConsumersTable", "QuotingLogGroup", "QuotingRepository"))
+    aws.cfn_stub.add_response("execute_change_set", {}, {"ChangeSetName": ROOT_CS})
+    aws.cfn_stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
+    # Afterwards: the standing policy on every stack, the new shard included.
+    shards = [("ComputeStack", stack_arn(COMPUTE_STACK)), ("ComputeStack2", stack_arn(COMPUTE_2_STACK))]
+    expect_stack_resources(aws, STACK_ID, shards)
+    for _lid, arn in shards:
+        expect_stack_resources(aws, arn, [])
+    for name in (STACK_ID, *(arn for _lid, arn in shards)):
+        expect_policy(aws, name)
+    allow = ("--allow-data-loss", "ConsumersTable", "--allow-data-loss", "QuotingLogGroup")
+    result = review_dev(project, aws, "--execute", *allow, "--allow-data-loss", "QuotingRepository")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[-1] == f"executed change set {NAME}: stack acme-dev is UPDATE_COMPLETE"
+    assert [line.split(" (")[0] for line in result.out.splitlines() if line.startswith("allowed:")] == [
+        "allowed: ConsumersTable",
+        "allowed: QuotingLogGroup",
+        "allowed: QuotingRepository",
+    ]
+    assert result.err.splitlines()[-1] == (
+        "stack policy set on 3 stacks: stateful resources cannot be replaced or deleted by an update"
+    )
