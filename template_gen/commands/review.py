@@ -53,6 +53,12 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
         help=f"exit with {EXIT_CHANGES} when the change set has changes, 0 when it has none",
     )
     add_allow_argument(p)
+    p.add_argument(
+        "--import-existing-resources",
+        action="store_true",
+        help="adopt resources that already exist under the names the templates give them (a repository kept "
+        "when its service left a stack) instead of failing to create them",
+    )
     p.set_defaults(run=run)
 
 
@@ -83,6 +89,7 @@ def do_review(
     polling: Polling | None = None,
     packager: Packager = aws.run_package,
     allow: Sequence[str] = (),
+    import_existing: bool = False,
 ) -> ReviewResult:
     """`say` gets progress lines; `show` gets the report and the data-loss verdict before the change set
     is deleted or executed. A change set the guard refuses is deleted, whatever the mode."""
@@ -98,7 +105,7 @@ def do_review(
     cfn = factory("cloudformation", target.region)
     existed = changeset.stack_status(cfn, target.stack_name)
     type_ = changeset.change_set_type(target.stack_name, existed, say)
-    change_set_id, stack_id = changeset.create(cfn, target, body, name, type_)
+    change_set_id, stack_id = changeset.create(cfn, target, body, name, type_, import_existing)
     heading = f"{env_name}: change set {name} ({type_}) for stack {target.stack_name} in {target.region}"
     try:
         created = changeset.wait_created(cfn, change_set_id, name, say, polling)
@@ -220,6 +227,7 @@ def run(
         polling=polling,
         packager=packager,
         allow=args.allow_data_loss,
+        import_existing=args.import_existing_resources,
     )
     if as_text:
         if result.outcome == "no changes":

@@ -171,7 +171,7 @@ def run_review(project: Path, aws: Aws, *argv: str, packager: Any = None) -> Cli
     return CliResult(code, out.getvalue(), err.getvalue())
 
 
-def expect_create(aws: Aws, change_set_type: str = "UPDATE", name: str = NAME) -> None:
+def expect_create(aws: Aws, change_set_type: str = "UPDATE", name: str = NAME, **extra: Any) -> None:
     aws.cfn_stub.add_response(
         "create_change_set",
         {"Id": ROOT_CS, "StackId": STACK_ID},
@@ -184,6 +184,7 @@ def expect_create(aws: Aws, change_set_type: str = "UPDATE", name: str = NAME) -
             "IncludeNestedStacks": True,
             "Description": "template-gen review of environment dev",
             "Tags": [{"Key": "platform", "Value": "acme"}, {"Key": "environment", "Value": "dev"}],
+            **extra,
         },
     )
 

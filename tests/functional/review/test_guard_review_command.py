@@ -228,3 +228,52 @@ def test_allowed_losses_execute_under_an_override_policy_then_the_standing_polic
     assert result.err.splitlines()[-1] == (
         "stack policy set on 3 stacks: stateful resources cannot be replaced or deleted by an update"
     )
+
+
+def test_a_kept_repository_is_adopted_again_with_import_existing_resources(project: Path, aws: Aws) -> None:
+    """quoting comes back (or lands in another shard) after an update that kept its repository: the change
+    set imports the repository by its name instead of failing to create it."""
+    aws.cfn_stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
+    expect_create(aws, ImportExistingResources=True)
+    expect_wait(aws, ["CREATE_COMPLETE"])
+    root = change_set(
+        ROOT_CS,
+        STACK,
+        "CREATE_COMPLETE",
+        [
+            resource_change(
+                "Modify",
+                "ComputeStack",
+                STACK_TYPE,
+                "False",
+                ["Properties"],
+                [detail("TemplateURL", "Never")],
+                physical_id=stack_arn(COMPUTE_STACK),
+                change_set_id=COMPUTE_CS,
+            )
+        ],
+    )
+    expect_pages(aws, ROOT_CS, [root])
+    compute = change_set(
+        COMPUTE_CS,
+        COMPUTE_STACK,
+        "CREATE_COMPLETE",
+        [
+            resource_change("Import", "QuotingRepository", "AWS::ECR::Repository", physical_id="acme/dev/quoting"),
+            resource_change("Add", "QuotingLogGroup", "AWS::Logs::LogGroup", scope=[], details=[]),
+        ],
+        parent=ROOT_CS,
+    )
+    expect_pages(aws, COMPUTE_CS, [compute])
+    aws.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_CS})
+    result = review_dev(project, aws, "--import-existing-resources")
+    assert result.code == 0, result.err
+    out = result.out.splitlines()
+    assert out[out.index(f"ComputeStack ({COMPUTE_STACK})") :] == [
+        f"ComputeStack ({COMPUTE_STACK})",
+        "  import  QuotingRepository  AWS::ECR::Repository",
+        "  add     QuotingLogGroup    AWS::Logs::LogGroup",
+        "",
+        "2 to add, 1 to change, 0 to remove",
+        f"deleted change set {NAME} (--keep leaves it for execution, --execute runs it)",
+    ]
