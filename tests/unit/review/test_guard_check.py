@@ -3,11 +3,14 @@ its exact message; --allow-data-loss lets exactly the resource it names through;
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from template_gen.guard import STATEFUL, assess, check
+from template_gen.guard.adopt import primary_identifier
 from template_gen.guard.check import refusal_summary, text_lines, unmatched_warnings
 from template_gen.review.diff import diff_builds
 from template_gen.review.model import StackChanges
@@ -231,3 +234,20 @@ def test_changes_in_place_and_stateless_replacements_pass() -> None:
         }
     )
     assert assess(changes(old, new)) == assess([])
+
+
+def test_the_table_in_docs_review_is_the_one_the_guard_reads() -> None:
+    root = Path(__file__).resolve().parents[3]
+    text = (root / "docs/review.md").read_text(encoding="utf-8")
+    section = text[text.index("## No data lost: the guard") : text.index("What is refused")]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    documented = [tuple(cell.strip() for cell in row.strip("|").split("|")) for row in rows]
+    assert documented == [(f"`{s.resource_type}`", s.data, s.why) for s in STATEFUL.values()]
+
+
+@pytest.mark.parametrize("type_", [t for t in STATEFUL if not t.startswith("AWS::Serverless::")])
+def test_every_stateful_type_can_be_imported(type_: str) -> None:
+    """Resource import (and stack refactoring) need a read handler and one primary identifier."""
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(REGION, type_).schema
+    assert "read" in schema["handlers"]
+    assert len(primary_identifier(type_)) == 1
