@@ -20,7 +20,7 @@ from template_gen.guard import Verdict, assess
 from template_gen.guard import apply as guard_apply
 from template_gen.guard.cli import add_allow_argument, exit_code, show_verdict
 from template_gen.pipeline import load_registry
-from template_gen.review import aws, changeset, render
+from template_gen.review import aws, changeset, removed_stacks, render
 from template_gen.review.changeset import Polling
 from template_gen.review.model import EXIT_CHANGES, ChangeReport
 
@@ -110,7 +110,7 @@ def do_review(
     try:
         created = changeset.wait_created(cfn, change_set_id, name, say, polling)
         failed = created["Status"] == "FAILED"
-        stacks = () if failed else tuple(changeset.read_changes(cfn, change_set_id))
+        stacks = () if failed else tuple(removed_stacks.expand(cfn, changeset.read_changes(cfn, change_set_id), say))
     except BaseException:
         if mode != "keep":  # interrupted or unreadable: do not leave a change set nobody asked to keep
             _discard(cfn, change_set_id, stack_id, existed, say, quiet=True)

@@ -277,3 +277,105 @@ def test_a_kept_repository_is_adopted_again_with_import_existing_resources(proje
         "2 to add, 1 to change, 0 to remove",
         f"deleted change set {NAME} (--keep leaves it for execution, --execute runs it)",
     ]
+
+
+COMPUTE_2_TEMPLATE = """{
+  "AWSTemplateFormatVersion": "2010-09-09",
+  "Resources": {
+    "QuotingLogGroup": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/acme/dev/ecs/quoting"}},
+    "QuotingRepository": {
+      "Type": "AWS::ECR::Repository",
+      "DeletionPolicy": "Retain",
+      "UpdateReplacePolicy": "Retain",
+      "Properties": {"RepositoryName": "acme/dev/quoting"}
+    },
+    "QuotingTaskRole": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}}
+  }
+}"""
+
+
+def test_a_removed_nested_stack_is_read_from_aws_and_judged_resource_by_resource(project: Path, aws: Aws) -> None:
+    """The last service leaves shard 2, so the update removes ComputeStack2: the change set has one row
+    for it and no nested change set, so review reads what the stack holds."""
+    expect_update(aws)
+    root = change_set(
+        ROOT_CS,
+        STACK,
+        "CREATE_COMPLETE",
+        [resource_change("Remove", "ComputeStack2", STACK_TYPE, physical_id=stack_arn(COMPUTE_2_STACK))],
+    )
+    expect_pages(aws, ROOT_CS, [root])
+    when = stack("UPDATE_COMPLETE")["Stacks"][0]["CreationTime"]
+    summaries = [
+        {"LogicalResourceId": lid, "PhysicalResourceId": physical, "ResourceType": type_}
+        | {"LastUpdatedTimestamp": when, "ResourceStatus": "CREATE_COMPLETE"}
+        for lid, physical, type_ in [
+            ("QuotingLogGroup", "/acme/dev/ecs/quoting", "AWS::Logs::LogGroup"),
+            ("QuotingRepository", "acme/dev/quoting", "AWS::ECR::Repository"),
+            ("QuotingTaskRole", "acme-dev-ComputeStack2-QuotingTaskRole-1A2B3C4D5E6F", "AWS::IAM::Role"),
+        ]
+    ]
+    aws.cfn_stub.add_response(
+        "list_stack_resources", {"StackResourceSummaries": summaries}, {"StackName": stack_arn(COMPUTE_2_STACK)}
+    )
+    aws.cfn_stub.add_response(
+        "get_template",
+        {"TemplateBody": COMPUTE_2_TEMPLATE, "StagesAvailable": ["Original", "Processed"]},
+        {"StackName": stack_arn(COMPUTE_2_STACK), "TemplateStage": "Processed"},
+    )
+    aws.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_CS})
+    result = review_dev(project, aws)
+    assert result.code == 4
+    out = result.out.splitlines()
+    in_shard_2 = f"in ComputeStack2 ({COMPUTE_2_STACK})"
+    assert out[out.index("acme-dev (root)") :] == [
+        "acme-dev (root)",
+        "  remove  ComputeStack2  AWS::CloudFormation::Stack",
+        f"ComputeStack2 ({COMPUTE_2_STACK}) [stack removed]",
+        "  remove  QuotingLogGroup    AWS::Logs::LogGroup",
+        "  remove  QuotingRepository  AWS::ECR::Repository",
+        "  remove  QuotingTaskRole    AWS::IAM::Role",
+        "",
+        "0 to add, 0 to change, 4 to remove",
+        "",
+        f"refused: QuotingLogGroup (AWS::Logs::LogGroup) {in_shard_2}: deleted (it is no longer in the template)",
+        "    data at risk: every log event in the group",
+        "    to accept the loss: --allow-data-loss QuotingLogGroup",
+        f"kept: QuotingRepository (AWS::ECR::Repository) {in_shard_2}: removed from the stack but kept by its "
+        "DeletionPolicy, so it is orphaned, not lost",
+        "    still there: every image pushed to the repository",
+        "    to adopt it again: put it back in the template with DeletionPolicy Retain and import it with a change "
+        'set of type IMPORT, --resources-to-import \'[{"ResourceType": "AWS::ECR::Repository", "LogicalResourceId": '
+        '"QuotingRepository", "ResourceIdentifier": {"RepositoryName": "acme/dev/quoting"}}]\' (docs/deploying.md)',
+        f"deleted change set {NAME}: it would lose data (see above); nothing was executed",
+    ]
+
+
+def test_a_removed_nested_stack_that_cannot_be_read_is_refused_whole(project: Path, aws: Aws) -> None:
+    expect_update(aws)
+    root = change_set(
+        ROOT_CS,
+        STACK,
+        "CREATE_COMPLETE",
+        [resource_change("Remove", "ComputeStack2", STACK_TYPE, physical_id=stack_arn(COMPUTE_2_STACK))],
+    )
+    expect_pages(aws, ROOT_CS, [root])
+    aws.cfn_stub.add_client_error(
+        "list_stack_resources",
+        "AccessDenied",
+        "User: arn:aws:sts::123456789012:assumed-role/deployer/ci is not authorized to perform: "
+        "cloudformation:ListStackResources",
+        403,
+        expected_params={"StackName": stack_arn(COMPUTE_2_STACK)},
+    )
+    aws.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_CS})
+    result = review_dev(project, aws, "--allow-data-loss", "ComputeStack2")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[-4:] == [
+        "allowed: ComputeStack2 (AWS::CloudFormation::Stack) in acme-dev (root): deleted, with every resource in "
+        "it (the change set does not list them)",
+        "    data at risk: whatever its stateful resources hold",
+        "    allowed by --allow-data-loss ComputeStack2",
+        f"deleted change set {NAME} (--keep leaves it for execution, --execute runs it)",
+    ]
+    assert "warning: could not read the resources of the removed stack ComputeStack2: " in result.err
