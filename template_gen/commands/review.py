@@ -150,16 +150,17 @@ def _execute(
     say: changeset.Say,
     polling: Polling,
 ) -> str:
-    """Execute under the stack policies: for this update, each stack it changes gets the policy minus the
-    resources allowed to go (ExecuteChangeSet takes no StackPolicyDuringUpdateBody, so the override is
-    set before and replaced after); afterwards every stack gets the standing policy."""
-    updated = [("", stack_id)] if type_ == "UPDATE" else []
-    updated += [(s.key, str(s.extra["stack_name"])) for s in report.stacks if s.key and s.status == "modified"]
-    guard_apply.set_policies(cfn, updated, verdict.exempt())
-    try:
-        return changeset.execute(cfn, change_set_id, stack_id, target.stack_name, say, polling)
-    finally:
-        guard_apply.protect_tree(cfn, stack_id, say)
+    """Execute under the stack policies. ExecuteChangeSet takes no StackPolicyDuringUpdateBody, so the
+    override for this update is set on each stack before and replaced by the standing policy after."""
+    updated = guard_apply.updated_stacks(report.stacks, stack_id, root_exists=type_ == "UPDATE")
+    return guard_apply.run_protected(
+        cfn,
+        stack_id,
+        updated,
+        verdict,
+        lambda: changeset.execute(cfn, change_set_id, stack_id, target.stack_name, say, polling),
+        say,
+    )
 
 
 def _template(

@@ -4,13 +4,17 @@ standing policy on the root and every nested stack afterwards (a policy covers o
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from template_gen.errors import AwsError
+from template_gen.guard.check import Verdict
 from template_gen.guard.policy import policy_body
 from template_gen.guard.stateful import NESTED_STACK
+from template_gen.review.model import StackChanges
+
+T = TypeVar("T")
 
 Say = Callable[[str], None]
 StackRef = tuple[str, str]  # (key: "" for the root or the nested stack's logical id path, stack name or id)
@@ -58,3 +62,24 @@ def protect_tree(cfn: Any, root: str, say: Say) -> list[StackRef]:
         "cannot be replaced or deleted by an update"
     )
     return stacks
+
+
+def updated_stacks(stacks: Iterable[StackChanges], root_stack_id: str, root_exists: bool) -> list[StackRef]:
+    """The deployed stacks a change set updates: the root (unless the change set creates it) and every
+    nested stack it modifies (the nested change set's StackName); new nested stacks do not exist yet."""
+    found: list[StackRef] = [("", root_stack_id)] if root_exists else []
+    found += [(s.key, str(s.extra["stack_name"])) for s in stacks if s.key and s.status == "modified"]
+    return found
+
+
+def run_protected(
+    cfn: Any, root_stack_id: str, updated: Iterable[StackRef], verdict: Verdict, run: Callable[[], T], say: Say
+) -> T:
+    """Run one update (`run`, e.g. executing a change set) under the stack policies: the override that
+    lets this verdict's allowed and kept resources go on the stacks it updates, then, whatever happened,
+    the standing policy on the root and every nested stack."""
+    set_policies(cfn, updated, verdict.exempt())
+    try:
+        return run()
+    finally:
+        protect_tree(cfn, root_stack_id, say)
