@@ -35,6 +35,8 @@ def stack_policy(exempt: Iterable[str] = ()) -> dict[str, Any]:
     """The policy for a stack; `exempt` logical ids may be replaced or deleted (one update's override)."""
     deny: dict[str, Any] = {"Effect": "Deny", "Action": list(DENIED_ACTIONS), "Principal": "*"}
     ids = sorted(set(exempt))
+    # A statement with neither Resource nor NotResource matches nothing, so its Condition never applies
+    # and the Deny protects nothing (serverless/serverless#5012).
     if ids:
         deny["NotResource"] = [f"LogicalResourceId/{lid}" for lid in ids]
     else:
