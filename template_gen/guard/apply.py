@@ -80,6 +80,12 @@ def run_protected(
     the standing policy on the root and every nested stack."""
     set_policies(cfn, updated, verdict.exempt())
     try:
-        return run()
-    finally:
-        protect_tree(cfn, root_stack_id, say)
+        result = run()
+    except BaseException:
+        try:
+            protect_tree(cfn, root_stack_id, say)
+        except AwsError as exc:  # keep the update's own error; say why the policy could not be set
+            say(f"warning: {exc}")
+        raise
+    protect_tree(cfn, root_stack_id, say)
+    return result
