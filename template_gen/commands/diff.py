@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from template_gen.commands.synth import parse_image_tags
 from template_gen.console import Console
+from template_gen.guard import Verdict, assess
+from template_gen.guard.cli import add_allow_argument, exit_code, show_verdict
 from template_gen.pipeline import load_registry
 from template_gen.review import render
 from template_gen.review.diff import diff_builds
@@ -37,6 +39,7 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
         action="store_true",
         help=f"exit with {EXIT_CHANGES} when anything changes, 0 when nothing does (errors stay 1 and 2)",
     )
+    add_allow_argument(p)
     p.set_defaults(run=run)
 
 
@@ -45,6 +48,7 @@ class DiffResult:
     environment: str
     earlier: Earlier
     report: ChangeReport
+    verdict: Verdict
 
 
 def do_diff(
@@ -53,25 +57,30 @@ def do_diff(
     against: str,
     image_tags: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    allow: Sequence[str] = (),
 ) -> DiffResult:
     valid = load_registry(project_dir, [env_name])
     new = rendered_build(valid, env_name, image_tags)
     earlier = earlier_build(project_dir, env_name, against, cwd)
     stacks, warnings = diff_builds(earlier.build, new, valid.registry.region_of(env_name))
     heading = f"{env_name}: the templates synth would write now, compared with {earlier.description}"
-    return DiffResult(env_name, earlier, ChangeReport(stacks, heading, warnings))
+    report = ChangeReport(stacks, heading, warnings)
+    return DiffResult(env_name, earlier, report, assess(report.stacks, allow))
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    result = do_diff(args.project_dir, args.env, args.against, parse_image_tags(args.image_tag))
+    tags = parse_image_tags(args.image_tag)
+    result = do_diff(args.project_dir, args.env, args.against, tags, allow=args.allow_data_loss)
     report = result.report
     for warning in report.warnings:
         console.warning(warning)
     if args.format == "json":
         earlier = result.earlier
         against = {"kind": earlier.kind, "label": earlier.label, "commit": earlier.commit or None}
-        console.print(json.dumps(render.to_json(report, environment=result.environment, against=against), indent=2))
+        document = render.to_json(report, environment=result.environment, against=against)
+        console.print(json.dumps(document | {"data_loss": result.verdict.to_json()}, indent=2))
     else:
         for line in render.text_lines(report, console):
             console.print(line)
-    return EXIT_CHANGES if args.exit_code and report.changed else 0
+    show_verdict(console, result.verdict, args.format == "text")
+    return exit_code(result.verdict, EXIT_CHANGES if args.exit_code and report.changed else 0)

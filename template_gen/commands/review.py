@@ -9,20 +9,23 @@ import re
 import shlex
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from template_gen.console import Console
 from template_gen.errors import AwsError, UsageError
+from template_gen.guard import Verdict, assess
+from template_gen.guard import apply as guard_apply
+from template_gen.guard.cli import add_allow_argument, exit_code, show_verdict
 from template_gen.pipeline import load_registry
-from template_gen.review import aws, changeset, render
+from template_gen.review import aws, changeset, removed_stacks, render
 from template_gen.review.changeset import Polling
 from template_gen.review.model import EXIT_CHANGES, ChangeReport
 
 Mode = Literal["delete", "keep", "execute"]
-Outcome = Literal["deleted", "kept", "executed", "no changes"]
+Outcome = Literal["deleted", "kept", "executed", "no changes", "refused"]
 _NAME = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,127}$")
 
 
@@ -49,6 +52,13 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
         action="store_true",
         help=f"exit with {EXIT_CHANGES} when the change set has changes, 0 when it has none",
     )
+    add_allow_argument(p)
+    p.add_argument(
+        "--import-existing-resources",
+        action="store_true",
+        help="adopt resources that already exist under the names the templates give them (a repository kept "
+        "when its service left a stack) instead of failing to create them",
+    )
     p.set_defaults(run=run)
 
 
@@ -61,6 +71,7 @@ class ReviewResult:
     report: ChangeReport
     outcome: Outcome
     stack_status: str | None = None  # after --execute
+    verdict: Verdict = field(default_factory=Verdict)
 
 
 Packager = Callable[[list[str], Path], None]
@@ -74,11 +85,14 @@ def do_review(
     mode: Mode = "delete",
     client_factory: aws.ClientFactory | None = None,
     say: changeset.Say = lambda _line: None,
-    show: Callable[[ChangeReport], None] | None = None,
+    show: Callable[[ChangeReport, Verdict], None] | None = None,
     polling: Polling | None = None,
     packager: Packager = aws.run_package,
+    allow: Sequence[str] = (),
+    import_existing: bool = False,
 ) -> ReviewResult:
-    """`say` gets progress lines; `show` gets the report before the change set is deleted or executed."""
+    """`say` gets progress lines; `show` gets the report and the data-loss verdict before the change set
+    is deleted or executed. A change set the guard refuses is deleted, whatever the mode."""
     polling = polling or Polling()
     name = change_set_name or f"template-gen-{env_name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
     if not _NAME.match(name):
@@ -91,12 +105,12 @@ def do_review(
     cfn = factory("cloudformation", target.region)
     existed = changeset.stack_status(cfn, target.stack_name)
     type_ = changeset.change_set_type(target.stack_name, existed, say)
-    change_set_id, stack_id = changeset.create(cfn, target, body, name, type_)
+    change_set_id, stack_id = changeset.create(cfn, target, body, name, type_, import_existing)
     heading = f"{env_name}: change set {name} ({type_}) for stack {target.stack_name} in {target.region}"
     try:
         created = changeset.wait_created(cfn, change_set_id, name, say, polling)
         failed = created["Status"] == "FAILED"
-        stacks = () if failed else tuple(changeset.read_changes(cfn, change_set_id))
+        stacks = () if failed else tuple(removed_stacks.expand(cfn, changeset.read_changes(cfn, change_set_id), say))
     except BaseException:
         if mode != "keep":  # interrupted or unreadable: do not leave a change set nobody asked to keep
             _discard(cfn, change_set_id, stack_id, existed, say, quiet=True)
@@ -110,15 +124,43 @@ def do_review(
         if not no_changes:
             raise AwsError(f"change set {name} failed: {reason}")
         return ReviewResult(target, name, change_set_id, type_, report, "no changes")
+    verdict = assess(stacks, allow)
     if show is not None:
-        show(report)
+        show(report, verdict)
+    if verdict.blocked:
+        _discard(cfn, change_set_id, stack_id, existed, say)
+        return ReviewResult(target, name, change_set_id, type_, report, "refused", verdict=verdict)
     if mode == "execute":
-        status = changeset.execute(cfn, change_set_id, stack_id, target.stack_name, say, polling)
-        return ReviewResult(target, name, change_set_id, type_, report, "executed", status)
+        status = _execute(cfn, change_set_id, stack_id, target, type_, report, verdict, say, polling)
+        return ReviewResult(target, name, change_set_id, type_, report, "executed", status, verdict)
     if mode == "keep":
-        return ReviewResult(target, name, change_set_id, type_, report, "kept")
+        return ReviewResult(target, name, change_set_id, type_, report, "kept", verdict=verdict)
     _discard(cfn, change_set_id, stack_id, existed, say)
-    return ReviewResult(target, name, change_set_id, type_, report, "deleted")
+    return ReviewResult(target, name, change_set_id, type_, report, "deleted", verdict=verdict)
+
+
+def _execute(
+    cfn: object,
+    change_set_id: str,
+    stack_id: str,
+    target: aws.Target,
+    type_: str,
+    report: ChangeReport,
+    verdict: Verdict,
+    say: changeset.Say,
+    polling: Polling,
+) -> str:
+    """Execute under the stack policies. ExecuteChangeSet takes no StackPolicyDuringUpdateBody, so the
+    override for this update is set on each stack before and replaced by the standing policy after."""
+    updated = guard_apply.updated_stacks(report.stacks, stack_id, root_exists=type_ == "UPDATE")
+    return guard_apply.run_protected(
+        cfn,
+        stack_id,
+        updated,
+        verdict,
+        lambda: changeset.execute(cfn, change_set_id, stack_id, target.stack_name, say, polling),
+        say,
+    )
 
 
 def _template(
@@ -165,9 +207,14 @@ def run(
     def say(line: str) -> None:
         print(line, file=console.err)
 
-    def show(report: ChangeReport) -> None:
+    def show_report(report: ChangeReport) -> None:
         for line in render.text_lines(report, console):
             console.print(line)
+
+    def show(report: ChangeReport, verdict: Verdict) -> None:
+        if as_text:
+            show_report(report)
+        show_verdict(console, verdict, as_text)
 
     result = do_review(
         args.project_dir,
@@ -177,13 +224,15 @@ def run(
         mode,
         client_factory=client_factory,
         say=say,
-        show=show if as_text else None,
+        show=show,
         polling=polling,
         packager=packager,
+        allow=args.allow_data_loss,
+        import_existing=args.import_existing_resources,
     )
     if as_text:
         if result.outcome == "no changes":
-            show(result.report)
+            show_report(result.report)
         console.print(_closing(result))
     else:
         change_set = {
@@ -194,14 +243,17 @@ def run(
             "stack_status": result.stack_status,
         }
         meta = {"environment": args.env, "stack_name": result.target.stack_name, "region": result.target.region}
-        console.print(json.dumps(render.to_json(result.report, **meta, change_set=change_set), indent=2))
-    return EXIT_CHANGES if args.exit_code and result.report.changed else 0
+        document = render.to_json(result.report, **meta, change_set=change_set)
+        console.print(json.dumps(document | {"data_loss": result.verdict.to_json()}, indent=2))
+    return exit_code(result.verdict, EXIT_CHANGES if args.exit_code and result.report.changed else 0)
 
 
 def _closing(result: ReviewResult) -> str:
     name, target = result.change_set_name, result.target
     if result.outcome == "no changes":
         return f"stack {target.stack_name} already matches the template; deleted change set {name}"
+    if result.outcome == "refused":
+        return f"deleted change set {name}: it would lose data (see above); nothing was executed"
     if result.outcome == "executed":
         return f"executed change set {name}: stack {target.stack_name} is {result.stack_status}"
     if result.outcome == "kept":

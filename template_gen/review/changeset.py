@@ -94,8 +94,11 @@ def change_set_type(stack_name: str, status: str | None, say: Say) -> ChangeSetT
     return "UPDATE"
 
 
-def create(cfn: Any, target: Target, body: str, name: str, type_: ChangeSetType) -> tuple[str, str]:
-    """(change set id, stack id)."""
+def create(
+    cfn: Any, target: Target, body: str, name: str, type_: ChangeSetType, import_existing: bool = False
+) -> tuple[str, str]:
+    """(change set id, stack id). `import_existing` adopts existing resources with the names the template
+    gives them (ImportExistingResources), such as a repository kept when its service left a stack."""
     request: dict[str, Any] = {
         "StackName": target.stack_name,
         "TemplateBody": body,
@@ -109,6 +112,8 @@ def create(cfn: Any, target: Target, body: str, name: str, type_: ChangeSetType)
         request["Tags"] = [{"Key": k, "Value": v} for k, v in target.tags]
     if target.parameters:
         request["Parameters"] = [{"ParameterKey": k, "ParameterValue": v} for k, v in target.parameters]
+    if import_existing:
+        request["ImportExistingResources"] = True
     try:
         response = cfn.create_change_set(**request)
     except (BotoCoreError, ClientError) as exc:
@@ -224,6 +229,7 @@ def _resource(rc: dict[str, Any]) -> ResourceChange:
         scope=tuple(rc.get("Scope", [])),
         details=tuple(_detail(d) for d in rc.get("Details", [])),
         physical_id=str(rc.get("PhysicalResourceId", "")),
+        policy_action=str(rc.get("PolicyAction", "")),
     )
 
 

@@ -8,6 +8,7 @@ the replacement the resource schema predicts, plus the changes the new values ca
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 from template_gen.aws_data import STACK_TYPE
@@ -166,7 +167,8 @@ def _stack_changes(work: StackWork, before: StackTemplate | None, after: StackTe
     if before is not None and after is not None:
         parameters = _diff_named(before.template.get("Parameters"), after.template.get("Parameters"))
         outputs = _diff_named(before.template.get("Outputs"), after.template.get("Outputs"))
-    resources = sorted_resources([_finish(lid, res) for lid, res in work.resources.items()])
+    old = (before.template.get("Resources") or {}) if before is not None else {}
+    resources = sorted_resources([_policy(_finish(lid, res), old.get(lid)) for lid, res in work.resources.items()])
     if status == "modified" and not (resources or parameters or outputs):
         status = "unchanged"
     return StackChanges(
@@ -190,6 +192,21 @@ def _finish(lid: str, res: ResourceWork) -> ResourceChange:
         scope=tuple(sorted({_scope(d) for d in details})),
         details=details,
     )
+
+
+def _policy(change: ResourceChange, old: Any) -> ResourceChange:
+    """CloudFormation's PolicyAction for a removal or replacement, from the old template's policies."""
+    if not isinstance(old, dict):
+        return change
+    if change.action == "remove":
+        policy = str(old.get("DeletionPolicy", "Delete"))
+        # RetainExceptOnCreate deletes only a resource its own stack creation failed to finish.
+        action = "Retain" if policy in ("Retain", "RetainExceptOnCreate") else policy
+    elif change.action == "modify" and change.replacement in ("True", "Conditional"):
+        action = "ReplaceAnd" + str(old.get("UpdateReplacePolicy", "Delete"))
+    else:
+        return change
+    return replace(change, policy_action=action)
 
 
 def _scope(detail: Detail) -> str:

@@ -67,6 +67,10 @@ class ResourceChange:
     scope: tuple[str, ...] = ()
     details: tuple[Detail, ...] = ()
     physical_id: str = ""
+    # CloudFormation's PolicyAction for a removal or replacement: Delete, Retain, ReplaceAndDelete,
+    # ReplaceAndRetain, ... (from the change set, or from the old template's DeletionPolicy and
+    # UpdateReplacePolicy in diff); "" when it does not apply.
+    policy_action: str = ""
 
     @property
     def verb(self) -> str:

@@ -101,8 +101,11 @@ def resource_change(
     details: list[dict[str, Any]] | None = None,
     physical_id: str | None = None,
     change_set_id: str | None = None,
+    policy_action: str | None = None,
 ) -> dict[str, Any]:
     change: dict[str, Any] = {"Action": action, "LogicalResourceId": logical_id, "ResourceType": resource_type}
+    if policy_action:
+        change["PolicyAction"] = policy_action
     if physical_id:
         change["PhysicalResourceId"] = physical_id
     if replacement:
@@ -168,7 +171,7 @@ def run_review(project: Path, aws: Aws, *argv: str, packager: Any = None) -> Cli
     return CliResult(code, out.getvalue(), err.getvalue())
 
 
-def expect_create(aws: Aws, change_set_type: str = "UPDATE", name: str = NAME) -> None:
+def expect_create(aws: Aws, change_set_type: str = "UPDATE", name: str = NAME, **extra: Any) -> None:
     aws.cfn_stub.add_response(
         "create_change_set",
         {"Id": ROOT_CS, "StackId": STACK_ID},
@@ -181,6 +184,7 @@ def expect_create(aws: Aws, change_set_type: str = "UPDATE", name: str = NAME) -
             "IncludeNestedStacks": True,
             "Description": "template-gen review of environment dev",
             "Tags": [{"Key": "platform", "Value": "acme"}, {"Key": "environment", "Value": "dev"}],
+            **extra,
         },
     )
 
@@ -200,3 +204,39 @@ def expect_pages(aws: Aws, cs_id: str, pages: list[dict[str, Any]]) -> None:
         if i:
             params["NextToken"] = pages[i - 1]["NextToken"]
         aws.cfn_stub.add_response("describe_change_set", page, params)
+
+
+def stack_arn(stack_name: str) -> str:
+    return STACK_ID.replace("acme-dev", stack_name)
+
+
+def expect_policy(aws: Aws, stack_name: str, exempt: tuple[str, ...] = ()) -> None:
+    """SetStackPolicy on one stack with the standing policy, or the override that lets `exempt` through."""
+    from template_gen.guard.policy import policy_body
+
+    aws.cfn_stub.add_response("set_stack_policy", {}, {"StackName": stack_name, "StackPolicyBody": policy_body(exempt)})
+
+
+def expect_stack_resources(aws: Aws, stack_name: str, nested: list[tuple[str, str]]) -> None:
+    """ListStackResources of a stack: its nested stacks (logical id, physical id) and one other resource."""
+    when = datetime(2026, 1, 5, 9, 45, 0, tzinfo=UTC)
+    summaries: list[dict[str, Any]] = [
+        {
+            "LogicalResourceId": lid,
+            "PhysicalResourceId": physical,
+            "ResourceType": "AWS::CloudFormation::Stack",
+            "LastUpdatedTimestamp": when,
+            "ResourceStatus": "UPDATE_COMPLETE",
+        }
+        for lid, physical in nested
+    ]
+    summaries.append(
+        {
+            "LogicalResourceId": "ServiceCatalogParameter",
+            "PhysicalResourceId": "/acme/dev/service-catalog",
+            "ResourceType": "AWS::SSM::Parameter",
+            "LastUpdatedTimestamp": when,
+            "ResourceStatus": "UPDATE_COMPLETE",
+        }
+    )
+    aws.cfn_stub.add_response("list_stack_resources", {"StackResourceSummaries": summaries}, {"StackName": stack_name})

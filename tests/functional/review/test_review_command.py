@@ -21,10 +21,13 @@ from stub_responses import (
     detail,
     expect_create,
     expect_pages,
+    expect_policy,
+    expect_stack_resources,
     expect_wait,
     resource_change,
     run_review,
     stack,
+    stack_arn,
 )
 from support import CliResult
 
@@ -121,7 +124,13 @@ def expect_nested_update(aws: Aws) -> None:
                 ["Properties"],
                 [detail("VpcId", "Conditionally", "ParameterReference", "VpcId", evaluation="Dynamic")],
             ),
-            resource_change("Remove", "LegacyLogGroup", "AWS::Logs::LogGroup", physical_id="/acme/dev/legacy"),
+            resource_change(
+                "Remove",
+                "LegacyLogGroup",
+                "AWS::Logs::LogGroup",
+                physical_id="/acme/dev/legacy",
+                policy_action="Retain",
+            ),
         ],
         parent=ROOT_CS,
     )
@@ -171,6 +180,13 @@ GROUPED_VIEW = [
     "      Tags",
     "",
     "1 to add, 6 to change (1 replacement, 1 conditional), 1 to remove",
+    "",
+    f"kept: LegacyLogGroup (AWS::Logs::LogGroup) in ComputeStack ({COMPUTE_STACK}): removed from the stack but "
+    "kept by its DeletionPolicy, so it is orphaned, not lost",
+    "    still there: every log event in the group",
+    "    to adopt it again: put it back in the template with DeletionPolicy Retain and import it with a change "
+    'set of type IMPORT, --resources-to-import \'[{"ResourceType": "AWS::Logs::LogGroup", "LogicalResourceId": '
+    '"LegacyLogGroup", "ResourceIdentifier": {"LogGroupName": "/acme/dev/legacy"}}]\' (docs/deploying.md)',
 ]
 
 
@@ -339,9 +355,29 @@ def test_a_failed_change_set_reports_the_aws_reason_and_the_nested_one(project: 
     ]
 
 
+def expect_override_policies(aws: Aws) -> None:
+    """Before the execution: each stack the change set updates gets the policy for this update; the
+    compute stack's lets its kept LegacyLogGroup go (a removal is Update:Delete, Retain or not)."""
+    expect_policy(aws, STACK_ID)
+    expect_policy(aws, COMPUTE_STACK, ("LegacyLogGroup",))
+    expect_policy(aws, NETWORK_STACK)
+
+
+def expect_standing_policies(aws: Aws) -> None:
+    """After it: the standing policy on the root and on every nested stack ListStackResources finds."""
+    expect_stack_resources(
+        aws, STACK_ID, [("ComputeStack", stack_arn(COMPUTE_STACK)), ("NetworkStack", stack_arn(NETWORK_STACK))]
+    )
+    expect_stack_resources(aws, stack_arn(COMPUTE_STACK), [])
+    expect_stack_resources(aws, stack_arn(NETWORK_STACK), [])
+    for name in (STACK_ID, stack_arn(COMPUTE_STACK), stack_arn(NETWORK_STACK)):
+        expect_policy(aws, name)
+
+
 def test_execute_runs_the_change_set_and_waits_for_the_stack(project: Path, aws: Aws) -> None:
     expect_update(aws, ["CREATE_COMPLETE"])
     expect_nested_update(aws)
+    expect_override_policies(aws)
     aws.cfn_stub.add_response("execute_change_set", {}, {"ChangeSetName": ROOT_CS})
     for status in (
         "UPDATE_IN_PROGRESS",
@@ -350,6 +386,7 @@ def test_execute_runs_the_change_set_and_waits_for_the_stack(project: Path, aws:
         "UPDATE_COMPLETE",
     ):
         aws.cfn_stub.add_response("describe_stacks", stack(status), {"StackName": STACK_ID})
+    expect_standing_policies(aws)
     result = review_dev(project, aws, "--execute")
     assert result.code == 0, result.err
     assert result.out.splitlines() == [*GROUPED_VIEW, f"executed change set {NAME}: stack acme-dev is UPDATE_COMPLETE"]
@@ -358,12 +395,14 @@ def test_execute_runs_the_change_set_and_waits_for_the_stack(project: Path, aws:
         "stack acme-dev: UPDATE_IN_PROGRESS",
         "stack acme-dev: UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
         "stack acme-dev: UPDATE_COMPLETE",
+        "stack policy set on 3 stacks: stateful resources cannot be replaced or deleted by an update",
     ]
 
 
 def test_a_failed_execution_reports_the_failed_resources(project: Path, aws: Aws) -> None:
     expect_update(aws, ["CREATE_COMPLETE"])
     expect_nested_update(aws)
+    expect_override_policies(aws)
     aws.cfn_stub.add_response("execute_change_set", {}, {"ChangeSetName": ROOT_CS})
     aws.cfn_stub.add_response("describe_stacks", stack("UPDATE_ROLLBACK_IN_PROGRESS"), {"StackName": STACK_ID})
     aws.cfn_stub.add_response(
@@ -412,6 +451,7 @@ def test_a_failed_execution_reports_the_failed_resources(project: Path, aws: Aws
         },
         {"StackName": STACK_ID},
     )
+    expect_standing_policies(aws)  # the override ends even when the update rolls back
     result = review_dev(project, aws, "--execute")
     assert result.code == 1
     assert result.err.splitlines()[-2:] == [
