@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from template_gen import costs, lookup, placement, quotas, render
+from template_gen import costs, deployed_images, lookup, placement, quotas, render
 from template_gen.errors import Problem, RegistryError, UsageError
 from template_gen.registry import loader
 from template_gen.registry.models import NetworkDefault, NetworkLookup
@@ -84,7 +84,9 @@ def resolve_spec(
         resolved, looked_up = lookup.resolve(
             valid.project_dir, env_name, net, valid.registry.region_of(env_name), refresh_lookups, ec2_client_factory
         )
-    _check_image_tags(valid, env_name, image_tags or {})
+    # The image each service runs is recorded by publish and synth --image-tag; a flag overrides it.
+    image_tags = {**deployed_images.recorded_tags(valid, env_name), **(image_tags or {})}
+    _check_image_tags(valid, env_name, image_tags)
     spec = environment_spec(valid, env_name, resolved, image_tags)
     # Stable placement: services keep their shard, ALB and route stack across syntheses.
     spec = dataclasses.replace(spec, placement=costs.plan(spec, placement.read(valid.project_dir, env_name)))

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from template_gen import lookup, quota_report
+from template_gen import deployed_images, lookup, quota_report
 from template_gen.console import Console, shown_path, styled, usage_style
 from template_gen.errors import UsageError
 from template_gen.pipeline import SynthResult, synthesize
@@ -78,6 +78,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     image_tags = parse_image_tags(args.image_tag)
     with console.progress(f"{args.env}: synthesizing", transient=True):  # lookups can take a few seconds
         result = synthesize(args.project_dir, args.env, args.out, args.refresh_lookups, image_tags, wave=args.wave)
+    if image_tags and deployed_images.record(
+        args.project_dir, result.environment, {name: {"tag": tag} for name, tag in image_tags.items()}
+    ):
+        console.note(f"recorded the image tags in {deployed_images.rel_path(result.environment)} (commit it)")
     for warning in result.warnings:
         console.warning(warning)
     if result.looked_up:

@@ -118,9 +118,8 @@ class EventLog:
                     return
                 self._seen.add(event.event_id)
                 yield event
-                if stack.depth == 0 and self.since is not None and event.timestamp == self.since:
-                    if _starts_operation(raw, stack.name):
-                        return
+                if stack.depth == 0 and event.timestamp == self.since and _starts_operation(raw, stack.name):
+                    return
             token = page.get("NextToken")
             if not token:
                 return
