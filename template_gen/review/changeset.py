@@ -293,4 +293,3 @@ def execute(cfn: Any, change_set_id: str, stack_id: str, stack_name: str, say: S
         return status
     reason = stack.get("StackStatusReason") or "no reason given"
     raise AwsError(f"stack {stack_name} ended {status}: {reason}" + events.failure_report(cfn, stack_id, stack_name))
-

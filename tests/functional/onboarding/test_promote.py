@@ -10,10 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import yaml
-from botocore.stub import Stubber
 from support import run_cli
 from synth_cases import CASES, copy_project
 from test_publish import ACCOUNT, DIGEST, Aws, calls, docker_log, nested, stack  # noqa: F401 - docker_log is a fixture

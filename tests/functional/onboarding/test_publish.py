@@ -152,7 +152,9 @@ class Aws:
     def pushed(self, tag: str, repository: str = "acme/dev/quoting") -> None:
         """ECR's digest of the pushed tag, read for the record."""
         self.ecr_stub.add_response(
-            "describe_images", image_detail(repository, tag), {"repositoryName": repository, "imageIds": [{"imageTag": tag}]}
+            "describe_images",
+            image_detail(repository, tag),
+            {"repositoryName": repository, "imageIds": [{"imageTag": tag}]},
         )
 
 

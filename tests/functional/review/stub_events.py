@@ -79,7 +79,14 @@ COMPUTE_EVENTS = [
     event(COMPUTE_ID, 87, COMPUTE_STACK, STACK_TYPE, "UPDATE_ROLLBACK_COMPLETE", physical_id=COMPUTE_ID),
     event(COMPUTE_ID, 86, "QuotingService", "AWS::ECS::Service", "DELETE_COMPLETE", physical_id=""),
     event(COMPUTE_ID, 85, "QuotingListenerRule", "AWS::ElasticLoadBalancingV2::ListenerRule", "DELETE_COMPLETE"),
-    event(COMPUTE_ID, 70, COMPUTE_STACK, STACK_TYPE, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", physical_id=COMPUTE_ID),
+    event(
+        COMPUTE_ID,
+        70,
+        COMPUTE_STACK,
+        STACK_TYPE,
+        "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+        physical_id=COMPUTE_ID,
+    ),
     event(
         COMPUTE_ID,
         43,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from stub_events import REPORT, expect_failure_events
 from stub_responses import (
     COMPUTE_CS,
     COMPUTE_STACK,
@@ -25,7 +26,6 @@ from stub_responses import (
     run_review,
     stack,
 )
-from stub_events import REPORT, expect_failure_events
 from support import CliResult
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
