@@ -48,13 +48,13 @@ def _environment(config: dict[str, Any], env_name: str, registry_envs: Sequence[
         hint = (
             f"copy the [{source}.*] sections and replace {source} with {env_name} in them"
             if source
-            else f"add [{env_name}.build.parameters] with template_file = \"{synth_template(env_name)}\""
+            else f'add [{env_name}.build.parameters] with template_file = "{synth_template(env_name)}"'
         )
         yield Problem(
             SAMCONFIG,
             env_name,
             f"no sections for environment '{env_name}' of {REGISTRY_FILE}, so `sam build --config-env {env_name}` "
-            "fails with \"Template file not found\"",
+            'fails with "Template file not found"',
             hint,
         )
         return
@@ -82,7 +82,9 @@ def _expect(config: dict[str, Any], env_name: str, command: str, expected: str, 
     yield Problem(SAMCONFIG, path, f"{found}; expected '{expected}' ({why})", f'set template_file = "{expected}"')
 
 
-def check(project_dir: Path, registry_envs: Sequence[str], checked: Sequence[str] | None = None) -> list[Problem] | None:
+def check(
+    project_dir: Path, registry_envs: Sequence[str], checked: Sequence[str] | None = None
+) -> list[Problem] | None:
     """The problems, or None when the project has no samconfig.toml."""
     if not (project_dir / SAMCONFIG).is_file():
         return None
