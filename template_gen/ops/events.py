@@ -42,6 +42,9 @@ class Event:
 
     @property
     def where(self) -> str:
+        """`ComputeStack/QuotingService`; a nested stack's events about itself are `ComputeStack`."""
+        if self.own and self.stack:
+            return self.stack
         return f"{self.stack}/{self.logical_id}" if self.stack else self.logical_id
 
     def line(self) -> str:
