@@ -7,14 +7,17 @@ from __future__ import annotations
 from template_gen.commands import (
     deploy,
     diff,
+    execute,
     graph,
+    logs,
     new_service,
     publish,
     review,
     schema,
     services,
+    status,
     synth,
     validate,
 )
 
-COMMANDS = (validate, synth, services, schema, new_service, graph, publish, diff, review, deploy)
+COMMANDS = (validate, synth, services, schema, new_service, graph, publish, diff, review, deploy, status, logs, execute)
