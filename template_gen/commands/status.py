@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime
 
 from template_gen.console import Cell, Console, Styled, styled, table_lines
 from template_gen.ops import resources
-from template_gen.ops.status import EcsStatus, LambdaStatus, Status, do_status
+from template_gen.ops.status import Clock, EcsStatus, LambdaStatus, Status, do_status
 from template_gen.review import aws
 
 
@@ -23,9 +24,14 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, console: Console, client_factory: aws.ClientFactory | None = None) -> int:
+def run(
+    args: argparse.Namespace,
+    console: Console,
+    client_factory: aws.ClientFactory | None = None,
+    now: Clock = lambda: datetime.now(UTC),
+) -> int:
     env = resources.environment(args.project_dir, args.env)
-    status = do_status(env, args.service, client_factory)
+    status = do_status(env, args.service, client_factory, now)
     if args.format == "json":
         console.print(json.dumps(status.to_json(), indent=2, default=str))
         return 0
