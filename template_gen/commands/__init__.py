@@ -10,6 +10,7 @@ from template_gen.commands import (
     execute,
     graph,
     logs,
+    new_env,
     new_service,
     publish,
     review,
@@ -20,4 +21,19 @@ from template_gen.commands import (
     validate,
 )
 
-COMMANDS = (validate, synth, services, schema, new_service, graph, publish, diff, review, deploy, status, logs, execute)
+COMMANDS = (
+    validate,
+    synth,
+    services,
+    schema,
+    new_service,
+    new_env,
+    graph,
+    publish,
+    diff,
+    review,
+    deploy,
+    status,
+    logs,
+    execute,
+)
