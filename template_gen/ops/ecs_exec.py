@@ -144,9 +144,13 @@ def _check_task(task: dict[str, Any], container: str, name: str) -> str:
 
 
 def run_plugin(args: Sequence[str]) -> int:
-    """Run the plugin on this terminal; Ctrl-C belongs to the remote shell while it runs."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Run the plugin on this terminal. Ctrl-C, Ctrl-\\ and Ctrl-Z belong to the remote shell while it
+    runs, so this process ignores them (as `aws ecs execute-command` does)."""
+    names = ("SIGINT", "SIGQUIT", "SIGTSTP")
+    signals = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in signals}
     try:
         return subprocess.call(list(args))
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
