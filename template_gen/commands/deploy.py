@@ -55,8 +55,6 @@ def run(
     def confirm(report: ChangeReport) -> bool:
         if args.yes:
             return True
-        if not report.changed:
-            return True
         answer = prompt("execute this change set? [y/N] ")
         return answer.strip().lower() in ("y", "yes")
 

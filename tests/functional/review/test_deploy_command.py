@@ -20,7 +20,7 @@ from stub_events import (
     STACK_TYPE,
     event,
 )
-from stub_responses import FAST, NAME, PACKAGED, ROOT_CS, STACK, STACK_ID, Aws, stack
+from stub_responses import FAST, NAME, PACKAGED, ROOT_CS, STACK, STACK_ID, Aws, expect_create, expect_wait, stack
 from support import CliResult
 from test_review_command import GROUPED_VIEW, expect_nested_update, expect_update
 
@@ -240,3 +240,17 @@ def test_an_environment_without_samconfig_sections_is_refused_before_building(pr
         "(where `template-gen synth --env dev` writes)"
     )
     assert sam.commands == []
+
+
+def test_declining_a_first_deploy_also_removes_the_empty_stack_the_change_set_made(project: Path, aws: Aws) -> None:
+    aws.cfn_stub.add_client_error(
+        "describe_stacks", "ValidationError", "Stack with id acme-dev does not exist", 400, {"StackName": STACK}
+    )
+    expect_create(aws, "CREATE")
+    expect_wait(aws, ["CREATE_COMPLETE"])
+    expect_nested_update(aws)
+    aws.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_CS})
+    aws.cfn_stub.add_response("delete_stack", {}, {"StackName": STACK_ID})
+    result = deploy(project, aws, answer="no")
+    assert result.code == 3
+    assert "stack acme-dev does not exist yet: the change set creates it" in result.err.splitlines()

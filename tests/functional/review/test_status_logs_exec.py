@@ -442,3 +442,26 @@ def test_exec_on_a_task_started_before_exec_was_enabled_says_how_to_replace_it(p
         "error: task 0f4e2a9c1d7b4e3f8a6c5b2d1e0f9a8b of 'quoting' was started before ECS Exec was enabled; start new "
         "tasks with `aws ecs update-service --force-new-deployment` (or deploy again), then run exec again\n",
     )
+
+
+def test_status_of_a_service_enabled_but_not_deployed_yet(project: Path, aws: OpsAws) -> None:
+    aws.stubs["cloudformation"].add_response(
+        "describe_stacks",
+        {
+            "Stacks": [
+                {
+                    "StackName": "acme-dev",
+                    "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/acme-dev/1",
+                    "CreationTime": NOW,
+                    "StackStatus": "CREATE_COMPLETE",
+                }
+            ]
+        },
+    )
+    aws.stubs["cloudformation"].add_response("list_stack_resources", {"StackResourceSummaries": []})
+    result = run_status(project, aws, "quoting")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[2:4] == [
+        "SERVICE  RUNNING  DESIRED  PENDING  ROLLOUT       IMAGE  TARGETS",
+        "quoting  -        -        -        not deployed  -      -",
+    ]
