@@ -1,11 +1,12 @@
 # Two commands do everything on a fresh clone:
-#   make synth   install into .venv, then generate build/dev and build/prod
+#   make synth   install into .venv, then generate build/<env> for every environment of the registry
 #   make test    install into .venv, then run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-ENVS   ?= dev prod
+# The registry's environments (services/registry.yaml), read when a target needs them.
+ENVS   ?= $(shell $(BIN)/python -m template_gen.registry.environments)
 
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1

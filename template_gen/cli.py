@@ -15,7 +15,7 @@ from template_gen.errors import RegistryError, TemplateGenError, UsageError
 from template_gen.registry.loader import REGISTRY_FILE, find_project_dir
 
 EXIT_OK, EXIT_USER, EXIT_INTERNAL = 0, 1, 2
-WRITING_COMMANDS = frozenset({"synth", "new-service", "publish", "schema"})
+WRITING_COMMANDS = frozenset({"synth", "new-service", "new-env", "publish", "schema", "deploy"})
 
 
 class _Parser(argparse.ArgumentParser):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from template_gen import lookup, quotas
+from template_gen import deployed_images, lookup, quotas
 from template_gen.errors import Problem, RegistryError, UsageError
 from template_gen.layout import placement as placement_store
 from template_gen.layout import planner
@@ -86,10 +86,12 @@ class Synthesis:
     build: Build
     warnings: list[str] = field(default_factory=list)
     lookup_cache: str | None = None
+    image_record: str | None = None  # the image record's new text, when --image-tag changed it
     store_placement: bool = True  # False with --out elsewhere (unless --update-placement)
     wave: int | None = None
     created: int | None = None  # resources a wave creates on top of the previous waves
     placement_written: bool = False  # set by write()
+    image_record_written: bool = False  # set by write()
 
     @property
     def stacks(self) -> tuple[RenderedStack, ...]:
@@ -114,8 +116,11 @@ class Synthesis:
             side[placement_store.path(self.project_dir, self.environment)] = self.layout.placement.to_json()
         if self.lookup_cache is not None:
             side[lookup.cache_path(self.project_dir, self.environment)] = self.lookup_cache
+        if self.image_record is not None:
+            side[self.project_dir / deployed_images.rel_path(self.environment)] = self.image_record
         write_atomically(self.out_dir, self.build.all_files(), side)
         self.placement_written = self.store_placement and self.layout.changed
+        self.image_record_written = self.image_record is not None
         return self
 
 
@@ -138,6 +143,8 @@ def resolve(
             valid.project_dir, env_name, net, valid.registry.region_of(env_name), refresh_lookups, ec2_client_factory
         )
     _check_image_tags(valid, env_name, image_tags or {})
+    # The image each service runs is recorded by publish and synth --image-tag; a flag overrides it.
+    image_tags = {**deployed_images.recorded_tags(valid, env_name), **(image_tags or {})}
     return Resolved(environment_spec(valid, env_name, resolved_vpc, image_tags), cache)
 
 
@@ -268,6 +275,10 @@ def synthesize(
         build=build,
         warnings=warnings,
         lookup_cache=resolved.lookup_cache,
+        # --image-tag is recorded, so a later plain synth deploys the same image (not for a build elsewhere).
+        image_record=None
+        if elsewhere or not image_tags
+        else deployed_images.updated_text(project_dir, env_name, {n: {"tag": t} for n, t in image_tags.items()}),
         store_placement=update_placement or not elsewhere,
         wave=wave,
         created=created,

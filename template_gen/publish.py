@@ -1,9 +1,10 @@
 """`template-gen publish`: the container supply chain step of onboarding.
 
-ECR login, `docker build`, `docker tag` with the repository URI the deployed compute stack exports,
-`docker push`, then the tag is recorded in the service file (`environments.<env>.image.tag`) so that the
-next synth deploys it. AWS clients come from an injectable factory (tests use botocore's Stubber), and
-docker is whatever `docker` is on PATH (tests put a recording fake there).
+ECR login, `docker build` for the service's platform, `docker tag` with the repository URI the deployed
+compute stack exports, `docker push`, then the tag and digest are recorded in
+`services/environments/<env>.images.json` (see `deployed_images`) so that the next synth deploys it. AWS
+clients come from an injectable factory (tests use botocore's Stubber), and docker is whatever `docker`
+is on PATH (tests put a recording fake there).
 """
 
 from __future__ import annotations
@@ -19,16 +20,16 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from template_gen import naming, samconfig
+from template_gen import deployed_images, naming, samconfig
 from template_gen.aws_data import STACK_TYPE
 from template_gen.errors import AwsError, TemplateGenError, UsageError
-from template_gen.project_files import yaml_edit
-from template_gen.project_files.transaction import FileTransaction
 from template_gen.registry import loader
 from template_gen.registry.models import EcsService
 from template_gen.registry.validate import check_environment, validate
 
-PLATFORM = "linux/amd64"  # the task definitions run on Fargate X86_64
+# The task definition's RuntimePlatform.CpuArchitecture follows the service's `platform`; an image of the
+# other architecture fails to start with "exec format error".
+PLATFORMS = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -47,6 +48,7 @@ class Target:
     service_file: str
     context: Path
     dockerfile: Path | None
+    platform: str = PLATFORMS["x86_64"]  # docker's --platform
 
     @property
     def output_key(self) -> str:
@@ -109,6 +111,7 @@ def prepare(
         service_file=entry.file,
         context=context,
         dockerfile=dockerfile,
+        platform=PLATFORMS[model.platform],
     )
 
 
@@ -162,7 +165,7 @@ def registry_login(ecr: Any) -> tuple[str, str]:
 def docker_commands(target: Target, uri: str) -> list[list[str]]:
     """build, tag, push (login is separate: its password goes to stdin)."""
     remote = f"{uri}:{target.tag}"
-    build = ["build", "--platform", PLATFORM, "-t", target.local_image]
+    build = ["build", "--platform", target.platform, "-t", target.local_image]
     if target.dockerfile is not None:
         build += ["-f", str(target.dockerfile)]
     return [[*build, str(target.context)], ["tag", target.local_image, remote], ["push", remote]]
@@ -191,13 +194,23 @@ def run_docker(docker: str, args: Sequence[str], stdin: str | None = None) -> No
         )
 
 
-def record_tag(target: Target) -> str:
-    """Set `environments.<env>.image.tag` in the service file, keeping its comments and layout."""
-    path = target.project_dir / target.service_file
-    text = path.read_text(encoding="utf-8")
-    new = yaml_edit.set_value(
-        text, ["environments", target.environment, "image", "tag"], target.tag, target.service_file
+def repository_name(uri: str) -> str:
+    """`123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme/dev/quoting` -> `acme/dev/quoting`."""
+    return uri.split("/", 1)[1]
+
+
+def image_digest(ecr: Any, uri: str, tag: str) -> str:
+    """The digest ECR gives the pushed tag: what the record keeps, so a promotion copies this exact image."""
+    try:
+        found = ecr.describe_images(repositoryName=repository_name(uri), imageIds=[{"imageTag": tag}])
+    except (ClientError, BotoCoreError) as exc:
+        raise AwsError(f"could not read the digest of {uri}:{tag}: {exc}") from exc
+    return str(found["imageDetails"][0]["imageDigest"])
+
+
+def record_image(target: Target, digest: str) -> str:
+    """Record the tag (and digest) the environment runs; the path of the record, relative to the project."""
+    deployed_images.record(
+        target.project_dir, target.environment, {target.service: {"tag": target.tag, "digest": digest}}
     )
-    if new != text:
-        FileTransaction(target.project_dir).replace(target.service_file, new)
-    return f"environments.{target.environment}.image.tag"
+    return deployed_images.rel_path(target.environment)

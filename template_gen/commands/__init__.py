@@ -4,6 +4,36 @@ or the pipeline's `synthesize` and `load_registry`)."""
 
 from __future__ import annotations
 
-from template_gen.commands import diff, graph, new_service, publish, review, schema, services, synth, validate
+from template_gen.commands import (
+    deploy,
+    diff,
+    execute,
+    graph,
+    logs,
+    new_env,
+    new_service,
+    publish,
+    review,
+    schema,
+    services,
+    status,
+    synth,
+    validate,
+)
 
-COMMANDS = (validate, synth, services, schema, new_service, graph, publish, diff, review)
+COMMANDS = (
+    validate,
+    synth,
+    services,
+    schema,
+    new_service,
+    new_env,
+    graph,
+    publish,
+    diff,
+    review,
+    deploy,
+    status,
+    logs,
+    execute,
+)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from template_gen import lookup, quota_report
+from template_gen import deployed_images, lookup, quota_report
 from template_gen.console import Console, shown_path, styled, usage_style
 from template_gen.errors import UsageError
 from template_gen.pipeline import Synthesis, synthesize
@@ -96,6 +96,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
             update_placement=args.update_placement,
         )
         result.write()
+    if result.image_record_written:
+        console.note(f"recorded the image tags in {deployed_images.rel_path(result.environment)} (commit it)")
     for warning in result.warnings:
         console.warning(warning)
     if result.looked_up:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 
 from template_gen.console import Console
+from template_gen.errors import RegistryError
 from template_gen.pipeline import load_registry
+from template_gen.registry import samconfig_rules
+from template_gen.samconfig import SAMCONFIG
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
@@ -16,11 +19,16 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
 
 def run(args: argparse.Namespace, console: Console) -> int:
     valid = load_registry(args.project_dir, args.env)
+    sam_problems = samconfig_rules.check(args.project_dir, list(valid.registry.environments), args.env)
+    if sam_problems:
+        raise RegistryError(sam_problems)
     for name, env in valid.environments.items():
         kinds = [s.model.kind for s in env.services]
         console.print(
             f"{name}: {len(kinds)} services enabled ({kinds.count('ecs')} ecs, {kinds.count('lambda')} lambda), "
             f"network mode {env.model.network.mode}"
         )
+    if sam_problems is None:
+        console.note(f"no {SAMCONFIG}: the SAM CLI's sections per environment were not checked")
     console.success("registry is valid")
     return 0

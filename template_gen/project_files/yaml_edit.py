@@ -256,3 +256,37 @@ def _checked(new: str, expected: dict[str, Any], rel_path: str, path: Sequence[s
     if got != expected:
         raise EditFailed(_cannot(rel_path, path))
     return new
+
+
+def copy_entry(text: str, parent_path: Sequence[str], source: str, new_key: str, rel_path: str) -> str:
+    """Append a copy of the block entry `source` of the mapping at `parent_path` under `new_key`, with its
+    comments and layout, after the mapping's last entry (separated by a blank line when the entries are)."""
+    root = _compose(text, rel_path)
+    parent = _walk(root, parent_path, rel_path)
+    path = [*parent_path, new_key]
+    pair = _pair(parent, source)
+    if pair is None or getattr(parent, "flow_style", False) or _pair(parent, new_key) is not None:
+        raise EditFailed(_cannot(rel_path, path))
+    key, value = pair
+    start = text.rfind("\n", 0, key.start_mark.index) + 1
+    block = text[start : _line_end(text, _content_end(value))]
+    indent = key.start_mark.index - start
+    key_text = text[key.start_mark.index : key.end_mark.index]
+    if "&" in block or block[:indent].strip():
+        raise EditFailed(_cannot(rel_path, path))  # anchors would be defined twice
+    block = block[:indent] + scalar(new_key) + block[indent + len(key_text) :]
+    if not block.endswith("\n"):
+        block += "\n"
+    end = _line_end(text, _content_end(parent))
+    if end == len(text) and not text.endswith("\n"):
+        text += "\n"
+        end += 1
+    spaced = (
+        len(parent.value) > 1
+        and "\n\n" in text[_content_end(parent.value[-2][1]) : parent.value[-1][0].start_mark.index]
+    )
+    new = text[:end] + ("\n" if spaced else "") + block + text[end:]
+    expected = _data(text, rel_path)
+    node = _data_at(expected, parent_path)
+    node[new_key] = copy.deepcopy(node[source])
+    return _checked(new, expected, rel_path, path)

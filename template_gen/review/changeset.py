@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from template_gen.aws_data import STACK_TYPE
 from template_gen.errors import AwsError
+from template_gen.ops import events
 from template_gen.review.aws import Target
 from template_gen.review.model import (
     ABSENT,
@@ -297,22 +298,4 @@ def execute(cfn: Any, change_set_id: str, stack_id: str, stack_name: str, say: S
     if status in _DONE:
         return status
     reason = stack.get("StackStatusReason") or "no reason given"
-    raise AwsError(f"stack {stack_name} ended {status}: {reason}" + _failed_events(cfn, stack_id, stack_name))
-
-
-def _failed_events(cfn: Any, stack_id: str, stack_name: str, limit: int = 5) -> str:
-    """The latest failed resource events of this operation (newest first), to say what went wrong."""
-    try:
-        events = cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
-    except (BotoCoreError, ClientError):
-        return ""
-    lines: list[str] = []
-    for event in events:
-        if event.get("LogicalResourceId") == stack_name and event.get("ResourceStatusReason") == "User Initiated":
-            break  # the start of this operation
-        if str(event.get("ResourceStatus", "")).endswith("_FAILED") and len(lines) < limit:
-            lines.append(
-                f"\n    {event['LogicalResourceId']} ({event.get('ResourceType', '')}): {event['ResourceStatus']}: "
-                f"{event.get('ResourceStatusReason', '')}"
-            )
-    return "".join(lines)
+    raise AwsError(f"stack {stack_name} ended {status}: {reason}" + events.failure_report(cfn, stack_id, stack_name))

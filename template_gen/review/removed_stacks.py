@@ -10,9 +10,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from template_gen.aws_data import STACK_TYPE
 from template_gen.errors import UsageError
 from template_gen.review.model import ResourceChange, StackChanges, sorted_resources
-from template_gen.review.templates import STACK_TYPE, parse_template
+from template_gen.review.templates import parse_template
 
 Say = Callable[[str], None]
 

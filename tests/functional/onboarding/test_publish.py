@@ -1,5 +1,6 @@
 """template-gen publish: ECR login, docker build/tag/push with the repository URI the deployed stack
-exports, then the tag recorded in the service file. AWS is stubbed (botocore Stubber) and docker is a
+exports, then the tag and digest recorded in services/environments/<env>.images.json; promotion copies the
+exact image between environments' repositories. AWS is stubbed (botocore Stubber) and docker is a
 fake on PATH that records its calls; nothing reaches AWS or a registry."""
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ ACCOUNT = "123456789012"
 REGISTRY_HOST = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com"
 URI = f"{REGISTRY_HOST}/acme/dev/quoting"
 PASSWORD = "eyJwYXlsb2FkIjoi-not-a-real-password"
+DIGEST = "sha256:5f0b6d3c1a9e8f7d2c4b6a8e0f1d3c5b7a9e1f3d5c7b9a1e3f5d7c9b1a3e5f70"
 WHEN = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 FAKE_DOCKER = """#!{python}
@@ -93,6 +95,23 @@ def stack(logical: str, outputs: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def image_detail(repository: str, tag: str, digest: str = DIGEST) -> dict[str, Any]:
+    return {
+        "imageDetails": [
+            {
+                "registryId": ACCOUNT,
+                "repositoryName": repository,
+                "imageDigest": digest,
+                "imageTags": [tag],
+                "imageSizeInBytes": 48_213_775,
+                "imagePushedAt": WHEN,
+                "imageManifestMediaType": "application/vnd.oci.image.index.v1+json",
+                "artifactMediaType": "application/vnd.oci.image.index.v1+json",
+            }
+        ]
+    }
+
+
 class Aws:
     """Stubbed CloudFormation and ECR clients, handed out by `factory`."""
 
@@ -130,6 +149,14 @@ class Aws:
             {},
         )
 
+    def pushed(self, tag: str, repository: str = "acme/dev/quoting") -> None:
+        """ECR's digest of the pushed tag, read for the record."""
+        self.ecr_stub.add_response(
+            "describe_images",
+            image_detail(repository, tag),
+            {"repositoryName": repository, "imageIds": [{"imageTag": tag}]},
+        )
+
 
 @pytest.fixture()
 def aws() -> Iterator[Aws]:
@@ -150,6 +177,7 @@ def publish_quoting(project: Path, aws: Aws) -> Published:
 def test_publish_logs_in_builds_tags_pushes_and_records_the_tag(project: Path, docker_log: Path, aws: Aws) -> None:
     aws.deployed()
     aws.login()
+    aws.pushed("1.4.2")
     before = (project / "services/quoting/service.yaml").read_text()
     err = io.StringIO()
     done = do_publish(
@@ -162,19 +190,19 @@ def test_publish_logs_in_builds_tags_pushes_and_records_the_tag(project: Path, d
         {"argv": ["push", f"{URI}:1.4.2"], "stdin": ""},
     ]
     assert aws.asked == [("cloudformation", "eu-west-1"), ("ecr", "eu-west-1")]
-    assert (done.image, done.service_file, done.field) == (
-        f"{URI}:1.4.2",
-        "services/quoting/service.yaml",
-        "environments.dev.image.tag",
-    )
+    assert done == Published(f"{URI}:1.4.2", DIGEST, "services/environments/dev.images.json")
     assert err.getvalue().splitlines() == [
         "reading the repository of quoting from stack acme-dev ...",
         f"logging in to {REGISTRY_HOST} ...",
-        "building quoting:1.4.2 ...",
+        "building quoting:1.4.2 for linux/amd64 ...",
         f"pushing {URI}:1.4.2 ...",
     ]
-    # Only the new override is added; the rest of the file (comments included) is untouched.
-    assert (project / "services/quoting/service.yaml").read_text() == before + "  dev:\n    image:\n      tag: 1.4.2\n"
+    # The service file is left alone; the record beside the placement file keeps tag and digest.
+    assert (project / "services/quoting/service.yaml").read_text() == before
+    assert json.loads((project / "services/environments/dev.images.json").read_text()) == {
+        "version": 1,
+        "images": {"quoting": {"digest": DIGEST, "tag": "1.4.2"}},
+    }
     assert run_cli("synth", "--env", "dev", project=project).code == 0
     compute = yaml.safe_load((project / "build/dev/compute.yaml").read_text())
     image = compute["Resources"]["QuotingTaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Image"]
@@ -186,6 +214,7 @@ def test_publish_through_the_cli_prints_the_result_and_never_the_password(
 ) -> None:
     aws.deployed()
     aws.login()
+    aws.pushed("2026.11.24")
     monkeypatch.setattr("template_gen.review.aws.client_factory", lambda profile=None: aws.factory)
     dockerfile = project / "app" / "Dockerfile"
     result = run_cli(
@@ -196,8 +225,8 @@ def test_publish_through_the_cli_prints_the_result_and_never_the_password(
         0,
         [
             f"pushed {URI}:2026.11.24",
-            "recorded environments.dev.image.tag: 2026.11.24 in services/quoting/service.yaml",
-            "next: template-gen synth --env dev && sam build --config-env dev && sam deploy --config-env dev",
+            f"recorded quoting 2026.11.24 ({DIGEST}) in services/environments/dev.images.json",
+            "next: template-gen deploy --env dev",
         ],
     )
     assert calls(docker_log)[1]["argv"] == [
@@ -213,6 +242,7 @@ def test_the_stack_name_and_region_come_from_samconfig(project: Path, docker_log
     )
     aws.deployed(stack_name="acme-dev-blue")
     aws.login()
+    aws.pushed("1")
     publish_quoting(project, aws)
     assert [c["argv"][0] for c in calls(docker_log)] == ["login", "build", "tag", "push"]
 
@@ -226,6 +256,7 @@ def test_publish_uses_the_samconfig_profile_like_sam_deploy(
     )
     aws.deployed()
     aws.login()
+    aws.pushed("1.0.0")
     profiles: list[str | None] = []
 
     def factory(profile: str | None = None) -> Any:

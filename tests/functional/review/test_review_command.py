@@ -4,9 +4,9 @@ change sets, pagination, replacement, create vs update, no changes, failures, ke
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
+from stub_events import REPORT, expect_failure_events
 from stub_responses import (
     COMPUTE_CS,
     COMPUTE_STACK,
@@ -32,7 +32,6 @@ from stub_responses import (
 from support import CliResult
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
-CREATED_EVENT = datetime(2026, 1, 5, 9, 41, 0, tzinfo=UTC)
 
 
 def review_dev(project: Path, aws: Aws, *argv: str) -> CliResult:
@@ -399,7 +398,7 @@ def test_execute_runs_the_change_set_and_waits_for_the_stack(project: Path, aws:
     ]
 
 
-def test_a_failed_execution_reports_the_failed_resources(project: Path, aws: Aws) -> None:
+def test_a_failed_execution_names_the_root_cause_in_the_nested_stack(project: Path, aws: Aws) -> None:
     expect_update(aws, ["CREATE_COMPLETE"])
     expect_nested_update(aws)
     expect_override_policies(aws)
@@ -410,51 +409,11 @@ def test_a_failed_execution_reports_the_failed_resources(project: Path, aws: Aws
         stack("UPDATE_ROLLBACK_COMPLETE", "The following resource(s) failed to update: [ComputeStack]."),
         {"StackName": STACK_ID},
     )
-    event = {"StackId": STACK_ID, "StackName": STACK, "Timestamp": CREATED_EVENT}
-    aws.cfn_stub.add_response(
-        "describe_stack_events",
-        {
-            "StackEvents": [
-                {
-                    **event,
-                    "EventId": "e3",
-                    "LogicalResourceId": STACK,
-                    "ResourceType": STACK_TYPE,
-                    "ResourceStatus": "UPDATE_ROLLBACK_IN_PROGRESS",
-                    "ResourceStatusReason": "The following resource(s) failed to update: [ComputeStack].",
-                },
-                {
-                    **event,
-                    "EventId": "e2",
-                    "LogicalResourceId": "ComputeStack",
-                    "ResourceType": STACK_TYPE,
-                    "ResourceStatus": "UPDATE_FAILED",
-                    "ResourceStatusReason": "Embedded stack arn:aws:cloudformation:eu-west-1:123456789012:stack/acme-dev-ComputeStack-1OX1E2C4JT3DH/... was not successfully updated.",
-                },
-                {
-                    **event,
-                    "EventId": "e1",
-                    "LogicalResourceId": STACK,
-                    "ResourceType": STACK_TYPE,
-                    "ResourceStatus": "UPDATE_IN_PROGRESS",
-                    "ResourceStatusReason": "User Initiated",
-                },
-                {
-                    **event,
-                    "EventId": "e0",
-                    "LogicalResourceId": "OldFailure",
-                    "ResourceType": "AWS::Logs::LogGroup",
-                    "ResourceStatus": "CREATE_FAILED",
-                    "ResourceStatusReason": "from an earlier deploy",
-                },
-            ]
-        },
-        {"StackName": STACK_ID},
-    )
+    expect_failure_events(aws.cfn_stub)
     expect_standing_policies(aws)  # the override ends even when the update rolls back
     result = review_dev(project, aws, "--execute")
     assert result.code == 1
-    assert result.err.splitlines()[-2:] == [
+    assert result.err.splitlines()[-4:] == [
         "error: stack acme-dev ended UPDATE_ROLLBACK_COMPLETE: The following resource(s) failed to update: [ComputeStack].",
-        "    ComputeStack (AWS::CloudFormation::Stack): UPDATE_FAILED: Embedded stack arn:aws:cloudformation:eu-west-1:123456789012:stack/acme-dev-ComputeStack-1OX1E2C4JT3DH/... was not successfully updated.",
+        *REPORT,
     ]
