@@ -10,6 +10,8 @@ from collections.abc import Callable
 from template_gen.commands.synth import parse_image_tags
 from template_gen.console import Console
 from template_gen.errors import UsageError
+from template_gen.guard import Verdict
+from template_gen.guard.cli import add_allow_argument, exit_code, show_verdict
 from template_gen.ops.deploy import EXIT_DECLINED, EXIT_FAILED, DeployFailed, Hooks, SamRunner, do_deploy, run_sam
 from template_gen.ops.events import Event
 from template_gen.review import aws, render
@@ -28,6 +30,7 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     p.add_argument(
         "--image-tag", action="append", default=[], metavar="SERVICE=TAG", help="image tag to deploy (repeatable)"
     )
+    add_allow_argument(p)
     p.set_defaults(run=run)
 
 
@@ -48,9 +51,10 @@ def run(
     def say(line: str) -> None:
         print(line, file=console.err)
 
-    def show(report: ChangeReport) -> None:
+    def show(report: ChangeReport, verdict: Verdict) -> None:
         for line in render.text_lines(report, console):
             console.print(line)
+        show_verdict(console, verdict, as_text=True)
 
     def confirm(report: ChangeReport) -> bool:
         if args.yes:
@@ -64,13 +68,17 @@ def run(
 
     hooks = Hooks(say=say, show=show, confirm=confirm, on_event=on_event)
     try:
-        result = do_deploy(args.project_dir, args.env, hooks, image_tags, client_factory, polling, sam)
+        result = do_deploy(
+            args.project_dir, args.env, hooks, image_tags, client_factory, polling, sam, args.allow_data_loss
+        )
     except DeployFailed as exc:
         console.error(str(exc))
         return EXIT_FAILED
     stack = result.target.stack_name
     if result.outcome == "no changes":
         console.success(f"stack {stack} already matches environment {args.env}; nothing to deploy")
+    elif result.outcome == "refused":
+        return exit_code(result.verdict, 0)
     elif result.outcome == "declined":
         console.print(f"not executed; deleted change set {result.change_set_name}")
         return EXIT_DECLINED

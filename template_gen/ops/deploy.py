@@ -1,10 +1,11 @@
 """`template-gen deploy`: synth, `sam build`, `sam package`, a change set with nested stacks (read as
-`review` reads it), the pre-execute checks, confirmation, execution with every nested stack's events
-streamed, and on failure the root cause.
+`review` reads it), the stateful-resource guard, confirmation, execution under the stack policies with
+every nested stack's events streamed, and on failure the root cause.
 
     0  deployed, or nothing to deploy      3  not confirmed: the change set was deleted
-    1  bad input, refused by a check, or AWS said no before anything changed
-    2  internal error                      4  the deployment failed: the stacks rolled back
+    1  bad input, or AWS said no before anything changed
+    2  internal error                      4  refused: it would replace or delete data (--allow-data-loss)
+    5  the deployment failed: the stacks rolled back
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,26 +25,23 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from template_gen import pipeline
 from template_gen.errors import AwsError, RegistryError, TemplateGenError, UsageError
-from template_gen.ops import checks
+from template_gen.guard import Verdict, assess
+from template_gen.guard import apply as guard_apply
 from template_gen.ops.events import Event, EventLog, RootCause, root_cause
 from template_gen.registry import samconfig_rules
-from template_gen.review import aws, changeset
+from template_gen.review import aws, changeset, removed_stacks
 from template_gen.review.changeset import Polling
 from template_gen.review.model import ChangeReport
 from template_gen.samconfig import SAMCONFIG
 
-EXIT_DECLINED, EXIT_FAILED = 3, 4
-Outcome = Literal["deployed", "no changes", "declined"]
+EXIT_DECLINED, EXIT_FAILED = 3, 5
+Outcome = Literal["deployed", "no changes", "declined", "refused"]
 SamRunner = Callable[[list[str], Path], None]
 _DONE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
 
 
-class DeployRefused(TemplateGenError):
-    """A pre-execute check refused the change set (exit 1; nothing changed)."""
-
-
 class DeployFailed(TemplateGenError):
-    """The execution failed and CloudFormation rolled back (exit 4)."""
+    """The execution failed and CloudFormation rolled back (exit 5)."""
 
     def __init__(self, message: str, cause: RootCause):
         super().__init__(message)
@@ -58,6 +56,7 @@ class DeployResult:
     outcome: Outcome
     stack_status: str | None = None
     events: tuple[Event, ...] = ()
+    verdict: Verdict = field(default_factory=Verdict)
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,8 @@ class Hooks:
     """What the caller sees and decides; tests pass their own."""
 
     say: Callable[[str], None] = lambda _line: None  # progress lines
-    show: Callable[[ChangeReport], None] = lambda _report: None  # the change set, before confirming
+    # the change set and the guard's verdict, before confirming
+    show: Callable[[ChangeReport, Verdict], None] = lambda _report, _verdict: None
     confirm: Callable[[ChangeReport], bool] = lambda _report: False
     on_event: Callable[[Event], None] = lambda _event: None  # each stack event while executing
 
@@ -98,8 +98,9 @@ def do_deploy(
     client_factory: aws.ClientFactory | None = None,
     polling: Polling | None = None,
     sam: SamRunner = run_sam,
-    pre_execute: Sequence[checks.PreExecuteCheck] | None = None,
+    allow: Sequence[str] = (),
 ) -> DeployResult:
+    """`allow`: logical IDs of stateful resources the user accepts to lose (--allow-data-loss)."""
     polling = polling or Polling()
     say = hooks.say
     valid = pipeline.load_registry(project_dir, [env_name])
@@ -140,7 +141,8 @@ def do_deploy(
 
     try:
         created = changeset.wait_created(cfn, change_set_id, name, say, polling)
-        stacks = () if created["Status"] == "FAILED" else tuple(changeset.read_changes(cfn, change_set_id))
+        failed = created["Status"] == "FAILED"
+        stacks = () if failed else tuple(removed_stacks.expand(cfn, changeset.read_changes(cfn, change_set_id), say))
     except BaseException:
         _quietly(discard, say)
         raise
@@ -150,18 +152,26 @@ def do_deploy(
         if changeset.is_no_changes(created):
             return DeployResult(target, name, report, "no changes")
         raise AwsError(f"change set {name} failed: {changeset.failure_reason(cfn, created)}")
-    hooks.show(report)
-    refused = checks.refusals(stacks, checks.PRE_EXECUTE_CHECKS if pre_execute is None else pre_execute)
-    if refused:
+    verdict = assess(stacks, allow)
+    hooks.show(report, verdict)
+    if verdict.blocked:
         discard()
-        raise DeployRefused(
-            "deploy refused; the change set was deleted and nothing changed:" + "".join(f"\n    {r}" for r in refused)
-        )
+        return DeployResult(target, name, report, "refused", verdict=verdict)
     if not hooks.confirm(report):
         discard()
-        return DeployResult(target, name, report, "declined")
-    status, events = execute(cfn, change_set_id, stack_id, target.stack_name, hooks, polling)
-    return DeployResult(target, name, report, "deployed", status, tuple(events))
+        return DeployResult(target, name, report, "declined", verdict=verdict)
+    # ExecuteChangeSet takes no StackPolicyDuringUpdateBody: the guard sets this update's override on each
+    # stack it updates, and the standing policy on every stack afterwards, whatever happened.
+    updated = guard_apply.updated_stacks(stacks, stack_id, root_exists=type_ == "UPDATE")
+    status, events = guard_apply.run_protected(
+        cfn,
+        stack_id,
+        updated,
+        verdict,
+        lambda: execute(cfn, change_set_id, stack_id, target.stack_name, hooks, polling),
+        say,
+    )
+    return DeployResult(target, name, report, "deployed", status, tuple(events), verdict)
 
 
 def _quietly(action: Callable[[], None], say: Callable[[str], None]) -> None:

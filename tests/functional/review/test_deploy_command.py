@@ -22,14 +22,19 @@ from stub_events import (
 )
 from stub_responses import FAST, NAME, PACKAGED, ROOT_CS, STACK, STACK_ID, Aws, expect_create, expect_wait, stack
 from support import CliResult
-from test_review_command import GROUPED_VIEW, expect_nested_update, expect_update
+from test_guard_review_command import expect_shard_move
+from test_review_command import (
+    GROUPED_VIEW,
+    expect_nested_update,
+    expect_override_policies,
+    expect_standing_policies,
+    expect_update,
+)
 
 from template_gen.cli import build_parser
 from template_gen.commands import deploy as deploy_command
 from template_gen.console import Console
 from template_gen.errors import TemplateGenError
-from template_gen.ops import checks
-from template_gen.review.model import StackChanges
 
 
 class FakeSam:
@@ -112,6 +117,7 @@ def test_deploy_builds_shows_the_change_set_executes_and_streams_nested_events(p
     compute_second = [
         event(COMPUTE_ID, 50, "QuotingTargetGroup", "AWS::ElasticLoadBalancingV2::TargetGroup", "UPDATE_COMPLETE"),
     ]
+    expect_override_policies(aws)
     expect_execution(
         aws,
         [
@@ -119,6 +125,7 @@ def test_deploy_builds_shows_the_change_set_executes_and_streams_nested_events(p
             ("UPDATE_COMPLETE", [(STACK_ID, [*second, *first]), (COMPUTE_ID, [*compute_second, *compute_first])]),
         ],
     )
+    expect_standing_policies(aws)
     sam = FakeSam()
     result = deploy(project, aws, sam=sam, answer="y")
     assert result.code == 0, result.err
@@ -139,9 +146,10 @@ def test_deploy_builds_shows_the_change_set_executes_and_streams_nested_events(p
     assert (project / "build/dev/template.yaml").is_file()
 
 
-def test_a_failed_deploy_exits_4_with_the_root_cause_and_what_rolled_back(project: Path, aws: Aws) -> None:
+def test_a_failed_deploy_exits_5_with_the_root_cause_and_what_rolled_back(project: Path, aws: Aws) -> None:
     expect_update(aws, ["CREATE_COMPLETE"])
     expect_nested_update(aws)
+    expect_override_policies(aws)
     expect_execution(
         aws,
         [
@@ -151,8 +159,9 @@ def test_a_failed_deploy_exits_4_with_the_root_cause_and_what_rolled_back(projec
             )
         ],
     )
+    expect_standing_policies(aws)  # the override ends even when the update rolls back
     result = deploy(project, aws, "--yes")
-    assert result.code == 4
+    assert result.code == 5
     assert result.err.splitlines()[-4:] == [
         "error: stack acme-dev ended UPDATE_ROLLBACK_COMPLETE: The following resource(s) failed to update: "
         "[ComputeStack].",
@@ -178,31 +187,19 @@ def test_declining_deletes_the_change_set_and_exits_3(project: Path, aws: Aws) -
     assert (result.code, result.out.splitlines()[-1]) == (3, f"not executed; deleted change set {NAME}")
 
 
-def test_a_pre_execute_check_refuses_before_execution(project: Path, aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[list[str]] = []
-
-    def no_removals(stacks: Sequence[StackChanges]) -> list[str]:
-        seen.append([s.title for s in stacks])
-        return [
-            f"{s.title}: {r.logical_id} ({r.resource_type}) would be removed"
-            for s in stacks
-            for r in s.resources
-            if r.action == "remove"
-        ]
-
-    monkeypatch.setattr(checks, "PRE_EXECUTE_CHECKS", (no_removals,))
+def test_deploy_refuses_a_change_that_would_lose_data_with_exit_4(project: Path, aws: Aws) -> None:
+    # GIVEN a change set that moves quoting to a new compute shard and changes the consumers table's key
     expect_update(aws, ["CREATE_COMPLETE"])
-    expect_nested_update(aws)
-    aws.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_CS})
+    expect_shard_move(aws)
+    aws.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_CS})  # never executed
     result = deploy(project, aws, "--yes")
-    assert result.code == 1
-    assert seen == [
-        ["acme-dev (root)", f"ComputeStack ({COMPUTE_ID.split('/')[1]})", f"NetworkStack ({NETWORK_ID.split('/')[1]})"]
-    ]
-    assert result.err.splitlines()[-2:] == [
-        "error: deploy refused; the change set was deleted and nothing changed:",
-        f"    ComputeStack ({COMPUTE_ID.split('/')[1]}): LegacyLogGroup (AWS::Logs::LogGroup) would be removed",
-    ]
+    # THEN the guard refuses it before execution, names what is at risk, and nothing is executed
+    assert result.code == 4
+    assert "refused: QuotingRepository (AWS::ECR::Repository) in ComputeStack" in result.out
+    assert result.err.splitlines()[-1] == (
+        "error: 3 changes would lose data; to accept the loss, pass --allow-data-loss ConsumersTable "
+        "--allow-data-loss QuotingLogGroup --allow-data-loss QuotingRepository"
+    )
 
 
 def test_no_changes_deletes_the_change_set_and_exits_0(project: Path, aws: Aws) -> None:
