@@ -11,7 +11,7 @@ ENVS   ?= $(shell $(BIN)/python -m template_gen.registry.environments)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: install synth test bench lint schema docs lock clean
+.PHONY: install synth test test-fast bench lint schema docs lock clean
 
 install: $(STAMP)
 
@@ -26,6 +26,10 @@ synth: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The edit loop: unit tests and goldens (no cfn-lint over large platforms, no SAM CLI).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/unit tests/functional/generator/test_goldens.py -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -190,3 +190,21 @@ def test_exit_code_flag_says_whether_anything_changes(tmp_path: Path, monkeypatc
     assert run_cli("diff", "--env", "dev", "--against", "deployed", "--exit-code", project=project).code == 3
     # Without the flag a successful diff exits 0 either way, like every other command.
     assert run_cli("diff", "--env", "dev", "--against", "deployed", project=project).code == 0
+
+
+def test_a_change_to_a_functions_code_shows_because_the_build_holds_the_code(tmp_path: Path) -> None:
+    from synth_cases import CASES, copy_project
+
+    project = copy_project(CASES["example"].project, tmp_path / "project")
+    assert run_cli("synth", "--env", "dev", project=project).code == 0
+    app = project / "functions/platform_info/app.py"
+    app.write_text(app.read_text() + "# a change\n")
+    result = run_cli("diff", "--env", "dev", "--against", str(project / "build/dev"), project=project)
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[-5:] == [
+        "compute.yaml (ComputeStack)",
+        "  modify  PlatformInfoFunction  AWS::Serverless::Function  replacement: False  scope: Properties",
+        "      CodeUri: content changed: functions/platform_info/app.py",
+        "",
+        "0 to add, 2 to change, 0 to remove",
+    ]
