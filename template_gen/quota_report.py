@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from template_gen import quotas, route_table
+from template_gen.layout.capacity import max_targets
 from template_gen.quotas import Usage
 from template_gen.spec import EnvironmentSpec
 
@@ -22,12 +23,16 @@ def usage(env: EnvironmentSpec, stacks: Sequence[RenderedStack], created: int | 
     scope = "all stacks" if created is None else "this wave"
     out.append(Usage(quotas.CFN_NESTED_OPERATION, scope, total, quotas.CFN_NESTED_OPERATION.limit))
     per_alb = Counter(env.placement.alb_of(s.name) for s in env.ecs_services)
+    targets: Counter[int] = Counter()
+    for svc in env.ecs_services:
+        targets[env.placement.alb_of(svc.name)] += max_targets(svc.max_tasks, svc.deployment.maximum_percent)
     for index in range(1, env.placement.alb_count + 1):
         services = per_alb.get(index, 0)
         out.append(
             Usage(quotas.ALB_RULES, f"ALB {index}", services + quotas.PLATFORM_ALB_RULES, quotas.ALB_RULES.limit)
         )
         out.append(Usage(quotas.ALB_TARGET_GROUPS, f"ALB {index}", services, quotas.ALB_TARGET_GROUPS.limit))
+        out.append(Usage(quotas.ALB_TARGETS, f"ALB {index}", targets.get(index, 0), quotas.ALB_TARGETS.limit))
     for which in route_table.apis(env.routes):
         routes = route_table.on_api(env.routes, which)
         limit = env.api_resources_quota

@@ -27,6 +27,7 @@ CFN_BYTES = Quota("cfn_bytes", "bytes per CloudFormation template (uploaded to S
 CFN_NESTED_OPERATION = Quota("cfn_nested_operation", "resources per nested-stack operation", 2_500, "environment")
 ALB_RULES = Quota("alb_rules", "listener rules per Application Load Balancer", 100, "load balancer")
 ALB_TARGET_GROUPS = Quota("alb_target_groups", "target groups per Application Load Balancer", 100, "load balancer")
+ALB_TARGETS = Quota("alb_targets", "targets per Application Load Balancer", 1_000, "load balancer")
 ALB_CONDITION_VALUES = Quota("alb_condition_values", "condition values per ALB rule", 5, "rule")
 API_RESOURCES = Quota("api_resources", "resources per REST API", 300, "API")
 API_AUTHORIZERS = Quota("api_authorizers", "authorizers per REST API", 10, "API")
@@ -41,6 +42,7 @@ ALL = (
     CFN_NESTED_OPERATION,
     ALB_RULES,
     ALB_TARGET_GROUPS,
+    ALB_TARGETS,
     ALB_CONDITION_VALUES,
     API_RESOURCES,
     API_AUTHORIZERS,

@@ -114,6 +114,11 @@ class EcsServiceSpec:
     alb_conditions: tuple[AlbCondition, ...] = ()
     kind: str = "ecs"
 
+    @property
+    def max_tasks(self) -> int:
+        """The most tasks the service runs: its autoscaling maximum, else its desired count."""
+        return self.autoscaling.max if self.autoscaling is not None else self.desired_count
+
 
 @dataclass(frozen=True)
 class LambdaServiceSpec:

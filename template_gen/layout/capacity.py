@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from template_gen.quotas import ALB_RULES, PLATFORM_ALB_RULES
+from template_gen.quotas import ALB_RULES, ALB_TARGETS, PLATFORM_ALB_RULES
 
 # Fill a shard to this share of a quota: headroom for a service that grows after it was placed.
 SHARD_RESOURCES = 400
@@ -22,20 +23,42 @@ class Cost:
     resources: int = 0
     outputs: int = 0
     parameters: int = 0
+    api_objects: int = 0  # API Gateway Resources and Methods among the resources (control-plane writes)
 
     def __add__(self, other: Cost) -> Cost:
-        return Cost(self.resources + other.resources, self.outputs + other.outputs, self.parameters + other.parameters)
+        return Cost(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
 
     def __sub__(self, other: Cost) -> Cost:
-        return Cost(self.resources - other.resources, self.outputs - other.outputs, self.parameters - other.parameters)
+        return Cost(*(a - b for a, b in zip(self._values(), other._values(), strict=True)))
+
+    def _values(self) -> tuple[int, int, int, int]:
+        return (self.resources, self.outputs, self.parameters, self.api_objects)
 
     def fits(self, capacity: Cost) -> bool:
-        return (
-            self.resources <= capacity.resources
-            and self.outputs <= capacity.outputs
-            and self.parameters <= capacity.parameters
-        )
+        return all(a <= b for a, b in zip(self._values(), capacity._values(), strict=True))
 
 
-SHARD_CAPACITY = Cost(SHARD_RESOURCES, SHARD_OUTPUTS, SHARD_PARAMETERS)
-ALB_CAPACITY = Cost(SERVICES_PER_ALB, UNBOUNDED, UNBOUNDED)
+SHARD_CAPACITY = Cost(SHARD_RESOURCES, SHARD_OUTPUTS, SHARD_PARAMETERS, UNBOUNDED)
+
+
+@dataclass(frozen=True)
+class AlbLoad:
+    """What services put on one ALB: listener rules (one each) and targets (tasks, at their most)."""
+
+    rules: int = 0
+    targets: int = 0
+
+    def __add__(self, other: AlbLoad) -> AlbLoad:
+        return AlbLoad(self.rules + other.rules, self.targets + other.targets)
+
+    def fits(self, capacity: AlbLoad) -> bool:
+        return self.rules <= capacity.rules and self.targets <= capacity.targets
+
+
+ALB_CAPACITY = AlbLoad(SERVICES_PER_ALB, ALB_TARGETS.limit)
+
+
+def max_targets(max_tasks: int, maximum_percent: int) -> int:
+    """Targets a service can register at once: its most tasks, and during a deployment up to
+    `maximum_percent` of them, old and new side by side."""
+    return math.ceil(max_tasks * maximum_percent / 100)

@@ -28,12 +28,17 @@ from template_gen.stacks.common import RenderContext, Stage
 PROBE_SHARD = 2  # scratch builds use a later shard: the first one also holds the environment's shared parts
 
 
+API_OBJECT_TYPES = frozenset({"AWS::ApiGateway::Resource", "AWS::ApiGateway::Method"})
+
+
 def stage_cost(stage: Stage) -> Cost:
     template = stage.template.to_dict()
+    resources = template.get("Resources", {})
     return Cost(
         quotas.transformed_resource_count(template),
         len(template.get("Outputs", {})),
         len(template.get("Parameters", {})),
+        sum(1 for r in resources.values() if r.get("Type") in API_OBJECT_TYPES),
     )
 
 

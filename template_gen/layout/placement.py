@@ -14,10 +14,18 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, Self, TypeVar
 
 from template_gen.errors import LookupFailed
-from template_gen.layout.capacity import Cost
+
+
+class Load(Protocol):
+    def __add__(self, other: Self) -> Self: ...
+
+    def fits(self, capacity: Self) -> bool: ...
+
+
+L = TypeVar("L", bound=Load)
 
 FILE_VERSION = 1
 PLACEMENT_DIR = "services/environments"
@@ -67,28 +75,30 @@ class Placement:
 
 
 def place(
-    items: Iterable[tuple[str, Cost]],
+    items: Iterable[tuple[str, L]],
     previous: Mapping[str, int],
-    capacity: Cost,
-    base: Mapping[int, Cost] | None = None,
+    capacity: L,
+    base: Mapping[int, L] | None = None,
 ) -> dict[str, int]:
-    """Keep every previous assignment; put each new item (in name order) in the lowest place with room."""
-    load: dict[int, Cost] = dict(base or {})
-    items = sorted(items)
+    """Keep every previous assignment; put each new item (in name order) in the lowest place with room.
+    A load is any value with `+` and `fits` (a template's Cost, an ALB's AlbLoad)."""
+    empty: L = type(capacity)()
+    load: dict[int, L] = dict(base or {})
+    items = sorted(items, key=lambda item: item[0])
     result: dict[str, int] = {}
     for name, cost in items:
         if name in previous:
             slot = previous[name]
             result[name] = slot
-            load[slot] = load.get(slot, Cost()) + cost
+            load[slot] = load.get(slot, empty) + cost
     for name, cost in items:
         if name in result:
             continue
         slot = 1
-        while not (load.get(slot, Cost()) + cost).fits(capacity) and load.get(slot, Cost()) != Cost():
+        while not (load.get(slot, empty) + cost).fits(capacity) and load.get(slot, empty) != empty:
             slot += 1  # an empty place always takes the item, even one larger than the capacity
         result[name] = slot
-        load[slot] = load.get(slot, Cost()) + cost
+        load[slot] = load.get(slot, empty) + cost
     return result
 
 

@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from template_gen.layout import waves as waves_
-from template_gen.layout.capacity import ALB_CAPACITY, SHARD_CAPACITY, Cost
+from template_gen.layout.capacity import ALB_CAPACITY, SHARD_CAPACITY, AlbLoad, max_targets
 from template_gen.layout.costs import Costs
 from template_gen.layout.placement import Placement, place
 from template_gen.route_table import ADMIN, RouteEntry
-from template_gen.spec import EnvironmentSpec
+from template_gen.spec import EcsServiceSpec, EnvironmentSpec
 from template_gen.stacks.common import RenderContext
 
 
@@ -76,6 +76,11 @@ class Layout:
         return dataclasses.replace(spec, placement=self.placement)
 
 
+def alb_load(svc: EcsServiceSpec) -> AlbLoad:
+    """One listener rule, and the most targets the service can register (1,000 per ALB is the quota)."""
+    return AlbLoad(1, max_targets(svc.max_tasks, svc.deployment.maximum_percent))
+
+
 def route_groups(routes: tuple[RouteEntry, ...]) -> dict[str, list[RouteEntry]]:
     groups: dict[str, list[RouteEntry]] = defaultdict(list)
     for route in routes:
@@ -91,7 +96,7 @@ def plan(spec: EnvironmentSpec, previous: Placement, ctx: RenderContext) -> Layo
         SHARD_CAPACITY,
         {1: costs.shared_compute()},
     )
-    albs = place(((s.name, Cost(1)) for s in spec.ecs_services), previous.albs, ALB_CAPACITY)
+    albs = place(((s.name, alb_load(s)) for s in spec.ecs_services), previous.albs, ALB_CAPACITY)
     groups = route_groups(spec.routes)
     previous_routes: Mapping[str, int] = dict(previous.routes)
     admin = [r.group for r in spec.routes if r.name == ADMIN]

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from template_gen import route_table
-from template_gen.quotas import API_RESOURCES, SG_INBOUND_RULES
-from template_gen.registry.context import EnvironmentContext
+from template_gen.layout.capacity import max_targets
+from template_gen.quotas import ALB_TARGETS, API_RESOURCES, SG_INBOUND_RULES
+from template_gen.registry.context import EnvironmentContext, ServiceContext
 from template_gen.registry.models import EcsService
 from template_gen.registry.rules import Finding
 
@@ -33,4 +34,24 @@ def quota_rules(ctx: EnvironmentContext) -> Iterator[Finding]:
             f"quota exceeded: {SG_INBOUND_RULES.name} is {SG_INBOUND_RULES.limit}; the task security group "
             f"needs one rule per distinct container port ({len(ports)})",
             hint="use fewer distinct container ports (most services can listen on 8080)",
+        )
+
+
+def alb_targets(ctx: ServiceContext) -> Iterator[Finding]:
+    """One service's tasks must fit one ALB: during a deployment it registers up to
+    `deployment.maximum_percent` of its most tasks (old and new side by side)."""
+    model = ctx.model
+    if not isinstance(model, EcsService):
+        return
+    most = model.autoscaling.max if model.autoscaling is not None else model.desired_count
+    percent = model.deployment.maximum_percent
+    targets = max_targets(most, percent)
+    if targets > ALB_TARGETS.limit:
+        field = ("autoscaling", "max") if model.autoscaling is not None else ("desired_count",)
+        yield Finding(
+            field,
+            f"quota exceeded: {ALB_TARGETS.name} is {ALB_TARGETS.limit:,}; {most} tasks at "
+            f"deployment.maximum_percent {percent} can register {targets:,}",
+            hint="lower the task maximum or deployment.maximum_percent, or split the service",
+            related=(("deployment", "maximum_percent"),),
         )

@@ -57,6 +57,7 @@ RULES: tuple[Rule, ...] = (
     Rule("alb-patterns", "service", _alb_patterns),
     Rule("lambda-service", "service", _lambda),
     Rule("lambda-events", "service", _lambda_events),
+    Rule("alb-targets", "service", quota_rules.alb_targets),
     # the environment's settings
     Rule("network", "environment", lambda ctx: rules.network_rules(ctx.env)),
     Rule("api-settings", "environment", lambda ctx: rules.api_settings_rules(ctx.env, ctx.region)),

@@ -76,6 +76,7 @@ def test_synth_prints_where_templates_went_and_usage_per_stack(tmp_path: Path) -
         "resources per nested-stack operation          all stacks           119/2,500",
         "listener rules per Application Load Balancer  ALB 1                3/100",
         "target groups per Application Load Balancer   ALB 1                2/100",
+        "targets per Application Load Balancer         ALB 1                14/1,000",
         "resources per REST API                        public API           8/300",
         "authorizers per REST API                      public API           1/10",
         "VPC links per Region                          this environment     1/20",

@@ -67,3 +67,34 @@ def test_a_resource_added_to_every_ecs_service_moves_the_sharding_without_other_
     assert len(per_shard_after) > len(per_shard_before)
     assert per_shard_after[0] < per_shard_before[0]
     assert max(s.resources for s in after.stacks) <= 400
+
+
+def _api_objects(result: Synthesis) -> int:
+    import yaml
+
+    return sum(
+        1
+        for stack in result.stacks
+        for r in (yaml.safe_load(stack.text).get("Resources") or {}).values()
+        if r["Type"] in ("AWS::ApiGateway::Resource", "AWS::ApiGateway::Method")
+    )
+
+
+def test_waves_are_sized_by_api_gateway_objects_as_well_as_resources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from template_gen.layout import waves
+
+    write_registry(tmp_path, 120)
+    assert synthesize(tmp_path, "prod").wave_count == 1  # well within 2,400 resources
+    # GIVEN a budget of 300 API Gateway objects per wave
+    monkeypatch.setattr(waves, "API_OBJECTS_PER_WAVE", 300)
+    full = synthesize(tmp_path, "prod")
+    assert full.wave_count > 1
+    # THEN every wave creates at most that many Resources and Methods on top of the previous waves
+    before = 0
+    for wave in range(1, full.wave_count + 1):
+        objects = _api_objects(synthesize(tmp_path, "prod", out_dir=tmp_path / f"w{wave}", wave=wave))
+        assert 0 < objects - before <= 300, wave
+        before = objects
+    assert before == _api_objects(full)

@@ -13,13 +13,14 @@ def test_every_rule_has_a_unique_name_and_a_known_scope() -> None:
     assert [r.name for r in of_scope("environment")] == ["network", "api-settings"]
 
 
-def test_every_cross_service_rule_is_registered_once() -> None:
+def test_every_rule_function_is_registered_once() -> None:
     defined = {
         fn
         for module in (cross_checks, quota_rules)
         for name, fn in inspect.getmembers(module, inspect.isfunction)
         if fn.__module__ == module.__name__ and not name.startswith("_") and "ctx" in inspect.signature(fn).parameters
     }
-    registered = [rule.check for rule in of_scope("cross-service")]
+    registered = [rule.check for rule in RULES if rule.check in defined]
     assert sorted(f.__name__ for f in defined) == sorted(f.__name__ for f in registered)
+    assert {r.scope for r in RULES if r.check is quota_rules.alb_targets} == {"service"}
     assert len(registered) == len(set(registered))
