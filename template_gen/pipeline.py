@@ -21,7 +21,7 @@ from template_gen.registry import loader
 from template_gen.registry.models import NetworkDefault, NetworkLookup
 from template_gen.registry.validate import ValidRegistry, validate
 from template_gen.spec import EnvironmentSpec, environment_spec
-from template_gen.stacks import api, compute, network, root
+from template_gen.stacks import api, compute, network, observability, root
 from template_gen.stacks.common import Stage
 from template_gen.stacks.compute import RenderContext
 
@@ -67,7 +67,8 @@ def load_registry(project_dir: Path, environments: Sequence[str] | None = None) 
 def build_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
     """Every nested stack of an environment, in deployment order."""
     # An environment with nothing exposed has no API stage; large ones have several compute and API stacks.
-    return [network.build(spec), *compute.build(spec, ctx), *api.build(spec)]
+    stages = [network.build(spec), *compute.build(spec, ctx), *api.build(spec)]
+    return stages + observability.build(spec, stages)
 
 
 def resolve_spec(

@@ -13,6 +13,7 @@ from typing import Any
 
 from template_gen import naming
 from template_gen.lookup import ResolvedVpc
+from template_gen.observability_spec import ObservabilitySpec, observability_spec
 from template_gen.placement import Placement
 from template_gen.quotas import APIS_BY_EXPOSURE
 from template_gen.registry import rules
@@ -188,6 +189,7 @@ class EnvironmentSpec:
     services: tuple[ServiceSpec, ...]
     warnings: tuple[str, ...] = field(default=())
     placement: Placement = field(default_factory=Placement)  # set by the pipeline once services are placed
+    observability: ObservabilitySpec = field(default_factory=ObservabilitySpec)
 
     @property
     def stack_name(self) -> str:
@@ -445,4 +447,5 @@ def environment_spec(
         api_resources_quota=env.quotas.api_resources_per_api,
         services=tuple(service_spec(s, entry, image_tags or {}) for s in entry.services),
         warnings=warnings,
+        observability=observability_spec(env.observability, {s.name: s.model for s in entry.services}),
     )
