@@ -8,15 +8,32 @@ every other field.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from template_gen.registry.types import Model, Range
 
 Percent = Annotated[float, Field(gt=0, le=100)]
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", max_length=254)]
-HttpsUrl = Annotated[str, Field(pattern=r"^https://[^\s/$.?#][^\s]*$", max_length=2048)]
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_HTTPS = re.compile(r"^https://[^\s/$.?#][^\s]*$")
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value) or len(value) > 254:
+        raise ValueError(f"'{value}' is not an email address")
+    return value
+
+
+def _https(value: str) -> str:
+    if not _HTTPS.match(value) or len(value) > 2048:
+        raise ValueError(f"'{value}' is not an https:// URL")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+HttpsUrl = Annotated[str, AfterValidator(_https)]
 
 
 class EcsThresholds(Model):

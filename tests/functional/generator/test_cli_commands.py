@@ -53,13 +53,13 @@ def test_synth_prints_where_templates_went_and_usage_per_stack(tmp_path: Path) -
     result = run_cli("synth", "--env", "dev", project=project)
     assert result.code == 0, result.err
     lines = result.out.splitlines()
-    assert lines[0] == "dev: wrote 5 templates to build/dev/"
+    assert lines[0] == "dev: wrote 6 templates to build/dev/"
     assert lines[1].split() == ["TEMPLATE", "STACK", "RESOURCES", "SIZE"]
     sizes = {p.name: p.stat().st_size for p in (project / "build/dev").glob("*.yaml")}
     assert lines[2].split() == [
         "template.yaml",
         "(root)",
-        "4/500",
+        "5/500",
         "resources",
         f"{sizes['template.yaml']:,}/1,000,000",
         "bytes",
@@ -69,10 +69,11 @@ def test_synth_prints_where_templates_went_and_usage_per_stack(tmp_path: Path) -
     assert lines[4].split()[:2] == ["compute.yaml", "ComputeStack"]
     assert lines[5].split()[:2] == ["api.yaml", "ApiStack"]
     assert lines[6].split()[:2] == ["api-stage.yaml", "ApiStageStack"]
+    assert lines[7].split()[:3] == ["observability.yaml", "ObservabilityStack", "37/500"]
     # Then every other quota at its most used scope.
-    assert lines[7:9] == ["", "QUOTA                                         MOST USED            USED"]
-    assert lines[9:] == [
-        "resources per nested-stack operation          all stacks           119/2,500",
+    assert lines[8:10] == ["", "QUOTA                                         MOST USED            USED"]
+    assert lines[10:] == [
+        "resources per nested-stack operation          all stacks           157/2,500",
         "listener rules per Application Load Balancer  ALB 1                3/100",
         "target groups per Application Load Balancer   ALB 1                2/100",
         "resources per REST API                        public API           8/300",
@@ -88,7 +89,7 @@ def test_synth_json_summary(tmp_path: Path) -> None:
     data = json.loads(result.out)
     assert data["environment"] == "prod"
     assert [s["file"] for s in data["stacks"]] == [
-        "template.yaml", "network.yaml", "compute.yaml", "api.yaml", "api-stage.yaml"
+        "template.yaml", "network.yaml", "compute.yaml", "api.yaml", "api-stage.yaml", "observability.yaml"
     ]  # fmt: skip
     # dev has 33; prod adds a third AZ (2 subnets + 2 associations), two NAT gateways with EIPs and
     # two private route tables with their default routes.
@@ -109,7 +110,9 @@ def test_synth_out_writes_elsewhere_and_is_byte_for_byte_deterministic(tmp_path:
     assert run_cli("synth", "--env", "dev", "--out", str(tmp_path / "b"), project=project).code == 0
     a = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
     b = {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()}
-    assert sorted(a) == ["api-stage.yaml", "api.yaml", "compute.yaml", "network.yaml", "template.yaml"]
+    assert sorted(a) == [
+        "api-stage.yaml", "api.yaml", "compute.yaml", "network.yaml", "observability.yaml", "template.yaml"
+    ]  # fmt: skip
     assert a == b
     assert not (project / "build").exists()
 
