@@ -46,7 +46,9 @@ def missing_alarms(templates: Templates, alarms_off: Iterable[str] = (), insight
     for file_name in sorted(f for f in templates if f.startswith("compute")):
         obs = templates[f"observability{shard_of(file_name)}.yaml"]["Resources"]
         compute = templates[file_name]
-        expected = [(lid.removesuffix("Service"), ECS_ALARMS) for lid in resources(compute, "AWS::ECS::Service")]
+        expected: list[tuple[str, tuple[str, ...]]] = [
+            (lid.removesuffix("Service"), ECS_ALARMS) for lid in resources(compute, "AWS::ECS::Service")
+        ]
         expected += [
             (lid.removesuffix("Function"), LAMBDA_ALARMS) for lid in resources(compute, "AWS::Serverless::Function")
         ]
