@@ -205,3 +205,11 @@ def test_bad_observability_settings_name_the_file_and_field(
     result = run_cli("validate", "--env", "dev", project=project)
     assert result.code == 1
     assert result.err.splitlines() == [message, "error: 1 problem found"]
+
+
+def test_the_runbook_in_the_docs_has_one_line_per_alarm() -> None:
+    from template_gen.stacks.alarms import RUNBOOK
+
+    doc = (Path(__file__).resolve().parents[3] / "docs/observability.md").read_text(encoding="utf-8")
+    rows = [line for line in doc.splitlines() if line.startswith("| `") and line.count("|") == 5]
+    assert rows == [f"| `{k}` | {r.title} | {r.meaning} | {r.first_check} |" for k, r in RUNBOOK.items()]
