@@ -4,6 +4,7 @@ balancer alarms with the gateway, authorizer, target-health and network widgets,
 from __future__ import annotations
 
 import functools
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from awacs import kms as kms_actions
@@ -76,10 +77,12 @@ def alarm_topic(obs: ObservabilityStage) -> Any:
     )
     endpoints = [("email", e) for e in env.observability.emails]
     endpoints += [("https", u) for u in env.observability.https_endpoints]
-    for index, (protocol, endpoint) in enumerate(endpoints, start=1):
+    for protocol, endpoint in endpoints:
+        # Keyed by the endpoint, not its position: adding a subscriber never replaces (and re-confirms) another.
+        digest = hashlib.sha256(f"{protocol}:{endpoint}".encode()).hexdigest()[:10]
         b.add(
             sns.SubscriptionResource(
-                f"AlarmSubscription{index}", TopicArn=Ref(topic), Protocol=protocol, Endpoint=endpoint
+                f"AlarmSubscription{digest}", TopicArn=Ref(topic), Protocol=protocol, Endpoint=endpoint
             )
         )
     b.output("AlarmTopicArn", Ref(topic), "SNS topic of the environment's alarms (alarm and OK)")
