@@ -45,13 +45,17 @@ def stage_names(shard: int) -> tuple[str, str, str]:
 def service_connect_name(service: Any) -> str | None:
     """The discovery name of an ECS service with Service Connect on (its inbound metrics' dimension), read
     from the rendered service; None when the service (or this version of the generator) has none."""
-    config = service.properties.get("ServiceConnectConfiguration")
-    if config is None or not config.properties.get("Enabled"):
+
+    def get(obj: Any, key: str) -> Any:  # a troposphere property object or a plain mapping
+        return (obj if isinstance(obj, dict) else obj.properties).get(key)
+
+    config = get(service, "ServiceConnectConfiguration")
+    if config is None or get(config, "Enabled") is not True:
         return None
-    for item in config.properties.get("Services", ()):
-        name = item.properties.get("DiscoveryName") or item.properties.get("PortName")
-        if name:
-            return str(name)
+    for item in get(config, "Services") or ():
+        name = get(item, "DiscoveryName") or get(item, "PortName")
+        if isinstance(name, str):
+            return name
     return None
 
 
