@@ -22,6 +22,8 @@ EXPORT_NAME_MAX = 255
 TARGET_GROUP_NAME_MAX = 32
 SSM_PARAMETER_MAX = 1011
 EVENT_RULE_NAME_MAX = 64
+ALARM_NAME_MAX = 255
+DASHBOARD_NAME_MAX = 255
 
 _HYPHENATED_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")  # platform and service names (also no "--")
 _ENVIRONMENT_RE = re.compile(r"^[a-z][a-z0-9]*$")
@@ -146,3 +148,26 @@ def code_dir_for(function: str) -> str:
     """Code folder of a function: `functions/<name with underscores>` (a platform function, or the default
     of a `kind: lambda` service)."""
     return "functions/" + function.replace("-", "_")
+
+
+def alarm_name(platform: str, environment: str, subject: str, alarm: str) -> str:
+    """`acme-dev-quoting-target-5xx`: deterministic, so the ECS service can name its rollback alarms before
+    the observability stage creates them."""
+    return bounded(f"{platform}-{environment}-{subject}-{alarm}", ALARM_NAME_MAX)
+
+
+def dashboard_name(platform: str, environment: str, region: str, shard: int = 1, page: int = 1) -> str:
+    """Dashboards are global per account, so the name carries the Region and the environment:
+    `acme-dev-eu-west-1`, then `-2`, ... for pages split off at the quotas, `-shard2` for later shards."""
+    name = f"{platform}-{environment}-{region}"
+    if shard > 1:
+        name += f"-shard{shard}"
+    if page > 1:
+        name += f"-{page}"
+    assert len(name) <= DASHBOARD_NAME_MAX and re.match(r"^[A-Za-z0-9_-]+$", name), name
+    return name
+
+
+def query_name(platform: str, environment: str, query: str) -> str:
+    """Saved Logs Insights queries in a folder per environment (a `/` makes a folder in the console)."""
+    return f"{platform}/{environment}/{query}"

@@ -28,7 +28,7 @@ from template_gen.registry.models import NetworkDefault, NetworkLookup
 from template_gen.registry.validate import ValidRegistry, validate
 from template_gen.render import to_yaml
 from template_gen.spec import EnvironmentSpec, environment_spec
-from template_gen.stacks import api, compute, network, root
+from template_gen.stacks import api, compute, network, observability, root
 from template_gen.stacks.common import RenderContext, Stage
 
 ROOT_FILE = "template.yaml"
@@ -178,7 +178,8 @@ def _check_image_tags(valid: ValidRegistry, env_name: str, image_tags: Mapping[s
 def build_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
     """Every nested stack of an environment, in deployment order."""
     # An environment with nothing exposed has no API stage; large ones have several compute and API stacks.
-    return [network.build(spec), *compute.build(spec, ctx), *api.build(spec)]
+    stages = [network.build(spec), *compute.build(spec, ctx), *api.build(spec)]
+    return stages + observability.build(spec, stages)
 
 
 def render(spec: EnvironmentSpec, ctx: RenderContext) -> Build:

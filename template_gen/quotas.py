@@ -104,3 +104,12 @@ def transformed_resource_count(template: dict[str, object]) -> int:
             for event in resource.get("Properties", {}).get("Events", {}).values():
                 count += SAM_EVENT_RESOURCES.get(event.get("Type"), 1)
     return count
+
+
+# CloudWatch dashboards (global per account: names carry the Region and the environment).
+DASHBOARD_WIDGETS = Quota("cw_dashboard_widgets", "widgets per CloudWatch dashboard", 500, "dashboard")
+DASHBOARD_METRICS = Quota("cw_dashboard_metrics", "metrics per CloudWatch dashboard", 2_500, "dashboard")
+# A dashboard page is cut well below the template's 1,000,000 bytes, so several pages fit one template.
+DASHBOARD_BODY_BUDGET = 100_000
+# Logs Insights reads at most 50 log groups per query; saved queries name at most that many.
+QUERY_LOG_GROUPS = 50

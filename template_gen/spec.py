@@ -15,6 +15,7 @@ from typing import Any
 from template_gen import naming, route_table
 from template_gen.layout.placement import Placement
 from template_gen.lookup import ResolvedVpc
+from template_gen.observability_spec import ObservabilitySpec, observability_spec
 from template_gen.registry import rules
 from template_gen.registry.models import (
     AdminApi,
@@ -195,6 +196,7 @@ class EnvironmentSpec:
     routes: tuple[RouteEntry, ...] = ()  # every API route, from `route_table.build`
     warnings: tuple[str, ...] = field(default=())
     placement: Placement = field(default_factory=Placement)  # set by the layout once services are placed
+    observability: ObservabilitySpec = field(default_factory=ObservabilitySpec)
 
     @property
     def stack_name(self) -> str:
@@ -461,6 +463,7 @@ def environment_spec(
         services=tuple(service_spec(s, entry, image_tags or {}) for s in entry.services),
         routes=routes_of(entry),
         warnings=warnings,
+        observability=observability_spec(env.observability, {s.name: s.model for s in entry.services}),
     )
 
 

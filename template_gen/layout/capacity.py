@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from template_gen.quotas import ALB_RULES, ALB_TARGETS, PLATFORM_ALB_RULES
 
@@ -39,6 +39,32 @@ class Cost:
 
 
 SHARD_CAPACITY = Cost(SHARD_RESOURCES, SHARD_OUTPUTS, SHARD_PARAMETERS, UNBOUNDED)
+
+
+@dataclass(frozen=True)
+class ShardLoad:
+    """What a service puts in its compute shard's two stacks: compute-N.yaml and the observability-N.yaml
+    that watches it. Both must fit."""
+
+    compute: Cost = field(default_factory=Cost)
+    observability: Cost = field(default_factory=Cost)
+
+    def __add__(self, other: ShardLoad) -> ShardLoad:
+        return ShardLoad(self.compute + other.compute, self.observability + other.observability)
+
+    def __sub__(self, other: ShardLoad) -> ShardLoad:
+        return ShardLoad(self.compute - other.compute, self.observability - other.observability)
+
+    def fits(self, capacity: ShardLoad) -> bool:
+        return self.compute.fits(capacity.compute) and self.observability.fits(capacity.observability)
+
+    @property
+    def total(self) -> Cost:
+        """Both stacks together: what a deployment creates."""
+        return self.compute + self.observability
+
+
+SHARD_LOAD_CAPACITY = ShardLoad(SHARD_CAPACITY, SHARD_CAPACITY)
 
 
 @dataclass(frozen=True)

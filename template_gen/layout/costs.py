@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from template_gen import naming, quotas
-from template_gen.layout.capacity import Cost
+from template_gen.layout.capacity import Cost, ShardLoad
 from template_gen.layout.placement import Placement
 from template_gen.route_table import RouteEntry
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec, ServiceSpec
-from template_gen.stacks import api, api_stage, compute, network
+from template_gen.stacks import api, api_stage, compute, network, observability
 from template_gen.stacks.common import RenderContext, Stage
 
 PROBE_SHARD = 2  # scratch builds use a later shard: the first one also holds the environment's shared parts
@@ -66,33 +66,54 @@ class Costs:
 
     def __init__(self, env: EnvironmentSpec, ctx: RenderContext) -> None:
         self.env, self.ctx = env, ctx
-        self._services: dict[str, Cost] = {}
+        self._services: dict[str, ShardLoad] = {}
         self._groups: dict[tuple[Any, ...], Cost] = {}
-        self._shared: Cost | None = None
+        self._shared: ShardLoad | None = None
         self._api_core: Cost | None = None
 
     # ------------------------------------------------------------------ compute
-    def service(self, svc: ServiceSpec) -> Cost:
-        """What `svc` adds to the compute shard it lands in."""
-        key = _shape(svc)
+    def service(self, svc: ServiceSpec) -> ShardLoad:
+        """What `svc` adds to the compute shard it lands in, and to the observability stack watching it."""
+        obs = self.env.observability
+        alarms = obs.ecs_alarms(svc.name) if isinstance(svc, EcsServiceSpec) else obs.lambda_alarms(svc.name)
+        key = f"{_shape(svc)} alarms={alarms!r}"
         if key not in self._services:
             a, b = _renamed(svc, "probe-a"), _renamed(svc, "probe-b")
-            self._services[key] = self._compute_probe((a, b)) - self._compute_probe((a,))
+            self._services[key] = self._compute_probe((a, b), svc.name) - self._compute_probe((a,), svc.name)
         return self._services[key]
 
-    def _compute_probe(self, services: Sequence[ServiceSpec]) -> Cost:
+    def _compute_probe(self, services: Sequence[ServiceSpec], like: str) -> ShardLoad:
+        """Scratch compute and observability stacks holding `services`, each alarmed like service `like`."""
+        obs = self.env.observability
+        watched = dataclasses.replace(
+            obs,
+            ecs={s.name: obs.ecs[like] for s in services if like in obs.ecs},
+            lambdas={s.name: obs.lambdas[like] for s in services if like in obs.lambdas},
+        )
         placement = Placement(compute={s.name: PROBE_SHARD for s in services})
-        env = dataclasses.replace(self.env.with_services(tuple(services)), placement=placement)
-        return stage_cost(compute.ComputeStage(env, self.ctx, PROBE_SHARD).build())
+        env = dataclasses.replace(self.env.with_services(tuple(services)), placement=placement, observability=watched)
+        stage = compute.ComputeStage(env, self.ctx, PROBE_SHARD).build()
+        watching = observability.ObservabilityStage(env, [stage], PROBE_SHARD).build()
+        return ShardLoad(stage_cost(stage), stage_cost(watching))
 
-    def shared_compute(self) -> Cost:
-        """What the first compute shard holds besides services: the cluster, tables, platform functions."""
+    def shared_compute(self) -> ShardLoad:
+        """What the first compute shard (and its observability stack) holds besides services: the cluster,
+        tables, platform functions; the alarm topic, the gateway and load balancer alarms, dashboards."""
         if self._shared is None:
             # Every service elsewhere: what the first shard still holds depends on them (the catalog layer
             # when there are Lambda services, the ECS Exec log group), but is not theirs.
-            placement = Placement(compute={s.name: PROBE_SHARD for s in self.env.services})
+            placement = Placement(
+                compute={s.name: PROBE_SHARD for s in self.env.services},
+                routes={r.group: PROBE_SHARD for r in self.env.routes},
+            )
             env = dataclasses.replace(self.env, placement=placement)
-            self._shared = stage_cost(compute.ComputeStage(env, self.ctx, 1).build())
+            first = compute.ComputeStage(env, self.ctx, 1).build()
+            stages = [network.build(env), first]
+            apis = api.ApiStages(env)
+            if apis.routes:  # the API core and stage, which the gateway alarms watch; the routes are elsewhere
+                stages += [apis.route_stack(1), api_stage.build(env, list(apis.cores.values()), ["api"])]
+            watching = observability.ObservabilityStage(env, stages, 1).build()
+            self._shared = ShardLoad(stage_cost(first), stage_cost(watching))
         return self._shared
 
     # ------------------------------------------------------------------ API routes

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from template_gen.layout import waves as waves_
-from template_gen.layout.capacity import ALB_CAPACITY, SHARD_CAPACITY, AlbLoad, max_targets
+from template_gen.layout.capacity import ALB_CAPACITY, SHARD_CAPACITY, SHARD_LOAD_CAPACITY, AlbLoad, max_targets
 from template_gen.layout.costs import Costs
 from template_gen.layout.placement import Placement, place
 from template_gen.route_table import ADMIN, RouteEntry
@@ -93,7 +93,7 @@ def plan(spec: EnvironmentSpec, previous: Placement, ctx: RenderContext) -> Layo
     compute = place(
         ((s.name, costs.service(s)) for s in spec.services),
         previous.compute,
-        SHARD_CAPACITY,
+        SHARD_LOAD_CAPACITY,
         {1: costs.shared_compute()},
     )
     albs = place(((s.name, alb_load(s)) for s in spec.ecs_services), previous.albs, ALB_CAPACITY)

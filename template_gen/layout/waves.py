@@ -36,7 +36,7 @@ def plan(env: EnvironmentSpec, costs: Costs, groups: Mapping[str, Sequence[Route
         for route in members:
             by_service[route.name].append(route)
     for svc in env.services:
-        footprint = costs.service(svc)
+        footprint = costs.service(svc).total
         if by_service.get(svc.name):
             footprint += costs.route_group(by_service[svc.name])
         per_shard[env.placement.compute_shard_of(svc.name)] += footprint
@@ -55,10 +55,11 @@ def plan(env: EnvironmentSpec, costs: Costs, groups: Mapping[str, Sequence[Route
 def base_footprint(env: EnvironmentSpec, costs: Costs, admin: Sequence[RouteEntry]) -> Cost:
     """What the first wave creates besides services: the network, the first compute shard's shared
     resources, the API core and stage stacks with the admin route, and the root's nested stacks."""
-    total = costs.network(env) + costs.shared_compute()
+    total = costs.network(env) + costs.shared_compute().total
     if env.routes:
         total += costs.api_core() + costs.api_stage()
     if admin:
         total += costs.route_group(admin)
-    stacks = len(env.placement.compute_shards) + len(env.placement.route_shards) + 2  # network, api stage
+    # the root's nested stacks: network, api stage, and per shard a compute and an observability stack
+    stacks = 2 * len(env.placement.compute_shards) + len(env.placement.route_shards) + 2
     return total + Cost(stacks)

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from template_gen.registry.observability_models import ObservabilitySettings
 from template_gen.registry.types import LogRetention, Model, Range, Tags
 
 # --------------------------------------------------------------------------------------------------
@@ -249,6 +250,9 @@ class EnvironmentSettings(Model):
     ecs: EcsSettings = EcsSettings()
     api: ApiSettings = ApiSettings()
     quotas: QuotaSettings = QuotaSettings()
+    observability: ObservabilitySettings = Field(
+        ObservabilitySettings(), description="Alarm thresholds and alarm notifications (see docs/observability.md)."
+    )
     tags: Tags = Field(default_factory=dict, description="Extra tags for every resource of the environment.")
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from template_gen.registry.observability_models import EcsServiceAlarms, LambdaServiceAlarms
 from template_gen.registry.types import LogRetention, Model, Range, Tags
 
 Auth = Literal["api_key", "authorizer", "iam", "none"]
@@ -216,6 +217,7 @@ class EcsService(ServiceBase):
     platform: Literal["x86_64", "arm64"] = Field("x86_64", description="CPU architecture (arm64: Graviton).")
     exec: bool = Field(False, description="ECS Exec (aws ecs execute-command), with its session logs.")
     target_group: TargetGroupOptions = TargetGroupOptions()
+    alarms: EcsServiceAlarms = Field(EcsServiceAlarms(), description="Alarm thresholds, or enabled: false.")
 
 
 class SqsEvent(Model):
@@ -263,6 +265,7 @@ class LambdaService(ServiceBase):
         None, description="Reserved concurrency (0 stops the function)."
     )
     architecture: Literal["x86_64", "arm64"] | None = Field(None, description="Default: the environment's.")
+    alarms: LambdaServiceAlarms = Field(LambdaServiceAlarms(), description="Alarm thresholds, or enabled: false.")
 
 
 Service = Annotated[EcsService | LambdaService, Field(discriminator="kind")]

@@ -16,6 +16,7 @@ from troposphere import applicationautoscaling as aas
 from troposphere import elasticloadbalancingv2 as elbv2
 
 from template_gen import naming
+from template_gen.observability_spec import rollback_alarm_names
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec
 from template_gen.stacks import common, iam, secrets
 from template_gen.stacks.common import StackBuilder
@@ -110,6 +111,7 @@ def ecs_service(
         ),
         tags,
     )
+    b.output(f"{lid}TargetGroupFullName", GetAtt(target_group, "TargetGroupFullName"), f"{svc.name}: target group")
     rule = b.add(
         elbv2.ListenerRule(
             f"{lid}ListenerRule",
@@ -154,6 +156,12 @@ def ecs_service(
 
     task_definition = b.add(_task_definition(env, svc, image, log_group, execution_role, task_role, shared), tags)
     service = b.add(_service(svc, task_definition, target_group, rule, shared), tags)
+    alarms = env.observability.ecs_alarms(svc.name)
+    if alarms is not None and alarms.rollback:
+        # ECS takes alarm names before they exist (aws/copilot-cli#4294): the observability stage comes after this.
+        service.DeploymentConfiguration.Alarms = ecs.DeploymentAlarms(
+            AlarmNames=rollback_alarm_names(env.platform, env.name, svc.name), Enable=True, Rollback=True
+        )
     b.output(f"{lid}ServiceName", GetAtt(service, "Name"), f"{svc.name}: ECS service name")
     if svc.autoscaling is not None and svc.image_tag is not None:
         _autoscaling(b, svc, service, target_group, shared.alb_full_names[alb], shared.cluster)

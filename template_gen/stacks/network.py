@@ -261,6 +261,11 @@ class NetworkStage:
                     DependsOn=[listener.title],  # an ALB can only be registered once it has a listener on the port
                 )
             )
+            b.output(
+                f"NlbTo{naming.alb_id(index)}TargetGroupFullName",
+                GetAtt(target, "TargetGroupFullName"),
+                f"NLB target group of ALB {index} (alarms)",
+            )
             b.add(
                 elbv2.Listener(
                     f"NlbListener{suffix}",
@@ -280,6 +285,7 @@ class NetworkStage:
         )
         b.output("NlbArn", Ref(nlb), "Internal NLB (VPC link target)")
         b.output("NlbDnsName", GetAtt(nlb, "DNSName"), "Internal NLB DNS name (integration host)")
+        b.output("NlbFullName", GetAtt(nlb, "LoadBalancerFullName"), "Internal NLB full name (metrics)")
         b.output("VpcLinkId", Ref(link), "REST API VPC link to the NLB")
 
     def _vpc_link_v2(self) -> None:

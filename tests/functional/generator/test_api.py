@@ -362,7 +362,12 @@ def test_an_environment_with_nothing_exposed_has_no_api_stage(tmp_path: Path) ->
             "product-pricing": {**PRICING, "api": {"base_path": "/product-pricing", "exposure": "none"}}}  # fmt: skip
     project = make_project(tmp_path, reg, svcs)
     result = synthesize(project, "dev").write()
-    assert [s.file_name for s in result.stacks] == ["template.yaml", "network.yaml", "compute.yaml"]
+    assert [s.file_name for s in result.stacks] == [
+        "template.yaml",
+        "network.yaml",
+        "compute.yaml",
+        "observability.yaml",
+    ]
 
 
 BAD_INPUT = [

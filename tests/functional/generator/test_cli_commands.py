@@ -54,13 +54,13 @@ def test_synth_prints_where_templates_went_and_usage_per_stack(tmp_path: Path) -
     result = run_cli("synth", "--env", "dev", project=project)
     assert result.code == 0, result.err
     lines = result.out.splitlines()
-    assert lines[0] == "dev: wrote 5 templates to build/dev/"
+    assert lines[0] == "dev: wrote 6 templates to build/dev/"
     assert lines[1].split() == ["TEMPLATE", "STACK", "RESOURCES", "SIZE"]
     sizes = {p.name: p.stat().st_size for p in (project / "build/dev").glob("*.yaml")}
     assert lines[2].split() == [
         "template.yaml",
         "(root)",
-        "4/500",
+        "5/500",
         "resources",
         f"{sizes['template.yaml']:,}/1,000,000",
         "bytes",
@@ -70,10 +70,11 @@ def test_synth_prints_where_templates_went_and_usage_per_stack(tmp_path: Path) -
     assert lines[4].split()[:2] == ["compute.yaml", "ComputeStack"]
     assert lines[5].split()[:2] == ["api.yaml", "ApiStack"]
     assert lines[6].split()[:2] == ["api-stage.yaml", "ApiStageStack"]
+    assert lines[7].split()[:3] == ["observability.yaml", "ObservabilityStack", "37/500"]
     # Then every other quota at its most used scope.
-    assert lines[7:9] == ["", "QUOTA                                         MOST USED            USED"]
-    assert lines[9:] == [
-        "resources per nested-stack operation          all stacks           119/2,500",
+    assert lines[8:10] == ["", "QUOTA                                         MOST USED            USED"]
+    assert lines[10:] == [
+        "resources per nested-stack operation          all stacks           157/2,500",
         "listener rules per Application Load Balancer  ALB 1                3/100",
         "target groups per Application Load Balancer   ALB 1                2/100",
         "targets per Application Load Balancer         ALB 1                14/1,000",
@@ -90,7 +91,7 @@ def test_synth_json_summary(tmp_path: Path) -> None:
     data = json.loads(result.out)
     assert data["environment"] == "prod"
     assert [s["file"] for s in data["stacks"]] == [
-        "template.yaml", "network.yaml", "compute.yaml", "api.yaml", "api-stage.yaml"
+        "template.yaml", "network.yaml", "compute.yaml", "api.yaml", "api-stage.yaml", "observability.yaml"
     ]  # fmt: skip
     # dev has 33; prod adds a third AZ (2 subnets + 2 associations), two NAT gateways with EIPs and
     # two private route tables with their default routes.
@@ -119,7 +120,7 @@ def test_synth_out_writes_elsewhere_and_is_byte_for_byte_deterministic(tmp_path:
 
     a, b = files(tmp_path / "a"), files(tmp_path / "b")
     assert sorted(n for n in a if "/" not in n) == [
-        "api-stage.yaml", "api.yaml", "compute.yaml", "network.yaml", "template.yaml",
+        "api-stage.yaml", "api.yaml", "compute.yaml", "network.yaml", "observability.yaml", "template.yaml",
     ]  # fmt: skip
     assert sorted(n for n in a if "/" in n) == ["functions/api_key_validator/app.py", "functions/onboarding/app.py"]
     assert a == b  # paths inside the templates are relative to the build folder itself

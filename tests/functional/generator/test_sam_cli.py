@@ -46,11 +46,12 @@ def test_sam_build_builds_every_nested_stack(example: Path, env: str) -> None:
     assert "Build Succeeded" in result.stdout
     built = example / ".aws-sam" / env
     nested = sorted(p.parent.name for p in built.glob("*/template.yaml"))
-    assert nested == ["ApiStack", "ApiStageStack", "ComputeStack", "NetworkStack"]
+    assert nested == ["ApiStack", "ApiStageStack", "ComputeStack", "NetworkStack", "ObservabilityStack"]
     root = (built / "template.yaml").read_text()
     assert "TemplateURL: NetworkStack/template.yaml" in root
     assert "TemplateURL: ComputeStack/template.yaml" in root
     assert "TemplateURL: ApiStack/template.yaml" in root
+    assert "TemplateURL: ObservabilityStack/template.yaml" in root
     # Every function of the compute stage was built from its code folder.
     functions = {p.name for p in (built / "ComputeStack").iterdir() if p.is_dir()}
     assert functions == {"ApiKeyValidatorFunction", "OnboardingFunction", "PlatformInfoFunction"}

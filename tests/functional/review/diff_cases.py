@@ -45,10 +45,12 @@ def replace_pricing_with_billing(project: Path) -> None:
 
 PORT_CHANGE = [
     "template.yaml (root)",
-    "  modify  ComputeStack  AWS::CloudFormation::Stack  replacement: False  scope: Properties",
+    "  modify  ComputeStack        AWS::CloudFormation::Stack  replacement: False  scope: Properties",
     "      TemplateURL: nested template compute.yaml changed",
-    "  modify  NetworkStack  AWS::CloudFormation::Stack  replacement: False  scope: Properties",
+    "  modify  NetworkStack        AWS::CloudFormation::Stack  replacement: False  scope: Properties",
     "      TemplateURL: nested template network.yaml changed",
+    "  modify  ObservabilityStack  AWS::CloudFormation::Stack  replacement: False  scope: Properties",
+    "      Parameters.QuotingTargetGroupFullName: !GetAtt ComputeStack.Outputs.QuotingTargetGroupFullName (via output QuotingTargetGroupFullName of ComputeStack)",
     "network.yaml (NetworkStack)",
     "  modify  AlbSecurityGroup   AWS::EC2::SecurityGroup  replacement: False  scope: Properties",
     '      SecurityGroupEgress[1]: (not set) -> {CidrIp: !Ref VpcCidr, Description: "to ECS tasks on port 9090", FromPort: 9090, IpProtocol: "tcp", ToPort: 9090}',
@@ -65,8 +67,18 @@ PORT_CHANGE = [
     "      LoadBalancers[0].ContainerPort: 8080 -> 9090",
     "      LoadBalancers[0].TargetGroupArn: !Ref QuotingTargetGroup (via QuotingTargetGroup replaced)",
     "      TaskDefinition: !Ref QuotingTaskDefinition (via QuotingTaskDefinition replaced)",
+    "observability.yaml (ObservabilityStack)",
+    "  modify  Dashboard                   AWS::CloudWatch::Dashboard  replacement: False  scope: Properties",
+    '      DashboardBody: !Sub "{\\"start\\":\\"-PT3H\\",\\"widgets\\":[{\\"height\\":1,\\"properties\\":{\\"markdown\\":\\"## acme dev (eu-west-1)\\"},\\"type\\":\\"text\\",\\"width\\":24,\\"x\\":0,\\"y\\":0},{\\"height\\":1,\\"properties\\":{\\"markdow… (via parameter QuotingTargetGroupFullName)',
+    "  modify  QuotingP99ResponseAlarm     AWS::CloudWatch::Alarm      replacement: False  scope: Properties",
+    "      Dimensions[Name=TargetGroup].Value: !Ref QuotingTargetGroupFullName (via parameter QuotingTargetGroupFullName)",
+    "  modify  QuotingTarget5xxAlarm       AWS::CloudWatch::Alarm      replacement: False  scope: Properties",
+    "      Metrics[Id=errors].MetricStat.Metric.Dimensions[Name=TargetGroup].Value: !Ref QuotingTargetGroupFullName (via parameter QuotingTargetGroupFullName)",
+    "      Metrics[Id=requests].MetricStat.Metric.Dimensions[Name=TargetGroup].Value: !Ref QuotingTargetGroupFullName (via parameter QuotingTargetGroupFullName)",
+    "  modify  QuotingUnhealthyHostsAlarm  AWS::CloudWatch::Alarm      replacement: False  scope: Properties",
+    "      Dimensions[Name=TargetGroup].Value: !Ref QuotingTargetGroupFullName (via parameter QuotingTargetGroupFullName)",
     "",
-    "0 to add, 8 to change (2 replacements), 0 to remove",
+    "0 to add, 13 to change (2 replacements), 0 to remove",
 ]
 
 

@@ -98,12 +98,18 @@ def test_replacing_a_service_adds_and_removes_its_resources_and_outputs(
         "  output add  BillingServiceName",
         '      Description: (not set) -> "billing: ECS service name"',
         "      Value: (not set) -> !GetAtt BillingService.Name",
+        "  output add  BillingTargetGroupFullName",
+        '      Description: (not set) -> "billing: target group"',
+        "      Value: (not set) -> !GetAtt BillingTargetGroup.TargetGroupFullName",
         "  output remove  ProductPricingRepositoryUri",
         '      Description: "product-pricing: ECR repository URI" -> (not set)',
         "      Value: !GetAtt ProductPricingRepository.RepositoryUri -> (not set)",
         "  output remove  ProductPricingServiceName",
         '      Description: "product-pricing: ECS service name" -> (not set)',
         "      Value: !GetAtt ProductPricingService.Name -> (not set)",
+        "  output remove  ProductPricingTargetGroupFullName",
+        '      Description: "product-pricing: target group" -> (not set)',
+        "      Value: !GetAtt ProductPricingTargetGroup.TargetGroupFullName -> (not set)",
     ]
     # Both services listen on 8080, so the security groups do not change.
     assert "network.yaml (NetworkStack)" not in out
@@ -120,7 +126,7 @@ def test_json_names_each_change_with_its_path_values_and_replacement(
     assert data["changed"] is True
     assert data["summary"] == {
         "add": 0,
-        "change": 8,
+        "change": 13,  # 8 in network and compute; the root and 4 in observability take the new target group
         "replace": 2,
         "conditional_replace": 0,
         "remove": 0,
@@ -174,8 +180,14 @@ def test_json_names_each_change_with_its_path_values_and_replacement(
         ],
     }
     others = {s["file"]: s["status"] for s in data["stacks"] if s["file"] not in ("compute.yaml", "api.yaml")}
-    # The root passes the new port to the network stack; the API stage stack is untouched.
-    assert others == {"template.yaml": "modified", "network.yaml": "modified", "api-stage.yaml": "unchanged"}
+    # The root passes the new port to the network stack; the API stage stack is untouched; the alarms and the
+    # dashboard take the new target group.
+    assert others == {
+        "template.yaml": "modified",
+        "network.yaml": "modified",
+        "api-stage.yaml": "unchanged",
+        "observability.yaml": "modified",
+    }
     assert data["warnings"] == []
 
 
