@@ -13,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from template_gen import naming, quotas
 from template_gen.errors import RegistryError
-from template_gen.registry import cross_checks, rules, runtime_rules
+from template_gen.registry import cross_checks, deploy_rules, rules, runtime_rules
 from template_gen.registry.entries import AnyService, EnvironmentEntry, Problems, ServiceEntry, ValidRegistry, report
 from template_gen.registry.loader import REGISTRY_FILE, RawRegistry
 from template_gen.registry.models import (
@@ -238,6 +238,7 @@ def _environment(
         findings = [*runtime_rules.secret_rules(model), *runtime_rules.iam_rules(model)]
         if isinstance(model, EcsService):
             findings += rules.ecs_rules(model)
+            findings += deploy_rules.ecs_deploy_rules(model)
             if model.api.base_path is not None or model.alb.path_patterns is not None:
                 findings += runtime_rules.alb_rules(model, entry.alb_patterns())
         else:
@@ -252,6 +253,8 @@ def _environment(
     cross_checks.platform_functions(raw.project_dir, env, env_name, entries, problems)
     cross_checks.cross_service(entries, env_name, problems)
     cross_checks.api_rules(env, env_name, entries, problems)
+    for finding in deploy_rules.environment_rules(registry, env_name, entries):
+        problems.add(REGISTRY_FILE, env_path + finding.path, finding.message, finding.hint)
     problems.extend(quotas.registry_problems(env, entries, env_name))
     return EnvironmentEntry(env_name, env, tuple(entries))
 
