@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from template_gen import costs, lookup, placement, quotas, render
+from template_gen import costs, deploy_state, lookup, placement, quotas, render
 from template_gen.errors import Problem, RegistryError, UsageError
 from template_gen.registry import loader
 from template_gen.registry.models import NetworkDefault, NetworkLookup
@@ -67,7 +67,8 @@ def load_registry(project_dir: Path, environments: Sequence[str] | None = None) 
 def build_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
     """Every nested stack of an environment, in deployment order."""
     # An environment with nothing exposed has no API stage; large ones have several compute and API stacks.
-    return [network.build(spec), *compute.build(spec, ctx), *api.build(spec)]
+    upstream = [network.build(spec), *compute.build(spec, ctx)]
+    return [*upstream, *api.build(spec, upstream)]
 
 
 def resolve_spec(
@@ -87,7 +88,9 @@ def resolve_spec(
     _check_image_tags(valid, env_name, image_tags or {})
     spec = environment_spec(valid, env_name, resolved, image_tags)
     # Stable placement: services keep their shard, ALB and route stack across syntheses.
-    spec = dataclasses.replace(spec, placement=costs.plan(spec, placement.read(valid.project_dir, env_name)))
+    previous = placement.read(valid.project_dir, env_name)
+    placed, notes = deploy_state.track(spec, previous, costs.plan(spec, previous))
+    spec = dataclasses.replace(spec, placement=placed, warnings=spec.warnings + notes)
     return spec, looked_up
 
 
