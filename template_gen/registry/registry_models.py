@@ -214,7 +214,7 @@ class ApiSettings(Model):
     )
     data_trace: bool = Field(False, description="Log full requests and responses (never in production).")
     metrics: bool = True
-    cloudwatch_role: bool | Literal["existing"] = Field(
+    cloudwatch_role: Literal[True, False, "existing"] = Field(
         False,
         description="true: create the account-level role API Gateway needs for logging (account- and "
         "Region-wide: set it in one environment per account and Region; kept when the stack is deleted). "
