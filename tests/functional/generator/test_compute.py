@@ -61,7 +61,7 @@ def test_image_tag_from_an_environment_override(tmp_path: Path) -> None:
 
 
 def test_autoscaled_service_leaves_desired_count_to_autoscaling(tmp_path: Path) -> None:
-    compute(tmp_path, AUTOSCALED, image_tags={"quoting": "1.0.0"})  # its first release (see test_deploy_state)
+    compute(tmp_path, AUTOSCALED, image_tags={"quoting": "1.0.0"})  # its first release (see test_first_deploy.py)
     res = resources(compute(tmp_path, AUTOSCALED, image_tags={"quoting": "1.1.0"}))
     assert "DesiredCount" not in res["QuotingService"]["Properties"]
     target = res["QuotingScalableTarget"]["Properties"]

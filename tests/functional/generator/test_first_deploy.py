@@ -272,3 +272,18 @@ def test_every_template_of_these_cases_lints_clean(tmp_path: Path) -> None:
     problems = {f.name: lint_matches(f.read_text()) for f in sorted((proj / "build/dev").glob("*.yaml"))}
     assert problems == {name: [] for name in problems}
     assert yaml.safe_load((proj / "build/dev/compute.yaml").read_text())["Resources"]["QuotingService"]
+
+
+def test_a_damaged_repository_record_in_the_placement_file_is_reported(tmp_path: Path) -> None:
+    from support import run_cli
+
+    proj = project(tmp_path)
+    damaged = {"version": 1, "compute": {}, "albs": {}, "api_routes": {}, "ecr_repositories": "quoting"}
+    write_yaml(proj / "services/environments/dev.placement.json", json.dumps(damaged))
+    result = run_cli("synth", "--env", "dev", project=proj)
+    assert (result.code, result.err) == (
+        1,
+        "error: services/environments/dev.placement.json: the placement file is damaged (ecr_repositories is not "
+        "a list); restore it from version control (deleting it re-places services from scratch, which can move "
+        "them between stacks)\n",
+    )
