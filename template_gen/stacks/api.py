@@ -86,7 +86,7 @@ class ApiStages:
                 stages[-1].depends_on = [stages[-2].key]
         # The stage serves a snapshot: re-deploy when a value the routes are built from changes, not only
         # when the routes' definitions do (resolved.py).
-        inputs = resolved.digest(stages, {s.key: s for s in (*self.upstream, *stages)})
+        inputs = resolved.digest(stages, {s.key: s for s in (*self.upstream, *stages)}, self.env.region)
         for core in cores.values():
             core.hashed.append({"resolved parameter values": inputs})
         stages.append(api_stage.build(self.env, list(cores.values()), [s.key for s in stages]))

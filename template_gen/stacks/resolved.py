@@ -3,10 +3,13 @@
 A REST API deployment is a snapshot: when a route stack's parameter value changes (the VPC link id, the
 NLB's DNS name, a function ARN), the methods are updated but the stage keeps serving the old snapshot
 until a new deployment is made. The values are only known at deploy time, but what determines them is
-known at synth time: the definitions of the resources behind each output, and the literals they are built
-from, followed from stack to stack. A deployment whose logical ID includes this digest is re-created
-whenever one of them changes (a change that keeps the values yields a deployment that is not needed, which
-costs nothing but a few seconds).
+known at synth time. An id, ARN or DNS name changes only when its resource is replaced, and a resource is
+replaced only when one of its create-only properties changes (from the resource schemas cfn-lint ships).
+So the digest covers, for each output behind a parameter, the create-only property values of the
+resources it names, and what those values name in turn, followed from stack to stack down to literals.
+A deployment whose logical ID includes the digest is re-created whenever one of them changes. A type
+without a schema counts with all its properties (an unneeded deployment costs a few seconds, a missing one
+serves stale integrations).
 """
 
 from __future__ import annotations
@@ -14,17 +17,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from template_gen.review.schemas import SAM_RESOURCES, create_only
 from template_gen.stacks.common import Stage, StageOutput
 
 _SUB_NAME = re.compile(r"\$\{([A-Za-z0-9:]+)(?:\.[A-Za-z0-9.]+)?\}")
 
 
-def digest(stages: Iterable[Stage], known: Mapping[str, Stage]) -> str:
+def digest(stages: Iterable[Stage], known: Mapping[str, Stage], region: str) -> str:
     """A digest of the values fed to the parameters of `stages` (every stage they come from is in `known`)."""
-    walker = _Walker(known)
+    walker = _Walker(known, region)
     parts = []
     for stage in stages:
         for name, value in sorted(stage.parameter_values.items()):
@@ -34,8 +38,8 @@ def digest(stages: Iterable[Stage], known: Mapping[str, Stage]) -> str:
 
 
 class _Walker:
-    def __init__(self, known: Mapping[str, Stage]):
-        self.known = known
+    def __init__(self, known: Mapping[str, Stage], region: str):
+        self.known, self.region = known, region
         self.seen: dict[tuple[str, str], Any] = {}
 
     def value(self, value: Any) -> Any:
@@ -59,11 +63,41 @@ class _Walker:
     def _name(self, stage: Stage, name: str) -> Any:
         template = stage.template
         if name in template.resources:
-            definition = template.resources[name].to_dict()
-            return [definition, self._inputs(stage, definition)]
+            identity = self._identity(template.resources[name].to_dict())
+            return [identity, self._inputs(stage, identity)]
         if name in template.parameters:
             return self.value(stage.parameter_values.get(name, template.parameters[name].to_dict().get("Default")))
         return None  # a pseudo parameter: the same for every deployment of the stack
+
+    def _identity(self, definition: dict[str, Any]) -> list[Any]:
+        """The resource's type and the property values whose change replaces it."""
+        type_, properties = definition["Type"], definition.get("Properties", {})
+        cfn_type, renamed = SAM_RESOURCES.get(type_, (type_, {}))
+        properties = {renamed.get(k, k): v for k, v in properties.items()}
+        info = create_only(cfn_type, self.region)
+        if info is None:
+            return [type_, properties]
+        pointers = sorted({*info.always, *info.conditional})
+        return [type_, [[list(p), _select(properties, p)] for p in pointers]]
+
+
+def _select(value: Any, pointer: Sequence[str]) -> list[Any]:
+    """The values at `pointer` ("*": every list item); an intrinsic function stands for its whole subtree."""
+    if not pointer or _intrinsic(value):
+        return [value]
+    head, rest = pointer[0], pointer[1:]
+    if head == "*":
+        return [v for item in value for v in _select(item, rest)] if isinstance(value, list) else []
+    if isinstance(value, Mapping) and head in value:
+        return _select(value[head], rest)
+    return []
+
+
+def _intrinsic(value: Any) -> bool:
+    if not (isinstance(value, Mapping) and len(value) == 1):
+        return False
+    key = next(iter(value))
+    return key == "Ref" or str(key).startswith("Fn::")
 
 
 def _names(node: Any) -> Iterator[str]:

@@ -162,16 +162,17 @@ def _deployment(tmp_path: Path, **dev: Any) -> str:
 
 
 def test_deployment_is_remade_when_a_value_the_routes_use_can_change(tmp_path: Path) -> None:
-    base = _deployment(tmp_path / "base")
-    # The VPC's CIDR feeds the subnets the NLB is built in: a new NLB, a new DNS name in every integration.
-    network = {"mode": "create", "cidr": "10.21.0.0/16", "az_count": 2}
-    assert _deployment(tmp_path / "network", network=network) != base
+    direct = {"mode": "create", "cidr": "10.20.0.0/16", "az_count": 2, "ingress": "alb-direct"}
+    base = _deployment(tmp_path / "base", network=direct)
+    # A new VPC CIDR replaces the subnets, which replaces the VPC link V2 (its subnets are create-only):
+    # a new VPC link id in every integration, with the same routes.
+    assert _deployment(tmp_path / "cidr", network={**direct, "cidr": "10.21.0.0/16"}) != base
     # The same routes and the same sources of their values: the same deployment.
-    assert _deployment(tmp_path / "again") == base
-    # A change the routes cannot see (a service's task size) does not re-deploy the API either.
-    quoting = {"cpu": 512, "memory": 1024}
-    res = build(project(tmp_path / "task", quoting=quoting), "api-stage.yaml")["Resources"]
-    assert base in res
+    assert _deployment(tmp_path / "again", network=direct) == base
+    # Changes that replace nothing the routes use do not re-deploy the API: a task size, a log retention.
+    res = build(project(tmp_path / "task", quoting={"cpu": 512, "memory": 1024}, network=direct), "api-stage.yaml")
+    assert base in res["Resources"]
+    assert _deployment(tmp_path / "logs", network=direct, log_retention_days=14) == base
 
 
 # ---------------------------------------------------------------------------------------------- first release
