@@ -110,6 +110,13 @@ def ecr_repository_name(platform: str, environment: str, service: str) -> str:
     return name
 
 
+def table_name(platform: str, environment: str, table: str) -> str:
+    """A DynamoDB table name (3-255 characters); fixed, so a retained table can be found and reattached."""
+    name = f"{platform}-{environment}-{table}"
+    assert 3 <= len(name) <= 255
+    return name
+
+
 def log_group_name(platform: str, environment: str, *parts: str) -> str:
     name = "/".join(("", platform, environment, *parts))
     assert len(name) <= LOG_GROUP_MAX

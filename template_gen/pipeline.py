@@ -178,7 +178,8 @@ def _check_image_tags(valid: ValidRegistry, env_name: str, image_tags: Mapping[s
 def build_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
     """Every nested stack of an environment, in deployment order."""
     # An environment with nothing exposed has no API stage; large ones have several compute and API stacks.
-    stages = [network.build(spec), *compute.build(spec, ctx), *api.build(spec)]
+    upstream = [network.build(spec), *compute.build(spec, ctx)]
+    stages = [*upstream, *api.build(spec, upstream)]  # the API deployment hashes what its parameters resolve to
     return stages + observability.build(spec, stages)
 
 

@@ -374,12 +374,12 @@ def _cloudwatch_role_warnings(valid: ValidRegistry, env_name: str) -> tuple[str,
     """API Gateway's CloudWatch role is one setting per account and Region: two environments that both
     create it may overwrite each other (deleting one breaks logging in the other)."""
     mine = valid.environments[env_name].model
-    if not mine.api.cloudwatch_role:
+    if mine.api.cloudwatch_role is not True:
         return ()
     region = valid.registry.region_of(env_name)
     others = []
     for name, other in valid.registry.environments.items():
-        role = other.api.cloudwatch_role  # environments are validated with `defaults:` merged under them
+        role = other.api.cloudwatch_role is True  # environments are validated with `defaults:` merged under them
         same_region = valid.registry.region_of(name) == region
         distinct_accounts = mine.account_id and other.account_id and mine.account_id != other.account_id
         if name != env_name and role and same_region and not distinct_accounts:
@@ -454,7 +454,7 @@ def environment_spec(
             execution_logging=env.api.execution_logging,
             data_trace=env.api.data_trace,
             metrics=env.api.metrics,
-            cloudwatch_role=env.api.cloudwatch_role,
+            cloudwatch_role=env.api.cloudwatch_role is True,
             authorizer_cache_ttl=env.api.authorizer_cache_ttl_seconds,
             custom_domain=env.api.custom_domain,
             admin=env.api.admin,

@@ -36,6 +36,11 @@ class Placement:
     compute: Mapping[str, int] = field(default_factory=dict)  # service -> compute shard
     albs: Mapping[str, int] = field(default_factory=dict)  # ECS service -> ALB
     routes: Mapping[str, int] = field(default_factory=dict)  # first path segment -> API route shard
+    # What the deployed environment holds that the registry alone does not say (None: a file written before
+    # it was tracked). See `deploy_state`.
+    repositories: frozenset[str] | None = None  # ECS services whose ECR repository the stack creates
+    retained_repositories: frozenset[str] = frozenset()  # repositories kept after their service left
+    released: Mapping[str, str] | None = None  # ECS service -> the image tag of its first release
 
     # Anything not placed (yet) lives in the first compute shard, ALB and route stack.
     def compute_shard_of(self, service: str) -> int:
@@ -71,6 +76,12 @@ class Placement:
             "albs": dict(sorted(self.albs.items())),
             "api_routes": dict(sorted(self.routes.items())),
         }
+        if self.repositories is not None:
+            data["ecr_repositories"] = sorted(self.repositories)
+        if self.retained_repositories:
+            data["retained_ecr_repositories"] = sorted(self.retained_repositories)
+        if self.released is not None:
+            data["first_releases"] = dict(sorted(self.released.items()))
         return json.dumps(data, indent=2) + "\n"
 
 
@@ -122,9 +133,24 @@ def read(project_dir: Path, env_name: str) -> Placement:
         maps = [{str(k): int(v) for k, v in data[key].items()} for key in ("compute", "albs", "api_routes")]
         if any(v < 1 for m in maps for v in m.values()):
             raise ValueError("places are numbered from 1")
+        repositories = _names(data, "ecr_repositories")
+        retained = _names(data, "retained_ecr_repositories") or frozenset()
+        released = data.get("first_releases")
+        if released is not None:
+            released = {str(k): str(v) for k, v in released.items()}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise LookupFailed(
             f"{rel}: the placement file is damaged ({exc}); restore it from version control (deleting it "
             "re-places services from scratch, which can move them between stacks)"
         ) from exc
-    return Placement(*maps)
+    compute, albs, routes = maps
+    return Placement(compute, albs, routes, repositories, retained, released)
+
+
+def _names(data: Any, key: str) -> frozenset[str] | None:
+    """An optional list of names (absent in files written before the key existed)."""
+    if key not in data:
+        return None
+    if not isinstance(data[key], list):
+        raise ValueError(f"{key} is not a list")
+    return frozenset(str(name) for name in data[key])

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from template_gen.layout import deploy_state
 from template_gen.layout import waves as waves_
 from template_gen.layout.capacity import ALB_CAPACITY, SHARD_CAPACITY, SHARD_LOAD_CAPACITY, AlbLoad, max_targets
 from template_gen.layout.costs import Costs
@@ -36,6 +37,7 @@ class Layout:
     previous: Placement  # as read from the placement file
     placement: Placement
     waves: tuple[tuple[int, ...], ...]  # compute shards per first-deploy wave
+    notes: tuple[str, ...] = ()  # what synth tells the user about the deployment state it tracks
 
     @property
     def changes(self) -> list[Change]:
@@ -73,7 +75,7 @@ class Layout:
         return self.placement.to_json() != self.previous.to_json()
 
     def apply(self, spec: EnvironmentSpec) -> EnvironmentSpec:
-        return dataclasses.replace(spec, placement=self.placement)
+        return dataclasses.replace(spec, placement=self.placement, warnings=spec.warnings + self.notes)
 
 
 def alb_load(svc: EcsServiceSpec) -> AlbLoad:
@@ -108,6 +110,7 @@ def plan(spec: EnvironmentSpec, previous: Placement, ctx: RenderContext) -> Layo
         SHARD_CAPACITY,
         {1: costs.api_core()},
     )
-    placement = Placement(compute, albs, routes)
+    # What deployments left behind (kept ECR repositories, first releases) rides along in the same file.
+    placement, notes = deploy_state.track(spec, previous, Placement(compute, albs, routes))
     placed = dataclasses.replace(spec, placement=placement)
-    return Layout(previous, placement, waves_.plan(placed, costs, groups))
+    return Layout(previous, placement, waves_.plan(placed, costs, groups), notes)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from template_gen.registry.entries import AnyService, ServiceEntry
-from template_gen.registry.models import Environment
+from template_gen.registry.models import Environment, Registry
 from template_gen.route_table import RouteEntry
 
 
@@ -30,3 +30,4 @@ class EnvironmentContext:
     project_dir: Path
     services: tuple[ServiceEntry, ...] = ()  # the enabled services that are valid on their own, by name
     routes: tuple[RouteEntry, ...] = ()  # their route table
+    registry: Registry | None = None  # the whole registry, for rules that compare environments

@@ -215,10 +215,12 @@ class ApiSettings(Model):
     )
     data_trace: bool = Field(False, description="Log full requests and responses (never in production).")
     metrics: bool = True
-    cloudwatch_role: bool = Field(
+    cloudwatch_role: Literal[True, False, "existing"] = Field(
         False,
-        description="Create the account-level role API Gateway needs for logging (account- and Region-wide: "
-        "set it in one environment per account and Region).",
+        description="true: create the account-level role API Gateway needs for logging (account- and "
+        "Region-wide: set it in one environment per account and Region; kept when the stack is deleted). "
+        "existing: the account's API Gateway settings already name a role. false: another environment of the "
+        "same account and Region creates it.",
     )
     authorizer_cache_ttl_seconds: Annotated[int, Range(0, 3600)] = Field(
         300, description="How long API Gateway caches the API key validator's answer per key."

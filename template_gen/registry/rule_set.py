@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from template_gen.registry import cross_checks, quota_rules, rules, runtime_rules
+from template_gen.registry import cross_checks, deploy_rules, quota_rules, rules, runtime_rules
 from template_gen.registry.context import ServiceContext
 from template_gen.registry.models import EcsService, LambdaService
 from template_gen.registry.rules import Finding
@@ -58,6 +58,7 @@ RULES: tuple[Rule, ...] = (
     Rule("lambda-service", "service", _lambda),
     Rule("lambda-events", "service", _lambda_events),
     Rule("alb-targets", "service", quota_rules.alb_targets),
+    Rule("arm64-not-on-fargate-spot", "service", deploy_rules.ecs_deploy_rules),
     # the environment's settings
     Rule("network", "environment", lambda ctx: rules.network_rules(ctx.env)),
     Rule("api-settings", "environment", lambda ctx: rules.api_settings_rules(ctx.env, ctx.region)),
@@ -71,6 +72,7 @@ RULES: tuple[Rule, ...] = (
     Rule("admin-path-is-reserved", "cross-service", cross_checks.admin_path_is_reserved),
     Rule("keys-need-a-usage-plan", "cross-service", cross_checks.keys_need_a_usage_plan),
     Rule("registry-quotas", "cross-service", quota_rules.quota_rules),
+    Rule("first-deploy-settings", "cross-service", deploy_rules.environment_deploy_rules),
 )
 
 

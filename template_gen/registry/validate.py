@@ -254,7 +254,7 @@ def _environment(
 
     entries.sort(key=lambda e: e.name)
     routes = route_table.for_environment(env, entries)
-    env_ctx = EnvironmentContext(env, env_name, region, raw.project_dir, tuple(entries), routes)
+    env_ctx = EnvironmentContext(env, env_name, region, raw.project_dir, tuple(entries), routes, registry)
     for rule in rule_set.of_scope("cross-service"):
         for finding in rule.check(env_ctx):
             if finding.service is not None:

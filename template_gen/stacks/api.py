@@ -9,17 +9,18 @@ must come after every route: deployments and stages, usage plans, the domain).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 from troposphere import Ref
 
 from template_gen import naming
 from template_gen.route_table import ADMIN, route_group
 from template_gen.spec import EnvironmentSpec
-from template_gen.stacks import api_stage
+from template_gen.stacks import api_stage, resolved
 from template_gen.stacks.common import StackBuilder, Stage, StageOutput
 from template_gen.stacks.compute import shard_stage
 from template_gen.stacks.rest_api import ApiCore, build_core
-from template_gen.stacks.routes import Backends, Route, RouteBuilder, root_resource
+from template_gen.stacks.routes import Backends, Batches, Route, RouteBuilder, root_resource
 
 
 def route_stage(shard: int) -> tuple[str, str, str]:
@@ -30,8 +31,9 @@ def route_stage(shard: int) -> tuple[str, str, str]:
 
 
 class ApiStages:
-    def __init__(self, env: EnvironmentSpec):
+    def __init__(self, env: EnvironmentSpec, upstream: Sequence[Stage] = ()):
         self.env = env
+        self.upstream = upstream  # the stages route parameters come from (network, compute)
         self.routes = self._routes()
         self.cores = {
             which: ApiCore(
@@ -66,7 +68,18 @@ class ApiStages:
         if not self.routes:
             return []
         shards = sorted({1, *(self.env.placement.route_shard_of(r.group) for r in self.env.routes)})
-        stages = [self.route_stack(shard) for shard in shards]
+        stages: list[Stage] = []
+        for shard in shards:
+            stages.append(self.route_stack(shard))
+            if len(stages) > 1:
+                # One route stack at a time: parallel stacks would share API Gateway's per-account write quota
+                # and fail with 429s (see routes.API_OBJECT_BATCH).
+                stages[-1].depends_on = [stages[-2].key]
+        # The stage serves a snapshot: re-deploy when a value the routes are built from changes, not only
+        # when the routes' definitions do (resolved.py).
+        inputs = resolved.digest(stages, {s.key: s for s in (*self.upstream, *stages)}, self.env.region)
+        for core in self.cores.values():
+            core.hashed.append({"resolved parameter values": inputs})
         stages.append(api_stage.build(self.env, list(self.cores.values()), [s.key for s in stages]))
         return stages
 
@@ -120,8 +133,10 @@ class ApiStages:
                         description=f"{which} API authorizer",
                     )
         backends = self._backends(b, [r for rs in shard_routes.values() for r in rs])
+        batches = Batches()
         for which, api_routes in shard_routes.items():
-            builder = RouteBuilder(b, env, cores[which], root_resource(cores[which].prefix, shard == 1), backends)
+            root = root_resource(cores[which].prefix, shard == 1)
+            builder = RouteBuilder(b, env, cores[which], root, backends, batches)
             for route in api_routes:
                 builder.add(self._bind(b, route))
         return Stage(key, logical, file_name, b)
@@ -171,5 +186,5 @@ class ApiStages:
         return dataclasses.replace(route, function_arn=Ref(output))
 
 
-def build(env: EnvironmentSpec) -> list[Stage]:
-    return ApiStages(env).build()
+def build(env: EnvironmentSpec, upstream: Sequence[Stage] = ()) -> list[Stage]:
+    return ApiStages(env, upstream).build()

@@ -92,15 +92,27 @@ def _account_role(b: StackBuilder, stages: list[apigateway.Stage]) -> None:
         logs_actions.GetLogEvents,
         logs_actions.FilterLogEvents,
     ]
-    role = b.add(
-        iam.role(
-            "ApiGatewayCloudWatchRole",
-            "apigateway.amazonaws.com",
-            [iam.allow(actions, [iam.any_log_group()], "PushLogs")],
-            "API Gateway account setting: write execution and access logs",
+    # The trust policy is the one API Gateway documents (no aws:SourceAccount condition: the docs name none
+    # for this role, and a condition the service does not send would break logging for the whole account).
+    role = iam.role(
+        "ApiGatewayCloudWatchRole",
+        "apigateway.amazonaws.com",
+        [iam.allow(actions, [iam.any_log_group()], "PushLogs")],
+        "API Gateway account setting: write execution and access logs",
+        source_account=False,
+    )
+    # Both outlive the stack (as CDK does since 2.38): the setting is account- and Region-wide, so deleting
+    # this environment must not break logging for every other API of the account.
+    role.DeletionPolicy = role.UpdateReplacePolicy = "Retain"
+    b.add(role)
+    account = b.add(
+        apigateway.Account(
+            "ApiGatewayAccount",
+            CloudWatchRoleArn=GetAtt(role, "Arn"),
+            DeletionPolicy="Retain",
+            UpdateReplacePolicy="Retain",
         )
     )
-    account = b.add(apigateway.Account("ApiGatewayAccount", CloudWatchRoleArn=GetAtt(role, "Arn")))
     for stage in stages:
         stage.DependsOn = [account.title]  # stage logging fails until the account has the role
 

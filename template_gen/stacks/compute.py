@@ -216,6 +216,7 @@ class ComputeStage:
         self.consumers = b.add(
             dynamodb.Table(
                 "ConsumersTable",
+                TableName=naming.table_name(self.env.platform, self.env.name, "consumers"),
                 BillingMode="PAY_PER_REQUEST",
                 AttributeDefinitions=[dynamodb.AttributeDefinition(AttributeName="pk", AttributeType="S")],
                 KeySchema=[dynamodb.KeySchema(AttributeName="pk", KeyType="HASH")],
@@ -223,8 +224,10 @@ class ComputeStage:
                     PointInTimeRecoveryEnabled=True
                 ),
                 SSESpecification=dynamodb.SSESpecification(SSEEnabled=True),
-                # Consumer records (key hashes, plans) must survive a stack deletion or replacement.
-                DeletionPolicy="Retain",
+                # Consumer records (key hashes, plans) must survive a stack deletion or replacement; its fixed
+                # name lets a re-created environment reattach it (docs/deploying.md). RetainExceptOnCreate: a
+                # failed first deploy must not leave a table that makes the retry fail with "already exists".
+                DeletionPolicy="RetainExceptOnCreate",
                 UpdateReplacePolicy="Retain",
             )
         )

@@ -11,11 +11,12 @@ from typing import Any
 
 from awacs import ecr as ecr_actions
 from awacs import logs as logs_actions
-from troposphere import GetAtt, Join, Ref, Region, ecr, ecs, logs
+from troposphere import GetAtt, Join, Ref, Region, Sub, ecr, ecs, logs
 from troposphere import applicationautoscaling as aas
 from troposphere import elasticloadbalancingv2 as elbv2
 
 from template_gen import naming
+from template_gen.layout import deploy_state
 from template_gen.observability_spec import rollback_alarm_names
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec
 from template_gen.stacks import common, iam, secrets
@@ -69,7 +70,14 @@ def ecs_service(
     """`alb`: which of the environment's ALBs the service's listener rule goes on."""
     lid, tags = svc.logical, svc.tags
     repository = None
-    if svc.image_repository is None:
+    if svc.image_repository is None and deploy_state.references_retained_repository(env, svc.name):
+        # Retained when the service left the environment: creating it again would fail ("already exists").
+        name = naming.ecr_repository_name(env.platform, env.name, svc.name)
+        uri = Sub(f"${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{name}")
+        repository_arn: Any = Sub(f"arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/{name}")
+        b.output(f"{lid}RepositoryUri", uri, f"{svc.name}: ECR repository URI (retained from an earlier deployment)")
+        image: Any = Join("", [uri, ":", svc.image_tag or NO_IMAGE_TAG])
+    elif svc.image_repository is None:
         repository = b.add(
             ecr.Repository(
                 f"{lid}Repository",
@@ -78,15 +86,18 @@ def ecs_service(
                 ImageTagMutability="IMMUTABLE" if svc.ecr.immutable_tags else "MUTABLE",
                 LifecyclePolicy=ecr.LifecyclePolicy(LifecyclePolicyText=_lifecycle_policy(svc.ecr.keep_images)),
                 EncryptionConfiguration=ecr.EncryptionConfiguration(EncryptionType="AES256"),
-                # Images outlive the stack: deleting the stack must not delete what was published.
-                DeletionPolicy="Retain",
+                # Images outlive the stack: deleting the stack must not delete what was published. Except on
+                # create: a failed first deploy that kept it would make the retry fail with "already exists".
+                DeletionPolicy="RetainExceptOnCreate",
                 UpdateReplacePolicy="Retain",
             ),
             tags,
         )
         b.output(f"{lid}RepositoryUri", GetAtt(repository, "RepositoryUri"), f"{svc.name}: ECR repository URI")
-        image: Any = Join("", [GetAtt(repository, "RepositoryUri"), ":", svc.image_tag or NO_IMAGE_TAG])
+        repository_arn = GetAtt(repository, "Arn")
+        image = Join("", [GetAtt(repository, "RepositoryUri"), ":", svc.image_tag or NO_IMAGE_TAG])
     else:
+        repository_arn = None
         image = f"{svc.image_repository}:{svc.image_tag or NO_IMAGE_TAG}"
 
     log_group = common.log_group(b, env, f"{lid}LogGroup", ("ecs", svc.name), svc.log_retention_days, tags)
@@ -117,15 +128,16 @@ def ecs_service(
             f"{lid}ListenerRule",
             ListenerArn=shared.listeners[alb],
             Priority=svc.priority,
-            Conditions=_rule_conditions(svc),
+            Conditions=_rule_conditions(svc, _stage_prefix(env)),
             Actions=[elbv2.ListenerRuleAction(Type="forward", TargetGroupArn=Ref(target_group))],
+            **_strip_stage(env),
         )
     )
 
     execution_statements = [
         iam.allow([logs_actions.CreateLogStream, logs_actions.PutLogEvents], [GetAtt(log_group, "Arn")], "WriteLogs"),
     ]
-    if repository is not None:
+    if repository_arn is not None:
         # GetAuthorizationToken has no resource-level permissions; pulling is limited to this repository.
         execution_statements += [
             iam.allow([ecr_actions.GetAuthorizationToken], ["*"], "EcrLogin"),
@@ -135,7 +147,7 @@ def ecs_service(
                     ecr_actions.GetDownloadUrlForLayer,
                     ecr_actions.BatchGetImage,
                 ],
-                [GetAtt(repository, "Arn")],
+                [repository_arn],
                 "PullOwnImages",
             ),
         ]
@@ -155,7 +167,8 @@ def ecs_service(
     )
 
     task_definition = b.add(_task_definition(env, svc, image, log_group, execution_role, task_role, shared), tags)
-    service = b.add(_service(svc, task_definition, target_group, rule, shared), tags)
+    first_release = deploy_state.first_release(env, svc.name, svc.image_tag)
+    service = b.add(_service(svc, task_definition, target_group, rule, shared, first_release), tags)
     alarms = env.observability.ecs_alarms(svc.name)
     if alarms is not None and alarms.rollback:
         # ECS takes alarm names before they exist (aws/copilot-cli#4294): the observability stage comes after this.
@@ -180,10 +193,25 @@ def _target_group_attributes(svc: EcsServiceSpec) -> list[elbv2.TargetGroupAttri
     return [elbv2.TargetGroupAttribute(Key=k, Value=v) for k, v in sorted(attributes.items())]
 
 
-def _rule_conditions(svc: EcsServiceSpec) -> list[elbv2.Condition]:
-    conditions = [
-        elbv2.Condition(Field="path-pattern", PathPatternConfig=elbv2.PathPatternConfig(Values=list(svc.path_patterns)))
-    ]
+def _stage_prefix(env: EnvironmentSpec) -> str:
+    """`/<stage>` with `ingress: alb-direct`: a VPC link V2 private integration puts the stage name in front of
+    the backend path (API Gateway, "Private integrations for REST APIs": `test/path` for stage `test`)."""
+    return f"/{env.api.stage_name}" if env.network.ingress == "alb-direct" else ""
+
+
+def _strip_stage(env: EnvironmentSpec) -> dict[str, Any]:
+    """The rule's rewrite that gives the service the path it was called with, without the stage."""
+    prefix = _stage_prefix(env)
+    if not prefix:
+        return {}
+    rewrite = elbv2.RewriteConfig(Regex=f"^{prefix}(/.*)$", Replace="$1")
+    config = elbv2.RewriteConfigObject(Rewrites=[rewrite])
+    return {"Transforms": [elbv2.Transform(Type="url-rewrite", UrlRewriteConfig=config)]}
+
+
+def _rule_conditions(svc: EcsServiceSpec, prefix: str = "") -> list[elbv2.Condition]:
+    patterns = [prefix + pattern for pattern in svc.path_patterns]
+    conditions = [elbv2.Condition(Field="path-pattern", PathPatternConfig=elbv2.PathPatternConfig(Values=patterns))]
     for extra in svc.alb_conditions:
         if extra.host_header is not None:
             config = elbv2.HostHeaderConfig(Values=list(extra.host_header))
@@ -292,6 +320,7 @@ def _service(
     target_group: elbv2.TargetGroup,
     rule: elbv2.ListenerRule,
     shared: EcsShared,
+    first_release: bool = False,
 ) -> ecs.Service:
     strategy = svc.capacity_provider_strategy
     props: dict[str, Any] = {
@@ -331,6 +360,10 @@ def _service(
         props["DesiredCount"] = 0  # nothing to run until an image is published
     elif svc.autoscaling is None:
         props["DesiredCount"] = svc.desired_count
+    elif first_release:
+        # From 0 tasks to the autoscaling floor inside this deployment (under the circuit breaker), not after
+        # CloudFormation reported success, when the scalable target raises it. Later releases leave it out.
+        props["DesiredCount"] = svc.autoscaling.min
     # Autoscaled: DesiredCount is left out, so a deploy never resets the count autoscaling chose; the
     # scalable target's MinCapacity sets the floor (see docs/compute.md).
     return ecs.Service(f"{svc.logical}Service", **props)

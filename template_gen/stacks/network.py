@@ -245,6 +245,7 @@ class NetworkStage:
             )
         )
         # Each ALB sits behind its own NLB listener port (80, 81, ...); API routes pick the port of theirs.
+        nlb_listeners: list[str] = []
         for index, (alb, listener) in enumerate(self.albs, start=1):
             suffix = "" if index == 1 else str(index)
             target = b.add(
@@ -258,7 +259,9 @@ class NetworkStage:
                     HealthCheckProtocol="HTTP",
                     HealthCheckPath=HEALTH_PATH,
                     Matcher=elbv2.Matcher(HttpCode="200"),
-                    DependsOn=[listener.title],  # an ALB can only be registered once it has a listener on the port
+                    # Targets=Ref(ALB) already orders it after the ALB; an ALB can only be registered once it
+                    # has a listener on the port.
+                    DependsOn=[listener.title],
                 )
             )
             b.output(
@@ -266,7 +269,7 @@ class NetworkStage:
                 GetAtt(target, "TargetGroupFullName"),
                 f"NLB target group of ALB {index} (alarms)",
             )
-            b.add(
+            nlb_listener = b.add(
                 elbv2.Listener(
                     f"NlbListener{suffix}",
                     LoadBalancerArn=Ref(nlb),
@@ -275,12 +278,17 @@ class NetworkStage:
                     DefaultActions=[elbv2.Action(Type="forward", TargetGroupArn=Ref(target))],
                 )
             )
+            nlb_listeners.append(nlb_listener.title)
         link = b.add(
             apigw.VpcLink(
                 "VpcLink",
                 Name=self.name_prefix,
                 TargetArns=[Ref(nlb)],
                 Description=f"{self.name_prefix}: API Gateway to the internal NLB",
+                # Optimistic stabilization reports the NLB created while it is still provisioning, and the link
+                # then fails with "NLB is not in active state" (cloudformation-coverage-roadmap#1951): waiting
+                # for its listeners gives the NLB the time to become active.
+                DependsOn=nlb_listeners,
             )
         )
         b.output("NlbArn", Ref(nlb), "Internal NLB (VPC link target)")

@@ -112,7 +112,8 @@ def access_log_bucket(stage: NetworkStage) -> None:
     )
     account = aws_data.ELB_LOG_DELIVERY_ACCOUNTS.get(env.region)
     principal = (
-        Principal("AWS", f"arn:aws:iam::{account}:root")
+        # The partition, not "arn:aws": GovCloud's log-delivery accounts live in aws-us-gov.
+        Principal("AWS", Sub(f"arn:${{AWS::Partition}}:iam::{account}:root"))
         if account
         else Principal("Service", aws_data.ELB_LOG_DELIVERY_SERVICE)
     )

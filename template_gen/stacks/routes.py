@@ -44,6 +44,35 @@ class Backends:
     targets: Any = None  # ALB index -> ALB ARN, the integration target of a VPC link v2 (alb-direct)
 
 
+# API Gateway's control plane allows 5 CreateResource calls per second per account (fixed quota), and route
+# stacks with hundreds of Resources and Methods created at once fail with 429 Too Many Requests or
+# ConflictException, then fail their rollback (aws-cdk#15573, #22229). So a stack creates them in batches:
+# every object waits, through DependsOn, for the whole previous batch.
+API_OBJECT_BATCH = 5
+
+
+class Batches:
+    """The creation order of a stack's API Gateway objects, in batches of `API_OBJECT_BATCH`."""
+
+    def __init__(self, size: int = API_OBJECT_BATCH):
+        self.size = size
+        self.previous: list[str] = []
+        self.current: list[str] = []
+        self.count = 0  # batches started
+
+    def place(self, resource: Any, references: set[str]) -> None:
+        """Make `resource` wait for the previous batch (except what it references already: cfn-lint W3005)."""
+        if len(self.current) == self.size or not self.current:
+            if self.current:
+                self.previous = self.current
+            self.current = []
+            self.count += 1
+        waits = [title for title in self.previous if title not in references]
+        if waits:
+            resource.DependsOn = waits
+        self.current.append(resource.title)
+
+
 def _ref_name(path: str) -> str:
     return naming.camel(*(("proxy" if part == "{proxy+}" else part) for part in path.strip("/").split("/")))
 
@@ -56,8 +85,10 @@ class RouteBuilder:
         core: ApiCore,
         root_resource: Any,
         backends: Backends,
+        batches: Batches | None = None,
     ):
         self.b, self.env, self.core, self.backends = b, env, core, backends
+        self.batches = batches or Batches()  # shared by every API of the stack: the quota is per account
         self.prefix = core.prefix
         self.api = Ref(f"{core.prefix}Api")
         self.root = root_resource
@@ -94,7 +125,9 @@ class RouteBuilder:
         title = f"{self.prefix}{_ref_name(path)}Resource"
         if title in self.titles:
             title = f"{self.prefix}{_ref_name(path)}{hashlib.sha256(path.encode()).hexdigest()[:6]}Resource"
-        resource = self.b.add(apigw.Resource(title, RestApiId=self.api, ParentId=parent, PathPart=part))
+        resource = apigw.Resource(title, RestApiId=self.api, ParentId=parent, PathPart=part)
+        self.batches.place(resource, {parent.data["Ref"]} if isinstance(parent, Ref) else set())
+        self.b.add(resource)
         self.resources[path] = resource
         self.titles.add(title)
         self.core.hashed.append(resource.to_dict())
@@ -102,7 +135,9 @@ class RouteBuilder:
 
     def _method(self, resource: apigw.Resource, verb: str, props: dict[str, Any]) -> None:
         title = resource.title.removesuffix("Resource") + verb.capitalize() + "Method"
-        method = self.b.add(apigw.Method(title, RestApiId=self.api, ResourceId=Ref(resource), HttpMethod=verb, **props))
+        method = apigw.Method(title, RestApiId=self.api, ResourceId=Ref(resource), HttpMethod=verb, **props)
+        self.batches.place(method, {resource.title})
+        self.b.add(method)
         self.core.hashed.append(method.to_dict())
 
     def _proxy_method(self, route: Route, proxy: bool) -> dict[str, Any]:

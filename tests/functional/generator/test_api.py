@@ -220,7 +220,10 @@ def test_usage_plans_link_every_keyed_stage_and_publish_their_ids(tmp_path: Path
 
 def test_stage_logs_traces_and_throttles(tmp_path: Path) -> None:
     reg = registry(
-        throttle={"rate_limit": 30, "burst_limit": 60}, execution_logging="INFO", access_log_retention_days=90
+        throttle={"rate_limit": 30, "burst_limit": 60},
+        usage_plans=[{"name": "standard", "throttle": {"rate_limit": 10, "burst_limit": 20}}],
+        execution_logging="INFO",
+        access_log_retention_days=90,
     )
     res = api_template(tmp_path, reg)["Resources"]
     stage = res["PublicApiStage"]["Properties"]

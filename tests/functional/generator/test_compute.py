@@ -61,7 +61,8 @@ def test_image_tag_from_an_environment_override(tmp_path: Path) -> None:
 
 
 def test_autoscaled_service_leaves_desired_count_to_autoscaling(tmp_path: Path) -> None:
-    res = resources(compute(tmp_path, AUTOSCALED, image_tags={"quoting": "1.0.0"}))
+    compute(tmp_path, AUTOSCALED, image_tags={"quoting": "1.0.0"})  # its first release (see test_first_deploy.py)
+    res = resources(compute(tmp_path, AUTOSCALED, image_tags={"quoting": "1.1.0"}))
     assert "DesiredCount" not in res["QuotingService"]["Properties"]
     target = res["QuotingScalableTarget"]["Properties"]
     assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 8)
@@ -177,7 +178,7 @@ def test_external_image_repository_has_no_ecr_repository(tmp_path: Path) -> None
 def test_ecr_repository_options(tmp_path: Path) -> None:
     res = resources(compute(tmp_path, {"ecr": {"keep_images": 5, "immutable_tags": True, "scan_on_push": False}}))
     repo = res["QuotingRepository"]
-    assert repo["DeletionPolicy"] == "Retain"
+    assert repo["DeletionPolicy"] == "RetainExceptOnCreate"
     props = repo["Properties"]
     assert props["RepositoryName"] == "acme/dev/quoting"
     assert props["ImageTagMutability"] == "IMMUTABLE"
@@ -250,7 +251,7 @@ def test_platform_functions_have_their_own_logs_roles_and_powertools_layer(tmp_p
         "Tags": res["ApiKeyValidatorLogGroup"]["Properties"]["Tags"],
     }
     table = res["ConsumersTable"]
-    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
     assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
     assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert table["Properties"]["SSESpecification"] == {"SSEEnabled": True}

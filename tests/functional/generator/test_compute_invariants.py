@@ -24,13 +24,23 @@ def enabled_services(case: str, env: str) -> dict[str, Any]:
 @pytest.mark.parametrize(("case", "env"), PARAMS)
 def test_every_ecs_service_has_its_routing_logging_and_service(templates: Templates, case: str, env: str) -> None:
     compute = yaml.safe_load(templates(case, env)["compute.yaml"])["Resources"]
+    valid = load_registry(CASES[case].project, [env])
+    model = valid.environments[env].model
+    # alb-direct: the VPC link V2 puts the stage in front of the path; the rule matches it and strips it.
+    stage = f"/{model.api.stage_name or env}" if model.network.ingress == "alb-direct" else ""
     for name, entry in enabled_services(case, env).items():
         if not isinstance(entry.model, EcsService):
             continue
         lid = naming.logical_id(name)
         rule = compute[f"{lid}ListenerRule"]["Properties"]
         assert rule["Priority"] == entry.model.alb.priority, name
-        assert rule["Conditions"][0]["PathPatternConfig"]["Values"] == list(entry.alb_patterns()), name
+        patterns = [stage + pattern for pattern in entry.alb_patterns()]
+        assert rule["Conditions"][0]["PathPatternConfig"]["Values"] == patterns, name
+        if stage:
+            rewrite = {"Regex": f"^{stage}(/.*)$", "Replace": "$1"}
+            assert rule["Transforms"] == [{"Type": "url-rewrite", "UrlRewriteConfig": {"Rewrites": [rewrite]}}]
+        else:
+            assert "Transforms" not in rule, name
         assert rule["Actions"] == [{"TargetGroupArn": {"Ref": f"{lid}TargetGroup"}, "Type": "forward"}]
         assert compute[f"{lid}TargetGroup"]["Properties"]["TargetType"] == "ip"
         group = compute[f"{lid}LogGroup"]["Properties"]

@@ -17,6 +17,8 @@ NO_CHANGES = "The submitted information didn't contain changes. Submit different
 def pin_account(project: Path, account: str = "123456789012") -> None:
     registry = copy.deepcopy(REGISTRY)
     registry["environments"]["dev"]["account_id"] = account
+    # A known account must name a source for API Gateway's CloudWatch role (here: already set up).
+    registry["environments"]["dev"]["api"] = {"cloudwatch_role": "existing"}
     make_project(project, registry=registry)
 
 

@@ -39,7 +39,11 @@ def test_the_target_comes_from_the_environments_samconfig_sections(tmp_path: Pat
 
 def test_without_samconfig_the_registry_names_the_stack_and_region(tmp_path: Path) -> None:
     registry = copy.deepcopy(REGISTRY)
-    registry["environments"]["prod"] |= {"region": "us-east-2", "account_id": "123456789012"}
+    registry["environments"]["prod"] |= {
+        "region": "us-east-2",
+        "account_id": "123456789012",
+        "api": {"cloudwatch_role": "existing"},  # a known account names its API Gateway logging role
+    }
     project = make_project(tmp_path, registry=registry)
     found = target_of(project, "prod")
     assert (found.stack_name, found.region, found.capabilities, found.tags, found.account_id) == (

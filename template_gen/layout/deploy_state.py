@@ -1,0 +1,62 @@
+"""What an environment's deployments leave behind that its registry alone does not say, kept in the
+placement file beside where each service lives:
+
+- ECR repositories are retained when their service leaves the environment (images outlive the stack).
+  A service that comes back must reference its retained repository: creating it again fails with
+  "already exists".
+- The first release of an autoscaled service (its image tag set for the first time) sets DesiredCount to
+  the autoscaling minimum, so its tasks start inside the deployment, under the circuit breaker, instead of
+  after CloudFormation reported success. Later releases leave DesiredCount out, so a deploy never resets
+  the count autoscaling chose.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from template_gen import naming
+from template_gen.layout.placement import Placement
+from template_gen.spec import EnvironmentSpec
+
+
+def track(env: EnvironmentSpec, previous: Placement, planned: Placement) -> tuple[Placement, tuple[str, ...]]:
+    """`planned` (where services live) with the repositories and first releases after this synthesis, and
+    what synth should tell the user about them."""
+    ecs = {s.name: s for s in env.ecs_services}
+    own = {name for name, s in ecs.items() if s.image_repository is None}
+    # A file written before repositories were tracked knows only the ECS services placed then.
+    owned_before = previous.repositories if previous.repositories is not None else own & set(previous.albs)
+    retained = frozenset(previous.retained_repositories | (owned_before - own))
+    repositories = frozenset(own - retained)
+
+    if previous.released is not None:
+        released = {name: tag for name, tag in previous.released.items() if name in ecs}
+    elif previous.compute:  # written before releases were tracked: what runs now was released before
+        released = {name: "" for name, s in ecs.items() if s.image_tag is not None}
+    else:  # a new environment: every tagged service is released for the first time
+        released = {}
+    for name, svc in sorted(ecs.items()):
+        if svc.image_tag is not None and name not in released:
+            released[name] = svc.image_tag
+
+    notes = []
+    for name in sorted(own & retained):
+        notes.append(
+            f"service '{name}' uses its ECR repository retained from an earlier deployment "
+            f"({naming.ecr_repository_name(env.platform, env.name, name)}); the stack references it instead of "
+            "creating it"
+        )
+    placement = dataclasses.replace(
+        planned, repositories=repositories, retained_repositories=retained, released=released
+    )
+    return placement, tuple(notes)
+
+
+def first_release(env: EnvironmentSpec, service: str, image_tag: str | None) -> bool:
+    """True while the service's template is the one of its first release (its first image tag)."""
+    released = env.placement.released
+    return image_tag is not None and released is not None and released.get(service) == image_tag
+
+
+def references_retained_repository(env: EnvironmentSpec, service: str) -> bool:
+    return service in env.placement.retained_repositories
