@@ -26,7 +26,7 @@ def project(tmp_path: Path, quoting: dict[str, Any] | None = None, **dev: Any) -
 
 
 def build(project_dir: Path, file: str, image_tags: dict[str, str] | None = None) -> dict[str, Any]:
-    synthesize(project_dir, "dev", image_tags=image_tags)
+    synthesize(project_dir, "dev", image_tags=image_tags).write()
     return load(project_dir / "build/dev" / file)
 
 
@@ -50,7 +50,7 @@ def test_a_service_that_comes_back_references_its_retained_repository(tmp_path: 
     build(project(tmp_path, services=["product-pricing"]), "compute.yaml")
     assert placement_file(tmp_path)["retained_ecr_repositories"] == ["quoting"]
     # WHEN it is enabled again
-    result = synthesize(project(tmp_path), "dev", image_tags={"quoting": "1.2.0"})
+    result = synthesize(project(tmp_path), "dev", image_tags={"quoting": "1.2.0"}).write()
     res = load(tmp_path / "build/dev/compute.yaml")
     # THEN the stack does not create the repository again ("already exists"), it points at it
     assert "QuotingRepository" not in res["Resources"]
@@ -269,7 +269,7 @@ def test_every_template_of_these_cases_lints_clean(tmp_path: Path) -> None:
     from support import lint_matches
 
     proj = project(tmp_path, quoting=AUTOSCALED, api={"cloudwatch_role": True})
-    synthesize(proj, "dev", image_tags={"quoting": "1.0.0"})
+    synthesize(proj, "dev", image_tags={"quoting": "1.0.0"}).write()
     problems = {f.name: lint_matches(f.read_text()) for f in sorted((proj / "build/dev").glob("*.yaml"))}
     assert problems == {name: [] for name in problems}
     assert yaml.safe_load((proj / "build/dev/compute.yaml").read_text())["Resources"]["QuotingService"]

@@ -140,7 +140,7 @@ def test_deploy_builds_shows_the_change_set_executes_and_streams_nested_events(p
         "09:42:00  acme-dev  AWS::CloudFormation::Stack  UPDATE_COMPLETE",
         "deployed environment dev: stack acme-dev is UPDATE_COMPLETE",
     ]
-    assert result.err.splitlines()[0] == "synthesized 5 templates into build/dev/"
+    assert result.err.splitlines()[0] == "synthesized 6 templates into build/dev/"
     assert [c[:2] for c in sam.commands] == [["sam", "build"], ["sam", "package"]]
     assert sam.commands[0][2:] == ["--config-file", str(project / "samconfig.toml"), "--config-env", "dev"]
     assert (project / "build/dev/template.yaml").is_file()
