@@ -17,9 +17,9 @@ from typing import Any
 
 from template_gen import costs, lookup, placement, quotas, render
 from template_gen.errors import Problem, RegistryError, UsageError
-from template_gen.registry import loader
 from template_gen.registry.models import NetworkDefault, NetworkLookup
-from template_gen.registry.validate import ValidRegistry, validate
+from template_gen.registry.validate import ValidRegistry
+from template_gen.registry.validate import load_registry as load_registry  # re-exported: commands import it here
 from template_gen.spec import EnvironmentSpec, environment_spec
 from template_gen.stacks import api, compute, network, root
 from template_gen.stacks.common import Stage
@@ -58,10 +58,6 @@ class SynthResult:
     wave: int | None = None
     wave_count: int = 1
     created: int | None = None  # resources a wave creates on top of the previous waves
-
-
-def load_registry(project_dir: Path, environments: Sequence[str] | None = None) -> ValidRegistry:
-    return validate(loader.load(project_dir), environments)
 
 
 def build_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:

@@ -15,10 +15,12 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     p = sub.add_parser(
         "publish",
         parents=parents,
-        help="build and push a container service's image to its ECR repository, then record the tag",
+        description="Build a container service's image with docker, push it to the service's ECR repository "
+        "(read from the deployed stack) and record the tag in its service.yaml. Needs AWS credentials.",
+        epilog="example:\n  template-gen publish quoting --env dev --tag 1.4.2 --context ../quoting",
     )
-    p.add_argument("service", metavar="SERVICE")
-    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("service", metavar="SERVICE", help="the container service to publish")
+    p.add_argument("--env", required=True, metavar="ENV", help="environment whose repository receives the image")
     p.add_argument("--tag", required=True, metavar="TAG", help="image tag, e.g. 1.4.2 or a commit id")
     p.add_argument("--context", type=Path, metavar="DIR", help="docker build context (default: the current folder)")
     p.add_argument("--dockerfile", type=Path, metavar="FILE", help="Dockerfile (default: DIR/Dockerfile)")

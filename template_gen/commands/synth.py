@@ -19,8 +19,16 @@ _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("synth", parents=parents, help="generate the templates of an environment into build/<env>/")
-    p.add_argument("--env", required=True, metavar="ENV")
+    p = sub.add_parser(
+        "synth",
+        parents=parents,
+        description="Generate the root template and nested stacks of an environment into build/<env>/, "
+        "with a summary of every stack's size against the CloudFormation quotas. Needs no AWS account "
+        "(lookup networks come from the committed lookup cache).",
+        epilog="examples:\n  template-gen synth --env dev\n"
+        "  template-gen synth --env prod --image-tag quoting=1.4.2 --format json",
+    )
+    p.add_argument("--env", required=True, metavar="ENV", help="environment to generate")
     p.add_argument("--out", type=Path, metavar="DIR", help="folder for the templates (default: build/<env>)")
     p.add_argument("--refresh-lookups", action="store_true", help="ask AWS again for lookup/default networks")
     p.add_argument(
@@ -29,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     p.add_argument(
         "--wave", type=int, metavar="N", help="first deployment of a large environment: only waves 1..N (see docs)"
     )
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="summary format (default: text)")
     p.set_defaults(run=run)
 
 
