@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from template_gen import costs, lookup, placement, quotas, render
+from template_gen import costs, lookup, parallel, placement, quotas, render
 from template_gen.errors import Problem, RegistryError, UsageError
 from template_gen.registry.models import NetworkDefault, NetworkLookup
 from template_gen.registry.validate import ValidRegistry
 from template_gen.registry.validate import load_registry as load_registry  # re-exported: commands import it here
 from template_gen.spec import EnvironmentSpec, environment_spec
-from template_gen.stacks import api, compute, network, root
+from template_gen.stacks import root
 from template_gen.stacks.common import Stage
 from template_gen.stacks.compute import RenderContext
 
@@ -62,8 +62,7 @@ class SynthResult:
 
 def build_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
     """Every nested stack of an environment, in deployment order."""
-    # An environment with nothing exposed has no API stage; large ones have several compute and API stacks.
-    return [network.build(spec), *compute.build(spec, ctx), *api.build(spec)]
+    return parallel.build_stages(spec, ctx)
 
 
 def resolve_spec(
@@ -97,13 +96,15 @@ def _check_image_tags(valid: ValidRegistry, env_name: str, image_tags: Mapping[s
             raise UsageError(f"--image-tag {name}=...: '{name}' is a Lambda service; image tags apply to ECS services")
 
 
-def render_stacks(spec: EnvironmentSpec, ctx: RenderContext) -> tuple[list[RenderedStack], dict[str, str]]:
-    """The rendered templates (root first) and the extra files the stages need beside them."""
-    stages = build_stages(spec, ctx)
-    root_builder = root.build(spec, stages)
+def render_stacks(
+    spec: EnvironmentSpec, ctx: RenderContext, jobs: int = 1
+) -> tuple[list[RenderedStack], dict[str, str]]:
+    """The rendered templates (root first) and the extra files the stages need beside them; the nested
+    stacks are built and rendered by up to `jobs` processes (byte-identical to `jobs=1`)."""
+    built, files = parallel.build_and_render(spec, ctx, _render, jobs)
+    root_builder = root.build(spec, [info for info, _ in built])
     out = [_render(ROOT_FILE, "", root_builder.template.to_dict())]
-    out += [_render(stage.file_name, stage.logical_id, stage.template.to_dict()) for stage in stages]
-    files = {name: text for stage in stages for name, text in stage.files.items()}
+    out += [rendered for _, rendered in built]
     return out, files
 
 
@@ -162,13 +163,14 @@ def synthesize(
     ec2_client_factory: Callable[[str], Any] | None = None,
     valid: ValidRegistry | None = None,
     wave: int | None = None,
+    jobs: int = 1,
 ) -> SynthResult:
     valid = valid or load_registry(project_dir, [env_name])
     full, looked_up = resolve_spec(valid, env_name, refresh_lookups, image_tags, ec2_client_factory)
     target = out_dir or project_dir / "build" / env_name
     context = RenderContext(project_dir.resolve(), target.resolve())
     spec = full if wave is None else wave_spec(full, wave)
-    stacks, files = render_stacks(spec, context)
+    stacks, files = render_stacks(spec, context, jobs)
     check_quotas(env_name, stacks)
     warnings = list(spec.warnings)
     created = None
@@ -177,7 +179,7 @@ def synthesize(
         if warning:
             warnings.append(warning)
     else:
-        created = _wave_resources(full, wave, stacks, context)
+        created = _wave_resources(full, wave, stacks, context, jobs)
     write_atomically(target, {**files, **{stack.file_name: stack.text for stack in stacks}})
     placed = placement.write(project_dir, env_name, spec.placement)
     return SynthResult(
@@ -195,11 +197,13 @@ def synthesize(
     )
 
 
-def _wave_resources(full: EnvironmentSpec, wave: int, stacks: Sequence[RenderedStack], context: RenderContext) -> int:
+def _wave_resources(
+    full: EnvironmentSpec, wave: int, stacks: Sequence[RenderedStack], context: RenderContext, jobs: int = 1
+) -> int:
     """What this wave creates on top of the previous one; it must fit one operation (the plan estimates)."""
     before = 0
     if wave > 1:
-        before = sum(s.resources for s in render_stacks(wave_spec(full, wave - 1), context)[0])
+        before = sum(s.resources for s in render_stacks(wave_spec(full, wave - 1), context, jobs)[0])
     created = sum(s.resources for s in stacks) - before
     limit = quotas.CFN_NESTED_OPERATION.limit
     if created > limit:  # pragma: no cover - the plan keeps a margin; this guards the estimates

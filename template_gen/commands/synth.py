@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from template_gen import lookup, quota_report
+from template_gen import lookup, parallel, quota_report
 from template_gen.console import Console, shown_path, styled, usage_style
 from template_gen.errors import UsageError
 from template_gen.pipeline import SynthResult, synthesize
@@ -38,6 +38,13 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
         "--wave", type=int, metavar="N", help="first deployment of a large environment: only waves 1..N (see docs)"
     )
     p.add_argument("--format", choices=("text", "json"), default="text", help="summary format (default: text)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="build and render stacks in up to N processes (default: the CPU count; 1: in this process only); "
+        "the templates are the same for every N",
+    )
     p.set_defaults(run=run)
 
 
@@ -82,10 +89,21 @@ def summary(result: SynthResult) -> dict[str, Any]:
     }
 
 
+def parse_jobs(value: int | None) -> int:
+    if value is None:
+        return parallel.available_cpus()
+    if value < 1:
+        raise UsageError(f"--jobs {value}: give 1 or more (1 builds every stack in this process)")
+    return value
+
+
 def run(args: argparse.Namespace, console: Console) -> int:
     image_tags = parse_image_tags(args.image_tag)
+    jobs = parse_jobs(args.jobs)
     with console.progress(f"{args.env}: synthesizing", transient=True):  # lookups can take a few seconds
-        result = synthesize(args.project_dir, args.env, args.out, args.refresh_lookups, image_tags, wave=args.wave)
+        result = synthesize(
+            args.project_dir, args.env, args.out, args.refresh_lookups, image_tags, wave=args.wave, jobs=jobs
+        )
     for warning in result.warnings:
         console.warning(warning)
     if result.looked_up:

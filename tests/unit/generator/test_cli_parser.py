@@ -12,6 +12,8 @@ from template_gen.cli import build_parser, command_of, main
 from template_gen.commands import BY_NAME, COMMANDS
 from template_gen.console import Console
 
+EXAMPLE = Path(__file__).resolve().parents[3]  # the example platform: services/ at the top of the project
+
 
 def run(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
@@ -127,3 +129,8 @@ def test_completion_refuses_an_unknown_shell() -> None:
         "error: argument shell: invalid choice: 'tcsh' (choose from 'bash', 'zsh', 'fish')\n"
         "    run `template-gen completion --help` for usage\n",
     )
+
+
+def test_jobs_must_be_one_or_more() -> None:
+    code, _, err = run("--project-dir", str(EXAMPLE), "synth", "--env", "dev", "--jobs", "0")
+    assert (code, err) == (1, "error: --jobs 0: give 1 or more (1 builds every stack in this process)\n")
