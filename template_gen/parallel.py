@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from template_gen.encode import template_dict
 from template_gen.spec import EnvironmentSpec
 from template_gen.stacks import api, compute, network
 from template_gen.stacks.common import Stage, StageInfo
@@ -109,6 +110,6 @@ def _render_group(group: Group) -> Built:
     out: list[tuple[StageInfo, Any]] = []
     files: dict[str, str] = {}
     for stage in build_group(spec, ctx, group):
-        out.append((stage.info(), render(stage.file_name, stage.logical_id, stage.template.to_dict())))
+        out.append((stage.info(), render(stage.file_name, stage.logical_id, template_dict(stage.template))))
         files.update(stage.files)
     return out, files

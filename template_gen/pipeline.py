@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from template_gen import costs, lookup, parallel, placement, quotas, render
+from template_gen.encode import template_dict
 from template_gen.errors import Problem, RegistryError, UsageError
 from template_gen.registry.models import NetworkDefault, NetworkLookup
 from template_gen.registry.validate import ValidRegistry
@@ -103,7 +104,7 @@ def render_stacks(
     stacks are built and rendered by up to `jobs` processes (byte-identical to `jobs=1`)."""
     built, files = parallel.build_and_render(spec, ctx, _render, jobs)
     root_builder = root.build(spec, [info for info, _ in built])
-    out = [_render(ROOT_FILE, "", root_builder.template.to_dict())]
+    out = [_render(ROOT_FILE, "", template_dict(root_builder.template))]
     out += [rendered for _, rendered in built]
     return out, files
 
