@@ -6,11 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ENVS   ?= dev prod
+TEST_JOBS ?= auto
 
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: install synth test bench lint schema docs lock clean
+.PHONY: install synth test bench lint schema docs create-only lock clean
 
 install: $(STAMP)
 
@@ -23,8 +24,10 @@ $(STAMP): pyproject.toml constraints.txt
 synth: $(STAMP)
 	@for env in $(ENVS); do $(BIN)/template-gen synth --env $$env || exit $$?; done
 
+# Test files run in parallel (pytest-xdist), each file's tests in order in one worker: the slow lanes
+# (cfn-lint over the generated scale registries, sam build) overlap. TEST_JOBS=0 runs them in this process.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
@@ -49,3 +52,8 @@ clean:
 
 docs: $(STAMP)
 	$(BIN)/python -m template_gen.registry.reference > docs/registry-reference.md
+
+# After upgrading cfn-lint: the create-only property table that `template-gen diff` ships.
+create-only: $(STAMP)
+	$(BIN)/python -m template_gen.review.create_only_table > template_gen/review/create_only.json.tmp
+	mv template_gen/review/create_only.json.tmp template_gen/review/create_only.json

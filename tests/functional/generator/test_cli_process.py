@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -94,20 +95,21 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path, argv: tuple[str,
 
 
 @pytest.fixture(scope="module")
-def bash_completion(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("bash") is None:  # pragma: no cover - bash is on every supported platform
-        pytest.skip("bash is not installed")
-    path = tmp_path_factory.mktemp("completion") / "template-gen.bash"
+def scripts(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """`template-gen completion SHELL`, written to a file once per shell (skips when the shell is missing)."""
+    folder = tmp_path_factory.mktemp("completion")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    script = subprocess.run(
-        [sys.executable, "-m", "template_gen", "completion", "bash"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    ).stdout
-    path.write_text(script, encoding="utf-8")
-    return path
+
+    def get(shell: str) -> Path:
+        if shutil.which(shell) is None:
+            pytest.skip(f"{shell} is not installed")
+        path = folder / f"template-gen.{shell}"
+        if not path.exists():
+            argv = [sys.executable, "-m", "template_gen", "completion", shell]
+            path.write_text(subprocess.run(argv, capture_output=True, text=True, env=env, check=True).stdout)
+        return path
+
+    return get
 
 
 @pytest.mark.parametrize(
@@ -125,12 +127,40 @@ def bash_completion(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ],
 )
 def test_bash_completion_offers_the_commands_flags_and_choices(
-    bash_completion: Path, words: list[str], expected: str
+    scripts: Callable[[str], Path], words: list[str], expected: str
 ) -> None:
     line = " ".join(f"'{w}'" for w in ["template-gen", *words])
     program = (
-        f"source {bash_completion}\nCOMP_WORDS=({line})\nCOMP_CWORD={len(words)}\n"
+        f"source {scripts('bash')}\nCOMP_WORDS=({line})\nCOMP_CWORD={len(words)}\n"
         '_template_gen\necho "${COMPREPLY[*]}"'
     )
     done = subprocess.run(["bash", "-c", program], capture_output=True, text=True, check=True)
     assert (done.stdout.strip(), done.stderr) == (expected, "")
+
+
+def test_the_zsh_completion_is_valid_zsh(scripts: Callable[[str], Path]) -> None:
+    done = subprocess.run(["zsh", "-n", str(scripts("zsh"))], capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("template-gen syn", ["synth\tgenerate the templates of an environment into build/<env>/"]),
+        (
+            "template-gen synth --format ",
+            ["json\tsummary format (default: text)", "text\tsummary format (default: text)"],
+        ),
+        (
+            "template-gen completion ",
+            ["bash\tthe shell to complete in", "fish\tthe shell to complete in", "zsh\tthe shell to complete in"],
+        ),
+        ("template-gen graph --for", ["--format\toutput format (default: mermaid)"]),
+    ],
+)
+def test_fish_completion_offers_the_commands_flags_and_choices(
+    scripts: Callable[[str], Path], line: str, expected: list[str]
+) -> None:
+    program = f"source {scripts('fish')}; complete -C'{line}'"
+    done = subprocess.run(["fish", "--no-config", "-c", program], capture_output=True, text=True)
+    assert (done.stdout.splitlines(), done.stderr) == (expected, "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,9 @@ def test_completion_refuses_an_unknown_shell() -> None:
 def test_jobs_must_be_one_or_more() -> None:
     code, _, err = run("--project-dir", str(EXAMPLE), "synth", "--env", "dev", "--jobs", "0")
     assert (code, err) == (1, "error: --jobs 0: give 1 or more (1 builds every stack in this process)\n")
+
+
+def test_the_readme_command_table_lists_every_command_with_its_summary() -> None:
+    readme = (EXAMPLE / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([a-z-]+)` \| (.+?) \| `template-gen ", readme, re.MULTILINE)
+    assert rows == [(c.name, c.summary) for c in COMMANDS]
