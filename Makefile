@@ -7,11 +7,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # The registry's environments (services/registry.yaml), read when a target needs them.
 ENVS   ?= $(shell $(BIN)/python -m template_gen.registry.environments)
+TEST_JOBS ?= auto
 
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: install synth test test-fast bench lint schema docs lock clean
+.PHONY: install synth test test-fast bench lint schema docs create-only lock clean
 
 install: $(STAMP)
 
@@ -24,8 +25,10 @@ $(STAMP): pyproject.toml constraints.txt
 synth: $(STAMP)
 	@for env in $(ENVS); do $(BIN)/template-gen synth --env $$env || exit $$?; done
 
+# Test files run in parallel (pytest-xdist), each file's tests in order in one worker: the slow lanes
+# (cfn-lint over the generated scale registries, sam build) overlap. TEST_JOBS=0 runs them in this process.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 # The edit loop: unit tests and goldens (no cfn-lint over large platforms, no SAM CLI).
 test-fast: $(STAMP)
@@ -54,3 +57,8 @@ clean:
 
 docs: $(STAMP)
 	$(BIN)/python -m template_gen.registry.reference > docs/registry-reference.md
+
+# After upgrading cfn-lint: the create-only property table that `template-gen diff` ships.
+create-only: $(STAMP)
+	$(BIN)/python -m template_gen.review.create_only_table > template_gen/review/create_only.json.tmp
+	mv template_gen/review/create_only.json.tmp template_gen/review/create_only.json

@@ -1,17 +1,23 @@
-"""`make bench`: synth time and peak memory for generated platforms of 10 to 1,000 services, and the API key
-validator's warm latency. Prints Markdown tables (the ones in docs/BENCHMARKS.md).
+"""`make bench`: what users pay, as whole processes. Prints the Markdown tables of docs/BENCHMARKS.md.
 
-    python benchmarks/run.py [--sizes 10,50,100] [--repeat 3] [--iterations 2000]
+    python benchmarks/run.py [--sizes 10,100,1000] [--repeat 5] [--iterations 2000]
 
-Each synth runs in a fresh Python process (what a user runs), from a registry written by
-generate_registry.py, so timings include interpreter start, imports, loading, validation, rendering and
-writing. The median of --repeat runs is reported; peak memory is the process's maximum resident size.
+- Start-up: `template-gen --help`, `--version`, `validate` and `diff` of the example registry, beside an
+  empty interpreter and what loading cfn-lint's schemas alone costs (what `diff` paid before it shipped its
+  create-only table).
+- Synth: `template-gen synth` of a generated platform of N services (generate_registry.py), with the default
+  `--jobs` (the CPU count) and with `--jobs 1`, beside the floor (floor.py: the same platform as one
+  template in raw troposphere, JSON out), and the ratio to the floor.
+
+Every figure is the median of --repeat runs of a fresh process; the variants of one row run in turn
+(A, B, C, A, B, C, ...) so that a busy moment of the machine spreads over all of them. Wall is elapsed
+time; CPU is user + system time of the process and the processes it waited for (synth's workers); peak
+memory is the largest resident size of any one of those processes.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -19,80 +25,160 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from generate_registry import write_registry  # noqa: E402
 
-SIZES = (10, 50, 100, 250, 500, 1000)
-SYNTH = """
-import json, resource, sys, time
-started = time.perf_counter()
-from template_gen.pipeline import synthesize
-result = synthesize(__import__("pathlib").Path(sys.argv[1]), "prod")
-elapsed = time.perf_counter() - started
-peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds_in_process": elapsed, "peak_mib": peak_kib / 1024, "stacks": len(result.stacks),
-                  "resources": sum(s.resources for s in result.stacks), "waves": result.wave_count}))
-"""
+SIZES = (10, 100, 250, 1000)
+PY = sys.executable
+CLI = (PY, "-m", "template_gen")
 
 
-def synth_once(project: Path) -> dict[str, float]:
-    started = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-c", SYNTH, str(project)], check=True, capture_output=True, text=True, env=os.environ
-    ).stdout
-    data: dict[str, float] = json.loads(out)
-    data["seconds"] = time.perf_counter() - started
-    return data
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    cpu: float
+    peak_mib: float
 
 
-def synth_benchmarks(sizes: tuple[int, ...], repeat: int) -> list[dict[str, float]]:
-    rows = []
+@dataclass(frozen=True)
+class Measure:
+    wall: float  # medians
+    cpu: float
+    peak_mib: float  # largest
+
+    def cells(self) -> str:
+        return f"{self.wall:.2f} | {self.cpu:.2f} | {self.peak_mib:.0f}"
+
+
+def run_once(argv: Sequence[str], cwd: Path = ROOT) -> Run:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout, whatever is installed
+    with tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)  # the child's own rusage, which Popen.wait does not give
+        wall = time.perf_counter() - started
+        child.returncode = code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            err.seek(0)
+            raise SystemExit(f"{' '.join(argv)} failed ({code}):\n{err.read().decode()}")
+    # ru_maxrss is in KiB on Linux; for a waited-for process it covers the processes it waited for too.
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def measure_in_turn(variants: Sequence[Sequence[str]], repeat: int, cwd: Path = ROOT) -> list[Measure]:
+    runs: list[list[Run]] = [[] for _ in variants]
+    for _ in range(repeat):
+        for i, argv in enumerate(variants):
+            runs[i].append(run_once(argv, cwd))
+    return [
+        Measure(
+            statistics.median(r.wall for r in rs),
+            statistics.median(r.cpu for r in rs),
+            max(r.peak_mib for r in rs),
+        )
+        for rs in runs
+    ]
+
+
+def startup(repeat: int) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        earlier = Path(tmp) / "dev"
+        run_once([*CLI, "synth", "--env", "dev", "--out", str(earlier), "--jobs", "1"])
+        diff = ["diff", "--env", "dev", "--against", str(earlier)]
+        rows = [
+            ("`python -c pass` (the interpreter alone)", [PY, "-c", "pass"]),
+            ("`template-gen --help`", [*CLI, "--help"]),
+            ("`template-gen --version`", [*CLI, "--version"]),
+            ("`template-gen validate` (example registry)", [*CLI, "validate"]),
+            ("`template-gen diff --env dev --against DIR` (example registry)", [*CLI, *diff]),
+            (
+                "loading cfn-lint's schemas and decoder alone (what `diff` loaded before)",
+                [PY, "-c", "import cfnlint.decode, cfnlint.schema"],
+            ),
+        ]  # fmt: skip
+        measures = measure_in_turn([argv for _, argv in rows], repeat)
+    lines = ["| command | wall (s) | CPU (s) | peak memory (MiB) |", "|---|---:|---:|---:|"]
+    lines += [f"| {name} | {m.cells()} |" for (name, _), m in zip(rows, measures, strict=True)]
+    return "\n".join(lines)
+
+
+def synth(sizes: Sequence[int], repeat: int) -> str:
+    lines = [
+        "| services | resources (synth / floor) | floor: wall, CPU, peak | synth: wall, CPU, peak "
+        "| synth --jobs 1: wall, CPU, peak | synth / floor (wall) | --jobs 1 / floor (wall) |",
+        "|---:|---:|---|---|---|---:|---:|",
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             project = Path(tmp) / f"platform-{size}"
             write_registry(project, size)
-            runs = [synth_once(project) for _ in range(repeat)]
-            rows.append(
-                {
-                    "services": size,
-                    "seconds": statistics.median(r["seconds"] for r in runs),
-                    "peak_mib": max(r["peak_mib"] for r in runs),
-                    "stacks": runs[0]["stacks"],
-                    "resources": runs[0]["resources"],
-                    "waves": runs[0]["waves"],
-                }
+            out = Path(tmp) / f"out-{size}"
+            floor_json = Path(tmp) / f"floor-{size}.json"
+            resources = _synth_resources(project, out)
+            floor_resources = _floor_resources(project, floor_json)
+            base = [*CLI, "--project-dir", str(project), "synth", "--env", "prod", "--out", str(out)]
+            floor, parallel, serial = measure_in_turn(
+                [[PY, str(HERE / "floor.py"), str(project), str(floor_json)], base, [*base, "--jobs", "1"]], repeat
             )
-    return rows
-
-
-def render_synth(rows: list[dict[str, float]]) -> str:
-    lines = [
-        "| services | synth (median, s) | peak memory (MiB) | stacks | resources | first-deploy waves |",
-        "|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['services']:,} | {r['seconds']:.2f} | {r['peak_mib']:.0f} | {r['stacks']:.0f} | "
-            f"{r['resources']:,.0f} | {r['waves']:.0f} |"
-        )
+            lines.append(
+                f"| {size:,} | {resources:,} / {floor_resources:,} | {_cell(floor)} | {_cell(parallel)} "
+                f"| {_cell(serial)} | {parallel.wall / floor.wall:.2f} | {serial.wall / floor.wall:.2f} |"
+            )
     return "\n".join(lines)
 
 
+def _cell(m: Measure) -> str:
+    return f"{m.wall:.2f} s, {m.cpu:.2f} s, {m.peak_mib:.0f} MiB"
+
+
+def _synth_resources(project: Path, out: Path) -> int:
+    import json
+
+    text = subprocess.run(
+        [*CLI, "--project-dir", str(project), "synth", "--env", "prod", "--out", str(out), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    ).stdout
+    return sum(int(s["resources"]) for s in json.loads(text)["stacks"])
+
+
+def _floor_resources(project: Path, out: Path) -> int:
+    import json
+
+    text = subprocess.run(
+        [PY, str(HERE / "floor.py"), str(project), str(out)], capture_output=True, text=True, check=True
+    ).stdout
+    return int(json.loads(text)["resources"])
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
-    parser.add_argument("--repeat", type=int, default=3)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="platform sizes, in services")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per measure (the median is shown)")
     parser.add_argument("--iterations", type=int, default=2000, help="authorizer invocations per case")
     args = parser.parse_args()
+    if args.repeat < 5:
+        parser.error("--repeat: at least 5 runs, so that the median means something")
     sizes = tuple(int(s) for s in args.sizes.split(","))
-    print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.machine()}\n")
-    print("## Synth\n")
-    print(render_synth(synth_benchmarks(sizes, args.repeat)))
-    import authorizer  # after the synth runs: it sets fake AWS settings in this process
+    load = os.getloadavg()[0]
+    print(
+        f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.machine()}; "
+        f"load average at the start {load:.2f}; median of {args.repeat} runs\n"
+    )
+    print("## Start-up\n")
+    print(startup(args.repeat))
+    print("\n## Synth, beside the floor\n")
+    print(synth(sizes, args.repeat))
+    import authorizer  # after the process runs: it sets fake AWS settings in this process
 
     print("\n## API key validator (warm invocations)\n")
     print(authorizer.render(authorizer.run(args.iterations)))

@@ -1,6 +1,7 @@
 """Terminal output: colour, tables and progress lines on a TTY, plain text everywhere else (pipes, CI, tests).
 
-Honours NO_COLOR (https://no-color.org) and FORCE_COLOR. Colour never changes the words printed, only
+Honours NO_COLOR (https://no-color.org), FORCE_COLOR and TERM=dumb (a terminal that understands no escape
+codes: no colour, no redrawn lines). Colour never changes the words printed, only
 how they look, so plain output is exactly what a TTY shows minus the escape codes.
 """
 
@@ -33,7 +34,12 @@ def use_color(stream: TextIO) -> bool:
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
-    return hasattr(stream, "isatty") and stream.isatty()
+    return _terminal(stream)
+
+
+def _terminal(stream: TextIO) -> bool:
+    """A terminal that understands escape codes."""
+    return os.environ.get("TERM") != "dumb" and hasattr(stream, "isatty") and stream.isatty()
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ class Progress:
         self._frame = 0
         self._transient = transient
         # Redrawing needs a terminal; colour is decided separately (NO_COLOR still gets the live line).
-        self.live = hasattr(console.err, "isatty") and console.err.isatty()
+        self.live = _terminal(console.err)
 
     def start(self) -> None:
         if self.live:

@@ -13,9 +13,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
-
 from template_gen.errors import LookupFailed
 from template_gen.registry.models import NetworkDefault, NetworkLookup
 
@@ -103,6 +100,10 @@ def resolve(
         cached = _read_cache(path, project_dir)
         if cached is not None and cached[0] == query:
             return cached[1], None
+    # boto3 loads only here, when AWS is really asked: most synths read the cache (or need no lookup).
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
     factory = client_factory or (lambda r: boto3.session.Session().client("ec2", region_name=r))
     rel = path.relative_to(project_dir).as_posix()
     try:

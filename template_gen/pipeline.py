@@ -13,19 +13,20 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from template_gen import deployed_images, lookup, quotas
+from template_gen import deployed_images, lookup, parallel, quotas
+from template_gen.encode import template_dict
 from template_gen.errors import Problem, RegistryError, UsageError
 from template_gen.layout import placement as placement_store
 from template_gen.layout import planner
 from template_gen.layout.planner import Layout
-from template_gen.registry import loader
 from template_gen.registry.models import NetworkDefault, NetworkLookup
-from template_gen.registry.validate import ValidRegistry, validate
+from template_gen.registry.validate import ValidRegistry
+from template_gen.registry.validate import load_registry as load_registry  # re-exported: commands import it here
 from template_gen.render import to_yaml
 from template_gen.spec import EnvironmentSpec, environment_spec
 from template_gen.stacks import api, compute, network, observability, root
@@ -124,10 +125,6 @@ class Synthesis:
         return self
 
 
-def load_registry(project_dir: Path, environments: Sequence[str] | None = None) -> ValidRegistry:
-    return validate(loader.load(project_dir), environments)
-
-
 def resolve(
     valid: ValidRegistry,
     env_name: str,
@@ -183,12 +180,13 @@ def build_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
     return stages + observability.build(spec, stages)
 
 
-def render(spec: EnvironmentSpec, ctx: RenderContext) -> Build:
-    """Build every stage of a placed spec and render it to text."""
+def render(spec: EnvironmentSpec, ctx: RenderContext, jobs: int = 1) -> Build:
+    """Build every stage of a placed spec (in order: later stages read earlier ones) and render it to text,
+    the rendering in up to `jobs` processes (byte-identical to `jobs=1`)."""
     stages = build_stages(spec, ctx)
-    root_builder = root.build(spec, stages)
-    out = [_render(ROOT_FILE, "", root_builder.template.to_dict())]
-    out += [_render(stage.file_name, stage.logical_id, stage.template.to_dict()) for stage in stages]
+    rendered = parallel.render_stages(stages, _render, jobs)
+    root_builder = root.build(spec, [stage.info() for stage in stages])
+    out = [_render(ROOT_FILE, "", template_dict(root_builder.template)), *rendered]
     files = {name: text for stage in stages for name, text in stage.files.items()}
     return Build(tuple(out), files)
 
@@ -247,6 +245,7 @@ def synthesize(
     valid: ValidRegistry | None = None,
     wave: int | None = None,
     update_placement: bool = False,
+    jobs: int = 1,
 ) -> Synthesis:
     """Everything `synth` does but writing: call `write()` on the result to put it on disk."""
     valid = valid or load_registry(project_dir, [env_name])
@@ -256,7 +255,7 @@ def synthesize(
     target = out_dir or default_out
     ctx = RenderContext(project_dir)
     spec = full if wave is None else wave_spec(full, layout, wave)
-    build = render(spec, ctx)
+    build = render(spec, ctx, jobs)
     check_quotas(env_name, build)
     warnings = list(spec.warnings)
     created = None
@@ -265,7 +264,7 @@ def synthesize(
         if warning:
             warnings.append(warning)
     else:
-        created = _wave_resources(full, layout, wave, build, ctx)
+        created = _wave_resources(full, layout, wave, build, ctx, jobs)
     # The project's placement follows its own build folder; a build written elsewhere leaves it alone.
     elsewhere = out_dir is not None and out_dir.resolve() != default_out.resolve()
     return Synthesis(
@@ -287,9 +286,11 @@ def synthesize(
     )
 
 
-def _wave_resources(full: EnvironmentSpec, layout: Layout, wave: int, build: Build, ctx: RenderContext) -> int:
+def _wave_resources(
+    full: EnvironmentSpec, layout: Layout, wave: int, build: Build, ctx: RenderContext, jobs: int = 1
+) -> int:
     """What this wave creates on top of the previous one; it must fit one operation (the plan estimates)."""
-    before = render(wave_spec(full, layout, wave - 1), ctx).resources if wave > 1 else 0
+    before = render(wave_spec(full, layout, wave - 1), ctx, jobs).resources if wave > 1 else 0
     created = build.resources - before
     limit = quotas.CFN_NESTED_OPERATION.limit
     if created > limit:  # pragma: no cover - the plan keeps a margin; this guards the estimates

@@ -23,9 +23,14 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     p = sub.add_parser(
         "deploy",
         parents=parents,
-        help="synth, sam build, review the nested change set, confirm and execute it (needs AWS)",
+        help="synth, sam build, review the change set, confirm and execute it (needs AWS)",
+        description="Synthesize the environment, run `sam build` and `sam package`, create a change set with "
+        "nested stacks and print it as review does, refuse it if it would lose data, ask, then execute it under "
+        "stack policies, streaming every nested stack's events; on failure, name the root cause.",
+        epilog="examples:\n  template-gen deploy --env dev\n"
+        "  template-gen deploy --env prod --yes --image-tag quoting=1.4.2",
     )
-    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--env", required=True, metavar="ENV", help="environment to deploy")
     p.add_argument("--yes", action="store_true", help="execute without asking (CI)")
     p.add_argument(
         "--image-tag", action="append", default=[], metavar="SERVICE=TAG", help="image tag to deploy (repeatable)"

@@ -12,7 +12,7 @@ from template_gen.commands.synth import parse_image_tags
 from template_gen.console import Console
 from template_gen.guard import Verdict, assess
 from template_gen.guard.cli import add_allow_argument, exit_code, show_verdict
-from template_gen.pipeline import load_registry
+from template_gen.registry.validate import load_registry
 from template_gen.review import render
 from template_gen.review.diff import diff_builds
 from template_gen.review.model import EXIT_CHANGES, ChangeReport
@@ -23,9 +23,12 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     p = sub.add_parser(
         "diff",
         parents=parents,
-        help="compare the templates synth would write now with an earlier build, resource by resource (offline)",
+        description="Compare the templates synth would write now with an earlier build, resource by resource, "
+        "across every nested stack, and predict replacements from the resource schemas. Needs no AWS account.",
+        epilog="examples:\n  template-gen diff --env dev --against HEAD~1\n"
+        "  template-gen diff --env prod --against build-old/prod --format json --exit-code",
     )
-    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--env", required=True, metavar="ENV", help="environment to compare")
     p.add_argument(
         "--against",
         required=True,
@@ -33,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
         help="an earlier build folder (a copy of build/<env>/) or a git revision (HEAD~1, a tag, a branch)",
     )
     p.add_argument("--image-tag", action="append", default=[], metavar="SERVICE=TAG", help="as for synth (repeatable)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.add_argument(
         "--exit-code",
         action="store_true",

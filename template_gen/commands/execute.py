@@ -15,10 +15,13 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     p = sub.add_parser(
         "exec",
         parents=parents,
-        help="open a shell in a running task of a service with exec: true (ECS Exec, needs AWS)",
+        help="open a shell in a running task of a service with exec: true (needs AWS)",
+        description="Run a command (a shell by default) in a running task of a container service that has "
+        "exec: true, through ECS Exec; needs AWS credentials and the Session Manager plugin.",
+        epilog="examples:\n  template-gen exec --env dev quoting\n  template-gen exec --env dev quoting --command env",
     )
-    p.add_argument("service", metavar="SERVICE")
-    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("service", metavar="SERVICE", help="a container service with exec: true")
+    p.add_argument("--env", required=True, metavar="ENV", help="deployed environment")
     p.add_argument("--command", default="/bin/sh", metavar="CMD", help="what to run (default /bin/sh)")
     p.add_argument("--task", metavar="TASK", help="task ID or ARN (default: the first running task)")
     p.add_argument("--container", metavar="NAME", help="container (default: the service's own)")

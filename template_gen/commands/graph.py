@@ -14,10 +14,14 @@ from template_gen.spec import EnvironmentSpec
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
-        "graph", parents=parents, help="draw an environment's architecture (Mermaid, DOT, or SVG/PNG with Graphviz)"
+        "graph",
+        parents=parents,
+        description="Draw an environment's architecture: APIs, load balancers, services and who calls whom. "
+        "Mermaid and DOT are text; SVG and PNG need Graphviz (`dot`). Makes no AWS calls.",
+        epilog="examples:\n  template-gen graph --env dev\n  template-gen graph --env prod --format svg --out prod.svg",
     )
-    p.add_argument("--env", required=True, metavar="ENV")
-    p.add_argument("--format", choices=graph.FORMATS, default="mermaid")
+    p.add_argument("--env", required=True, metavar="ENV", help="environment to draw")
+    p.add_argument("--format", choices=graph.FORMATS, default="mermaid", help="output format (default: mermaid)")
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(run=run)
 

@@ -14,7 +14,13 @@ from template_gen.review import aws
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
-        "logs", parents=parents, help="show a service's logs (ECS or Lambda), or the API access logs (needs AWS)"
+        "logs",
+        parents=parents,
+        help="show a service's logs (ECS or Lambda), or the API access logs (needs AWS)",
+        description="Print a service's log events (its ECS log group or its function's), or an API's access "
+        "logs with --api, from --since on; --follow keeps printing new ones. Needs AWS credentials.",
+        epilog="examples:\n  template-gen logs --env dev quoting --since 1h\n"
+        '  template-gen logs --env dev --api --filter "{ $.status = 502 }" --follow',
     )
     p.add_argument(
         "service",
@@ -22,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
         metavar="SERVICE",
         help="a service, or a platform function (api-key-validator, onboarding)",
     )
-    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--env", required=True, metavar="ENV", help="deployed environment to read")
     p.add_argument("--since", default="10m", metavar="WHEN", help="30s, 10m, 2h, 1d or an ISO 8601 time (default 10m)")
     p.add_argument(
         "--filter", metavar="PATTERN", help='CloudWatch Logs filter pattern, e.g. ERROR or "{ $.status = 500 }"'

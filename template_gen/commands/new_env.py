@@ -16,6 +16,10 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
         "new-env",
         parents=parents,
         help="add an environment copied from another: registry entry (layout kept) and samconfig.toml sections",
+        description="Copy an environment's entry in services/registry.yaml under a new name (comments and layout "
+        "kept) and its samconfig.toml sections, then validate and synthesize the new environment; nothing is "
+        "written if that fails.",
+        epilog="example:\n  template-gen new-env staging --from dev",
     )
     p.add_argument("name", metavar="NAME", help="environment name: lowercase letters and digits")
     p.add_argument("--from", dest="source", required=True, metavar="ENV", help="environment to copy, e.g. dev")

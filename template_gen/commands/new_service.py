@@ -15,10 +15,13 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     p = sub.add_parser(
         "new-service",
         parents=parents,
-        help="scaffold a service: services/<name>/service.yaml, registry entries and (lambda) its function",
+        description="Scaffold a service: services/<name>/service.yaml, its registry entries and, for a Lambda "
+        "service, its function and test. The result validates and synthesizes as written.",
+        epilog="examples:\n  template-gen new-service pricing --kind ecs --port 8080\n"
+        "  template-gen new-service catalog --kind lambda --path /catalog --env dev",
     )
     p.add_argument("name", metavar="NAME", help="service name: lowercase letters, digits and hyphens")
-    p.add_argument("--kind", required=True, choices=("ecs", "lambda"))
+    p.add_argument("--kind", required=True, choices=("ecs", "lambda"), help="a container service or a Lambda")
     p.add_argument("--path", metavar="/PATH", help="API base path (default: /NAME)")
     p.add_argument("--port", type=int, metavar="N", help="container port (ecs; default 8080)")
     p.add_argument(

@@ -18,10 +18,15 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     p = sub.add_parser(
         "publish",
         parents=parents,
-        help="build and push a container service's image to its ECR repository (or promote one), then record the tag",
+        description="Build a container service's image with docker for the service's platform (linux/amd64 or "
+        "linux/arm64), push it to the service's ECR repository (read from the deployed stack) and record the tag in "
+        "services/environments/<env>.images.json; or, with --from-env, promote the exact image (by digest) from "
+        "another environment's repository without a rebuild. Needs AWS credentials.",
+        epilog="examples:\n  template-gen publish quoting --env dev --tag 1.4.2 --context ../quoting\n"
+        "  template-gen publish quoting --env prod --from-env dev",
     )
-    p.add_argument("service", metavar="SERVICE")
-    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("service", metavar="SERVICE", help="the container service to publish")
+    p.add_argument("--env", required=True, metavar="ENV", help="environment whose repository receives the image")
     p.add_argument(
         "--tag", metavar="TAG", help="image tag, e.g. 1.4.2 or a commit id (with --from-env: default the one ENV runs)"
     )

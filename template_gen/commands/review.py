@@ -19,7 +19,7 @@ from template_gen.errors import AwsError, UsageError
 from template_gen.guard import Verdict, assess
 from template_gen.guard import apply as guard_apply
 from template_gen.guard.cli import add_allow_argument, exit_code, show_verdict
-from template_gen.pipeline import load_registry
+from template_gen.registry.validate import load_registry
 from template_gen.review import aws, changeset, removed_stacks, render
 from template_gen.review.changeset import Polling
 from template_gen.review.model import EXIT_CHANGES, ChangeReport
@@ -33,20 +33,25 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     p = sub.add_parser(
         "review",
         parents=parents,
-        help="create a change set with nested stacks and print every nested stack's changes (needs AWS)",
+        description="Create a CloudFormation change set for the environment's root stack with its nested "
+        "stacks, print every nested stack's changes, then delete it (default), keep it or execute it. "
+        "Needs AWS credentials.",
+        epilog="examples:\n  template-gen review --env dev\n  template-gen review --env prod --keep --exit-code",
     )
-    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--env", required=True, metavar="ENV", help="environment to review")
     p.add_argument(
         "--template-file",
         type=Path,
         metavar="FILE",
         help="packaged root template (from `sam package`); default: run `sam package --config-env ENV`",
     )
-    p.add_argument("--change-set-name", metavar="NAME", help="default: template-gen-ENV-<UTC time>")
+    p.add_argument(
+        "--change-set-name", metavar="NAME", help="name of the change set (default: template-gen-ENV-<UTC time>)"
+    )
     then = p.add_mutually_exclusive_group()
     then.add_argument("--keep", action="store_true", help="leave the change set for execution (console or CLI)")
     then.add_argument("--execute", action="store_true", help="execute the change set and wait for the stack")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.add_argument(
         "--exit-code",
         action="store_true",

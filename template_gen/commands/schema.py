@@ -11,9 +11,13 @@ from template_gen.registry import schema
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
-        "schema", parents=parents, help="write JSON Schemas for registry.yaml and service.yaml (editor support)"
+        "schema",
+        parents=parents,
+        description="Write the JSON Schemas of registry.yaml and service.yaml, so that editors complete and "
+        "check the registry files.",
+        epilog="example:\n  template-gen schema",
     )
-    p.add_argument("--out", type=Path, help=f"folder to write to (default: {schema.SCHEMA_DIR})")
+    p.add_argument("--out", type=Path, metavar="DIR", help=f"folder to write to (default: {schema.SCHEMA_DIR})")
     p.set_defaults(run=run)
 
 

@@ -8,16 +8,22 @@ from pathlib import Path
 from typing import Any
 
 from template_gen.console import Console, styled
-from template_gen.pipeline import load_registry
 from template_gen.registry.models import EcsService
+from template_gen.registry.validate import load_registry
 
 KIND_STYLE = {"ecs": "cyan", "lambda": "magenta"}  # on a TTY only; open (auth: none) routes show in yellow
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("services", parents=parents, help="list the services enabled in an environment")
-    p.add_argument("--env", required=True, metavar="ENV")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p = sub.add_parser(
+        "services",
+        parents=parents,
+        description="List the services enabled in an environment: kind, API base path, exposure, auth, "
+        "ALB paths and listener priority.",
+        epilog="examples:\n  template-gen services --env dev\n  template-gen services --env prod --format json",
+    )
+    p.add_argument("--env", required=True, metavar="ENV", help="environment to list")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
     p.set_defaults(run=run)
 
 

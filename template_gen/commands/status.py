@@ -17,10 +17,14 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
         "status",
         parents=parents,
         help="how a deployed environment is doing: stack, tasks, rollouts, target health, images, Lambda errors",
+        description="Read the deployed environment: stack status, ECS running/desired/pending counts, the last "
+        "deployment and its rollout state, target health with reasons, the image each service runs, and "
+        "recent Lambda errors. Needs AWS credentials.",
+        epilog="examples:\n  template-gen status --env dev\n  template-gen status --env prod quoting --format json",
     )
     p.add_argument("service", nargs="?", metavar="SERVICE", help="only this service (default: all of them)")
-    p.add_argument("--env", required=True, metavar="ENV")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--env", required=True, metavar="ENV", help="deployed environment to read")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.set_defaults(run=run)
 
 

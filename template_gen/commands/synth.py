@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from template_gen import deployed_images, lookup, quota_report
+from template_gen import deployed_images, lookup, parallel, quota_report
 from template_gen.console import Console, shown_path, styled, usage_style
 from template_gen.errors import UsageError
 from template_gen.pipeline import Synthesis, synthesize
@@ -19,8 +19,16 @@ _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("synth", parents=parents, help="generate the templates of an environment into build/<env>/")
-    p.add_argument("--env", required=True, metavar="ENV")
+    p = sub.add_parser(
+        "synth",
+        parents=parents,
+        description="Generate the root template and nested stacks of an environment into build/<env>/, "
+        "with a summary of every stack's size against the CloudFormation quotas. Needs no AWS account "
+        "(lookup networks come from the committed lookup cache).",
+        epilog="examples:\n  template-gen synth --env dev\n"
+        "  template-gen synth --env prod --image-tag quoting=1.4.2 --format json",
+    )
+    p.add_argument("--env", required=True, metavar="ENV", help="environment to generate")
     p.add_argument("--out", type=Path, metavar="DIR", help="folder for the templates (default: build/<env>)")
     p.add_argument("--refresh-lookups", action="store_true", help="ask AWS again for lookup/default networks")
     p.add_argument(
@@ -34,7 +42,14 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
         action="store_true",
         help="with --out elsewhere: also store the placement in services/environments/<env>.placement.json",
     )
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="summary format (default: text)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="render stacks in up to N processes (default: the CPU count; 1: in this process only); "
+        "the templates are the same for every N",
+    )
     p.set_defaults(run=run)
 
 
@@ -83,8 +98,17 @@ def summary(result: Synthesis) -> dict[str, Any]:
     }
 
 
+def parse_jobs(value: int | None) -> int:
+    if value is None:
+        return parallel.available_cpus()
+    if value < 1:
+        raise UsageError(f"--jobs {value}: give 1 or more (1 renders every stack in this process)")
+    return value
+
+
 def run(args: argparse.Namespace, console: Console) -> int:
     image_tags = parse_image_tags(args.image_tag)
+    jobs = parse_jobs(args.jobs)
     with console.progress(f"{args.env}: synthesizing", transient=True):  # lookups can take a few seconds
         result = synthesize(
             args.project_dir,
@@ -94,6 +118,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
             image_tags,
             wave=args.wave,
             update_placement=args.update_placement,
+            jobs=jobs,
         )
         result.write()
     if result.image_record_written:

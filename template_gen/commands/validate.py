@@ -6,13 +6,19 @@ import argparse
 
 from template_gen.console import Console
 from template_gen.errors import RegistryError
-from template_gen.pipeline import load_registry
 from template_gen.registry import samconfig_rules
+from template_gen.registry.validate import load_registry
 from template_gen.samconfig import SAMCONFIG
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("validate", parents=parents, help="check the registry and report every problem at once")
+    p = sub.add_parser(
+        "validate",
+        parents=parents,
+        description="Check the whole registry (every service, every environment) and report every problem at "
+        "once, each with its file and field path.",
+        epilog="examples:\n  template-gen validate\n  template-gen validate --env dev --env prod",
+    )
     p.add_argument("--env", action="append", metavar="ENV", help="environment to check (repeatable; default: all)")
     p.set_defaults(run=run)
 

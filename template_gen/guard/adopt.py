@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 from functools import cache
 
-from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
-
 SCHEMA_REGION = "us-east-1"  # identifiers do not differ between Regions
 
 
 @cache
 def primary_identifier(resource_type: str) -> tuple[str, ...]:
+    # cfn-lint loads only when a kept resource is reported: diff and synth stay light otherwise.
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
+
     try:
         schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema
     except ResourceNotFoundError:

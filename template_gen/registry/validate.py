@@ -7,13 +7,14 @@ per-environment overrides applied, known good. Nothing downstream raises a user-
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from template_gen import naming, route_table
 from template_gen.errors import RegistryError, UsageError
-from template_gen.registry import rule_set
+from template_gen.registry import loader, rule_set
 from template_gen.registry.context import EnvironmentContext, ServiceContext
 from template_gen.registry.entries import AnyService, EnvironmentEntry, Problems, ServiceEntry, ValidRegistry, report
 from template_gen.registry.loader import REGISTRY_FILE, RawRegistry
@@ -27,6 +28,11 @@ from template_gen.registry.overrides import FIXED_KEYS, deep_merge, touches
 from template_gen.registry.pydantic_errors import did_you_mean, problems_from
 
 SERVICE_ADAPTER: TypeAdapter[EcsService | LambdaService] = TypeAdapter(Service)
+
+
+def load_registry(project_dir: Path, environments: Sequence[str] | None = None) -> ValidRegistry:
+    """Read the registry files of a project and validate them (what every command starts with)."""
+    return validate(loader.load(project_dir), environments)
 
 
 def validate(raw: RawRegistry, environments: Sequence[str] | None = None) -> ValidRegistry:

@@ -1,6 +1,7 @@
 """Does changing a property replace the resource? Answered from the `createOnlyProperties` (always
 replaces) and `conditionalCreateOnlyProperties` (may replace) of the CloudFormation resource schemas that
-cfn-lint ships, read through cfn-lint's own schema manager.
+cfn-lint ships. The lists are extracted at build time into `create_only.json` (`make create-only`, checked
+against cfn-lint by a test), so that `diff` starts without loading cfn-lint.
 
 SAM resources (`AWS::Serverless::*`) have no create-only list of their own: the transform turns each into
 a CloudFormation resource whose schema does. `SAM_RESOURCES` names that resource and the SAM properties
@@ -9,12 +10,12 @@ that are spelled differently there; every other answer still comes from the sche
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path as FilePath
 from typing import Any
-
-from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
 
 from template_gen.review.model import ABSENT, Replacement, strongest
 from template_gen.review.values import Keyed, Path, contains_intrinsic, intrinsic_name
@@ -37,17 +38,28 @@ class CreateOnly:
     conditional: tuple[tuple[str, ...], ...]
 
 
+TABLE = FilePath(__file__).with_name("create_only.json")
+
+
+@cache
+def _table() -> dict[str, list[list[str]]]:
+    types: dict[str, list[list[str]]] = json.loads(TABLE.read_text(encoding="utf-8"))["types"]
+    return types
+
+
 @cache
 def create_only(resource_type: str, region: str) -> CreateOnly | None:
-    """The create-only properties of a type, or None when cfn-lint has no schema for it."""
-    try:
-        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
-    except ResourceNotFoundError:
+    """The create-only properties of a type, or None when no schema knows it. The lists are the same in
+    every Region that has the type (the extraction checks it), so `region` does not change the answer."""
+    if resource_type.startswith("Custom::"):  # as cfn-lint reads them: every custom resource is one type
+        resource_type = "AWS::CloudFormation::CustomResource"
+    if resource_type.endswith("::MODULE"):
+        return CreateOnly((), ())  # a module's resources are its own; the module itself has no schema
+    lists = _table().get(resource_type)
+    if lists is None:
         return None
-    return CreateOnly(
-        tuple(_segments(p) for p in schema.get("createOnlyProperties", [])),
-        tuple(_segments(p) for p in schema.get("conditionalCreateOnlyProperties", [])),
-    )
+    always, conditional = lists
+    return CreateOnly(tuple(_segments(p) for p in always), tuple(_segments(p) for p in conditional))
 
 
 def _segments(pointer: str) -> tuple[str, ...]:

@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode_str
-
 from template_gen.aws_data import STACK_TYPE
 from template_gen.errors import UsageError
 from template_gen.pipeline import ROOT_FILE, RenderedStack
+from template_gen.review import cfn_yaml
 
 CODE_PROPERTIES = ("CodeUri", "ContentUri")
 
@@ -44,24 +43,13 @@ class Build:
 
 
 def parse_template(text: str, where: str) -> dict[str, Any]:
-    template, matches = decode_str(text)
-    if matches or not isinstance(template, dict):
-        reason = matches[0].message if matches else "not a mapping"
-        raise UsageError(f"{where}: not a CloudFormation template ({reason})")
-    plain = _plain(template)
-    assert isinstance(plain, dict)
-    return plain
-
-
-def _plain(value: Any) -> Any:
-    """cfn-lint's decoder returns node subclasses (with line numbers); comparisons want plain values."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
+    try:
+        template = cfn_yaml.loads(text)
+    except cfn_yaml.TemplateSyntaxError as exc:
+        raise UsageError(f"{where}: not a CloudFormation template ({exc})") from exc
+    if not isinstance(template, dict):
+        raise UsageError(f"{where}: not a CloudFormation template (not a mapping)")
+    return template
 
 
 def nested_stacks(root: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -110,3 +110,28 @@ class Stage:
     @property
     def parameter_values(self) -> Mapping[str, ParameterValue]:
         return self.builder.parameter_values
+
+    def info(self) -> StageInfo:
+        return StageInfo(
+            self.key,
+            self.logical_id,
+            self.file_name,
+            dict(self.parameter_values),
+            tuple(self.root_outputs),
+            tuple(self.depends_on),
+            frozenset(self.template.outputs),
+        )
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    """What the root template needs to know of a built stage: small and picklable, so that stages built in
+    other processes (`template_gen.parallel`) send back this, never their troposphere objects."""
+
+    key: str
+    logical_id: str
+    file_name: str
+    parameter_values: Mapping[str, ParameterValue]
+    root_outputs: tuple[tuple[str, str, str], ...]  # (root output, stage output, doc)
+    depends_on: tuple[str, ...]
+    output_names: frozenset[str]

@@ -9,10 +9,10 @@ from troposphere import GetAtt, cloudformation
 
 from template_gen import naming
 from template_gen.spec import EnvironmentSpec
-from template_gen.stacks.common import StackBuilder, Stage, StageOutput
+from template_gen.stacks.common import StackBuilder, StageInfo, StageOutput
 
 
-def build(env: EnvironmentSpec, stages: Sequence[Stage]) -> StackBuilder:
+def build(env: EnvironmentSpec, stages: Sequence[StageInfo]) -> StackBuilder:
     b = StackBuilder(f"{env.platform} {env.name}: root stack", env.tags, sam=True)
     by_key = {stage.key: stage for stage in stages}
     for stage in stages:
@@ -21,7 +21,7 @@ def build(env: EnvironmentSpec, stages: Sequence[Stage]) -> StackBuilder:
             if isinstance(value, StageOutput):
                 source = by_key[value.stage]
                 # A missing output is a generator bug, never a user error: fail loudly.
-                assert value.output in source.template.outputs, f"{source.key} has no output {value.output}"
+                assert value.output in source.output_names, f"{source.key} has no output {value.output}"
                 parameters[name] = GetAtt(source.logical_id, f"Outputs.{value.output}")
             else:
                 parameters[name] = value
@@ -35,7 +35,7 @@ def build(env: EnvironmentSpec, stages: Sequence[Stage]) -> StackBuilder:
             props["DependsOn"] = depends
         b.add(cloudformation.Stack(stage.logical_id, **props))
         for root_name, stage_output, doc in stage.root_outputs:
-            assert stage_output in stage.template.outputs, f"{stage.key} has no output {stage_output}"
+            assert stage_output in stage.output_names, f"{stage.key} has no output {stage_output}"
             b.output(
                 root_name,
                 GetAtt(stage.logical_id, f"Outputs.{stage_output}"),

@@ -19,6 +19,7 @@ class Terminal(io.StringIO):
 def no_colour_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
 
 
 def test_table_is_plain_and_aligned_when_not_a_terminal() -> None:
@@ -46,6 +47,25 @@ def test_no_color_wins_over_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     console.success("done")
     console.table(("A",), [(styled("x", "red"),)])
     assert out.getvalue() == "done\nA\nx\n"
+
+
+def test_term_dumb_turns_colour_and_live_progress_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "dumb")
+    out, err = Terminal(), Terminal()
+    console = Console(out, err)
+    console.success("done")
+    console.error("e")
+    with console.progress("pushing") as line:
+        line.update("layer 1/2")
+    assert (out.getvalue(), err.getvalue()) == ("done\n", "error: e\npushing ...\n    layer 1/2\n")
+
+
+def test_force_color_wins_over_term_dumb(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    out = io.StringIO()
+    Console(out, io.StringIO()).success("done")
+    assert out.getvalue() == "\x1b[32mdone\x1b[0m\n"
 
 
 def test_messages_go_to_stderr_with_their_prefix() -> None:

@@ -1,0 +1,79 @@
+"""Render an environment's nested stacks in parallel processes (`synth --jobs N`).
+
+Stages are built in this process, in deployment order: later stages read earlier ones (the API
+deployment hashes what its parameters resolve to, the observability stage reads the compute shards'
+outputs). Turning each built template into text (`encode.template_dict`, then YAML) is independent per
+stage and is most of the work at scale: forked workers inherit the built stages and send back only text.
+Results come back in stage order, so the output is byte-identical to a serial run (a test checks it).
+
+Where processes cannot be started (a sandbox without semaphores, for instance) everything runs here.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from template_gen.encode import template_dict
+from template_gen.stacks.common import Stage
+
+T = TypeVar("T")
+R = TypeVar("R")
+Renderer = Callable[[str, str, dict[str, Any]], Any]  # (file name, logical id, template dict) -> rendered stack
+
+_stages: Sequence[Stage] = ()  # set before the workers fork, read by them
+_renderer: Renderer | None = None
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (the default of `synth --jobs`)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def map_in_order(
+    job: Callable[[T], R],
+    items: Sequence[T],
+    jobs: int,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple[Any, ...] = (),
+) -> list[R]:
+    """`[job(item) for item in items]`, run by up to `jobs` worker processes, results in item order.
+
+    `jobs <= 1`, a single item, or a platform where processes cannot start runs everything here. An
+    exception raised by `job` is raised here, as in a serial run."""
+    if jobs > 1 and len(items) > 1:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        try:
+            with ProcessPoolExecutor(min(jobs, len(items)), context, initializer, initargs) as pool:
+                return list(pool.map(job, items))
+        except (OSError, BrokenProcessPool):
+            pass  # no processes here (or a worker was killed): build serially, with the same result
+    if initializer is not None:
+        initializer(*initargs)
+    return [job(item) for item in items]
+
+
+def render_stages(stages: Sequence[Stage], render: Renderer, jobs: int) -> list[Any]:
+    """`render(file name, logical id, template dict)` of every stage, by up to `jobs` forked processes."""
+    global _stages, _renderer
+    if "fork" not in multiprocessing.get_all_start_methods():
+        jobs = 1  # the workers must inherit the stages
+    _stages, _renderer = stages, render  # inherited by forked workers: the stages are never pickled
+    try:
+        return map_in_order(_render_one, list(range(len(stages))), jobs)
+    finally:
+        _stages, _renderer = (), None
+
+
+def _render_one(index: int) -> Any:
+    assert _renderer is not None
+    stage = _stages[index]
+    return _renderer(stage.file_name, stage.logical_id, template_dict(stage.template))
