@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from template_gen import naming, samconfig
 from template_gen.errors import AwsError, TemplateGenError, UsageError
 from template_gen.registry import loader
-from template_gen.registry.models import EcsService
+from template_gen.registry.models import ContainerService
 from template_gen.registry.validate import validate
 from template_gen.review.templates import STACK_TYPE
 from template_gen.scaffold import yaml_edit
@@ -84,8 +84,8 @@ def prepare(
             f"{loader.REGISTRY_FILE}"
         )
     model = entry.model
-    if not isinstance(model, EcsService):
-        raise UsageError(f"'{service}' is a Lambda service; publish builds images for kind: ecs services only")
+    if not isinstance(model, ContainerService):
+        raise UsageError(f"'{service}' is a Lambda service; publish builds images for container services only")
     if model.image.repository:
         raise UsageError(
             f"'{service}' runs an external image ({model.image.repository}) in environment '{env}'; publish pushes "

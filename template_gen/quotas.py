@@ -192,3 +192,13 @@ def transformed_resource_count(template: dict[str, object]) -> int:
             for event in resource.get("Properties", {}).get("Events", {}).values():
                 count += SAM_EVENT_RESOURCES.get(event.get("Type"), 1)
     return count
+
+
+# Security groups (per-service groups and the east-west rules between them).
+SG_PER_NETWORK_INTERFACE = Quota(
+    "sg_per_network_interface", "security groups per network interface", 5, "network interface"
+)
+SG_PER_VPC = Quota("sg_per_vpc", "security groups per VPC", 2_500, "VPC")
+# Groups the network stage may create besides the services' own: the ALB's, the NLB's or the VPC link's, and
+# the execute-api endpoint's.
+PLATFORM_SECURITY_GROUPS = 3

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from template_gen import naming
+from template_gen.errors import LookupFailed
 from template_gen.lookup import ResolvedVpc
 from template_gen.placement import Placement
 from template_gen.quotas import APIS_BY_EXPOSURE
 from template_gen.registry import rules
+from template_gen.registry.container_models import InitContainer, Sidecar, Volume, WorkerQueue
 from template_gen.registry.models import (
     AdminApi,
     AlbCondition,
@@ -30,13 +32,13 @@ from template_gen.registry.models import (
     HealthCheck,
     IamStatement,
     LambdaEvent,
-    LambdaService,
     NetworkCreate,
     NetworkExisting,
     SecretRef,
     TargetGroupOptions,
     Throttle,
     UsagePlan,
+    WorkerService,
 )
 from template_gen.registry.validate import EnvironmentEntry, ServiceEntry, ValidRegistry
 
@@ -86,7 +88,7 @@ class EcsServiceSpec:
     file: str
     description: str
     tags: Pairs
-    port: int
+    port: int | None  # None: a worker (nothing connects to it)
     cpu: int
     memory: int
     desired_count: int
@@ -95,7 +97,7 @@ class EcsServiceSpec:
     environment: Pairs
     log_retention_days: int
     api: Api
-    priority: int
+    priority: int | None  # None: no rule on the ALB (an internal service or a worker)
     path_patterns: tuple[str, ...]
     health_check: HealthCheck
     autoscaling: Autoscaling | None
@@ -111,7 +113,25 @@ class EcsServiceSpec:
     exec: bool = False
     target_group: TargetGroupOptions = field(default_factory=TargetGroupOptions)
     alb_conditions: tuple[AlbCondition, ...] = ()
-    kind: str = "ecs"
+    kind: str = "ecs"  # ecs | worker
+    protocol: str = "http"  # http | http2 | grpc: Service Connect's app protocol
+    dns_name: str = ""  # Service Connect client alias; "" for a worker
+    calls: tuple[str, ...] = ()  # enabled services it calls
+    security_groups: tuple[str, ...] = ()  # existing groups attached besides its own
+    sidecars: tuple[Sidecar, ...] = ()
+    init_containers: tuple[InitContainer, ...] = ()
+    volumes: tuple[Volume, ...] = ()
+    readonly_root_filesystem: bool = False
+    user: str | None = None
+    drop_capabilities: tuple[str, ...] = ()
+    stop_timeout_seconds: int | None = None
+    repository_credentials: str | None = None
+    queue: WorkerQueue | None = None  # a worker's queue
+    messages_per_task: int | None = None  # a worker's queue-depth scaling target
+
+    @property
+    def behind_alb(self) -> bool:
+        return self.priority is not None
 
 
 @dataclass(frozen=True)
@@ -134,6 +154,9 @@ class LambdaServiceSpec:
     iam: tuple[IamStatement, ...] = ()
     events: tuple[tuple[str, LambdaEvent], ...] = ()
     kind: str = "lambda"
+    vpc: bool = False
+    calls: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
 
 
 ServiceSpec = EcsServiceSpec | LambdaServiceSpec
@@ -187,6 +210,7 @@ class EnvironmentSpec:
     api_resources_quota: int
     services: tuple[ServiceSpec, ...]
     warnings: tuple[str, ...] = field(default=())
+    service_connect_namespace: str = ""  # "" when Service Connect is off
     placement: Placement = field(default_factory=Placement)  # set by the pipeline once services are placed
 
     @property
@@ -218,7 +242,7 @@ def subnet_cidrs(cidr: str, az_count: int, prefix: int | None) -> tuple[tuple[st
 def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple[NetworkSpec, tuple[str, ...]]:
     env = entry.model
     net = env.network
-    ecs = [s.model for s in entry.services if isinstance(s.model, EcsService)]
+    behind_alb = [s.model for s in entry.services if isinstance(s.model, EcsService) and s.model.alb is not None]
     private_exposed = any(s.model.api.exposure in ("private", "both") for s in entry.services)
     endpoint = net.execute_api_endpoint
     if endpoint.endpoint_id:
@@ -238,7 +262,7 @@ def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple
         execute_api_endpoint=endpoint_mode,
         execute_api_endpoint_id=endpoint.endpoint_id or "",
         execute_api_private_dns=endpoint.private_dns,
-        container_ports=tuple(sorted({s.port for s in ecs})),
+        container_ports=tuple(sorted({s.port for s in behind_alb})),
     )
     warnings: list[str] = []
     if isinstance(net, NetworkCreate):
@@ -270,7 +294,8 @@ def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple
             **common,
         )
     else:
-        assert resolved is not None
+        if resolved is None:  # resolve_spec looks lookup/default networks up before building the spec
+            raise LookupFailed(f"environment '{entry.name}': the {net.mode} network was not looked up")
         lb, tasks, public_ip, warning = resolved.choose()
         if warning:
             warnings.append(f"environment '{entry.name}': {warning}")
@@ -296,14 +321,15 @@ def _service_tags(entry: ServiceEntry) -> Pairs:
 def service_spec(entry: ServiceEntry, env: EnvironmentEntry, image_tags: Mapping[str, str]) -> ServiceSpec:
     model = entry.model
     retention = model.log_retention_days or env.model.log_retention_days
-    if isinstance(model, EcsService):
-        return EcsServiceSpec(
+    enabled = {s.name for s in env.services}
+    calls = tuple(c for c in dict.fromkeys(model.calls) if c in enabled)
+    if isinstance(model, EcsService | WorkerService):
+        common: dict[str, Any] = dict(
             name=entry.name,
             logical=naming.logical_id(entry.name),
             file=entry.file,
             description=model.description,
             tags=_service_tags(entry),
-            port=model.port,
             cpu=model.cpu,
             memory=model.memory,
             desired_count=model.desired_count,
@@ -311,11 +337,6 @@ def service_spec(entry: ServiceEntry, env: EnvironmentEntry, image_tags: Mapping
             image_repository=model.image.repository,
             environment=_pairs(model.environment),
             log_retention_days=retention,
-            api=model.api,
-            priority=model.alb.priority,
-            path_patterns=entry.alb_patterns(),
-            health_check=model.health_check,
-            autoscaling=model.autoscaling,
             xray=model.xray,
             capacity_provider_strategy=tuple(model.capacity_provider_strategy),
             deployment=model.deployment,
@@ -326,10 +347,53 @@ def service_spec(entry: ServiceEntry, env: EnvironmentEntry, image_tags: Mapping
             entrypoint=tuple(model.entrypoint) if model.entrypoint else None,
             platform=model.platform,
             exec=model.exec,
-            target_group=model.target_group,
-            alb_conditions=tuple(model.alb.conditions),
+            calls=calls,
+            security_groups=tuple(dict.fromkeys(model.security_groups)),
+            sidecars=tuple(model.sidecars),
+            init_containers=tuple(model.init_containers),
+            volumes=tuple(model.volumes),
+            readonly_root_filesystem=model.readonly_root_filesystem,
+            user=model.user,
+            drop_capabilities=tuple(dict.fromkeys(model.drop_capabilities)),
+            stop_timeout_seconds=model.stop_timeout_seconds,
+            repository_credentials=model.repository_credentials,
         )
-    assert isinstance(model, LambdaService)
+        if isinstance(model, WorkerService):
+            scaling = model.autoscaling
+            return EcsServiceSpec(
+                **common,
+                kind="worker",
+                port=None,
+                api=Api(exposure="none", auth="none"),
+                priority=None,
+                path_patterns=(),
+                health_check=HealthCheck(container=model.health_check.container),
+                autoscaling=None
+                if scaling is None
+                else Autoscaling(
+                    min=scaling.min,
+                    max=scaling.max,
+                    cpu_target=scaling.cpu_target,
+                    memory_target=scaling.memory_target,
+                    scale_in_cooldown_seconds=scaling.scale_in_cooldown_seconds,
+                    scale_out_cooldown_seconds=scaling.scale_out_cooldown_seconds,
+                ),
+                messages_per_task=scaling.messages_per_task if scaling else None,
+                queue=model.queue,
+            )
+        return EcsServiceSpec(
+            **common,
+            port=model.port,
+            api=model.api,
+            priority=model.alb.priority if model.alb else None,
+            path_patterns=entry.alb_patterns(),
+            health_check=model.health_check,
+            autoscaling=model.autoscaling,
+            target_group=model.target_group,
+            alb_conditions=tuple(model.alb.conditions) if model.alb else (),
+            protocol=model.protocol,
+            dns_name=model.service_connect.dns_name or entry.name,
+        )
     runtime = env.model.lambda_
     return LambdaServiceSpec(
         name=entry.name,
@@ -337,7 +401,7 @@ def service_spec(entry: ServiceEntry, env: EnvironmentEntry, image_tags: Mapping
         file=entry.file,
         description=model.description,
         tags=_service_tags(entry),
-        code_dir=entry.code_dir,
+        code_dir=model.code or naming.code_dir_for(entry.name),
         handler=model.handler,
         memory_size=model.memory_size or runtime.memory_size,
         timeout_seconds=model.timeout_seconds or runtime.timeout_seconds,
@@ -349,6 +413,9 @@ def service_spec(entry: ServiceEntry, env: EnvironmentEntry, image_tags: Mapping
         secrets=tuple(sorted(model.secrets.items())),
         iam=tuple(model.iam),
         events=tuple(sorted(model.events.items())),
+        vpc=model.vpc,
+        calls=calls,
+        security_groups=tuple(dict.fromkeys(model.security_groups)),
     )
 
 
@@ -445,4 +512,7 @@ def environment_spec(
         api_resources_quota=env.quotas.api_resources_per_api,
         services=tuple(service_spec(s, entry, image_tags or {}) for s in entry.services),
         warnings=warnings,
+        service_connect_namespace=(env.service_connect.namespace or f"{registry.platform}-{env_name}")
+        if env.service_connect.enabled
+        else "",
     )

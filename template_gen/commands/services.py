@@ -11,7 +11,11 @@ from template_gen.console import Console, styled
 from template_gen.pipeline import load_registry
 from template_gen.registry.models import EcsService
 
-KIND_STYLE = {"ecs": "cyan", "lambda": "magenta"}  # on a TTY only; open (auth: none) routes show in yellow
+KIND_STYLE = {
+    "ecs": "cyan",
+    "worker": "blue",
+    "lambda": "magenta",
+}  # on a TTY only; open (auth: none) routes show in yellow
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
@@ -35,7 +39,7 @@ def do_services(project_dir: Path, env_name: str) -> list[dict[str, Any]]:
                 "exposure": model.api.exposure,
                 "auth": model.api.auth,
                 "alb_paths": list(entry.alb_patterns()) if is_ecs else [],
-                "priority": model.alb.priority if isinstance(model, EcsService) else None,
+                "priority": model.alb.priority if isinstance(model, EcsService) and model.alb else None,
             }
         )
     return rows

@@ -46,7 +46,7 @@ def cross_service(entries: list[ServiceEntry], env_name: str, problems: Problems
     # Listener rule priorities are unique per listener.
     by_priority: dict[int, ServiceEntry] = {}
     for entry in entries:
-        if not isinstance(entry.model, EcsService):
+        if not isinstance(entry.model, EcsService) or entry.model.alb is None:
             continue
         priority = entry.model.alb.priority
         first = by_priority.setdefault(priority, entry)
@@ -73,12 +73,11 @@ def cross_service(entries: list[ServiceEntry], env_name: str, problems: Problems
             continue
         reported.add(pair)  # type: ignore[arg-type]
         a, b = owners[owner_a], owners[owner_b]
-        explicit_a = a.model.alb.path_patterns is not None  # type: ignore[union-attr]
-        explicit_b = b.model.alb.path_patterns is not None  # type: ignore[union-attr]
+        explicit_a, explicit_b = _explicit_patterns(a), _explicit_patterns(b)
         blame_b = explicit_b if explicit_a != explicit_b else owner_b > owner_a
         (mine, theirs, me, other) = (pat_b, pat_a, b, a) if blame_b else (pat_a, pat_b, a, b)
         field: tuple[str | int, ...] = ("api", "base_path")
-        if me.model.alb.path_patterns is not None:  # type: ignore[union-attr]
+        if _explicit_patterns(me):
             field = ("alb", "path_patterns", me.alb_patterns().index(mine))
         report(
             problems,
@@ -108,6 +107,11 @@ def cross_service(entries: list[ServiceEntry], env_name: str, problems: Problems
                         f"'{api.base_path}' is already used on the {which} API by {first.file}",
                     ),
                 )
+
+
+def _explicit_patterns(entry: ServiceEntry) -> bool:
+    model = entry.model
+    return isinstance(model, EcsService) and model.alb is not None and model.alb.path_patterns is not None
 
 
 def api_rules(env: Environment, env_name: str, entries: list[ServiceEntry], problems: Problems) -> None:

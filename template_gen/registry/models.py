@@ -7,6 +7,7 @@ The models check structure, types and ranges only. Rules that involve several fi
 
 from __future__ import annotations
 
+from template_gen.registry.container_models import ContainerHealthCheck
 from template_gen.registry.registry_models import (
     AdminApi,
     AlbSettings,
@@ -32,6 +33,7 @@ from template_gen.registry.registry_models import (
     Quota,
     QuotaSettings,
     Registry,
+    ServiceConnectSettings,
     SubnetId,
     Throttle,
     UsagePlan,
@@ -44,7 +46,7 @@ from template_gen.registry.service_models import (
     Auth,
     Autoscaling,
     CapacityProvider,
-    ContainerHealthCheck,
+    ContainerService,
     Deployment,
     Ecr,
     EcsService,
@@ -64,6 +66,8 @@ from template_gen.registry.service_models import (
     SqsEvent,
     Stickiness,
     TargetGroupOptions,
+    WorkerAutoscaling,
+    WorkerService,
 )
 from template_gen.registry.types import LOG_RETENTION_DAYS, LogRetention, Model, Range, Tags
 
@@ -80,6 +84,7 @@ __all__ = [
     "Autoscaling",
     "CapacityProvider",
     "ContainerHealthCheck",
+    "ContainerService",
     "Cors",
     "CustomDomain",
     "Deployment",
@@ -119,6 +124,7 @@ __all__ = [
     "SecretRef",
     "Service",
     "ServiceBase",
+    "ServiceConnectSettings",
     "SqsEvent",
     "Stickiness",
     "SubnetId",
@@ -127,4 +133,6 @@ __all__ = [
     "Throttle",
     "UsagePlan",
     "VpcId",
+    "WorkerAutoscaling",
+    "WorkerService",
 ]

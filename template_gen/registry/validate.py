@@ -13,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from template_gen import naming, quotas
 from template_gen.errors import RegistryError
-from template_gen.registry import cross_checks, rules, runtime_rules
+from template_gen.registry import cross_checks, rules, runtime_rules, traffic_rules, workload_rules
 from template_gen.registry.entries import AnyService, EnvironmentEntry, Problems, ServiceEntry, ValidRegistry, report
 from template_gen.registry.loader import REGISTRY_FILE, RawRegistry
 from template_gen.registry.models import (
@@ -25,7 +25,7 @@ from template_gen.registry.models import (
 from template_gen.registry.overrides import FIXED_KEYS, deep_merge, touches
 from template_gen.registry.pydantic_errors import did_you_mean, problems_from
 
-SERVICE_ADAPTER: TypeAdapter[EcsService | LambdaService] = TypeAdapter(Service)
+SERVICE_ADAPTER: TypeAdapter[AnyService] = TypeAdapter(Service)
 
 
 def validate(raw: RawRegistry, environments: Sequence[str] | None = None) -> ValidRegistry:
@@ -63,10 +63,9 @@ def validate(raw: RawRegistry, environments: Sequence[str] | None = None) -> Val
 
 def _registry(raw: RawRegistry, problems: Problems) -> Registry | None:
     source = raw.registry
-    if source.problem:
-        problems.extend([source.problem])
+    if source.problem or source.data is None:  # the loader gives either the data or the problem
+        problems.extend([source.problem] if source.problem else [])
         return None
-    assert source.data is not None
     data = _with_defaults(source.data)
     try:
         registry = Registry.model_validate(data)
@@ -131,11 +130,10 @@ def _services(
     logical_ids: dict[str, str] = {}
     for folder, source in raw.services.items():
         file = source.rel_path
-        if source.problem:
-            problems.extend([source.problem])
-            continue
         data = source.data
-        assert data is not None
+        if source.problem or data is None:  # the loader gives either the data or the problem
+            problems.extend([source.problem] if source.problem else [])
+            continue
         message = naming.check_service_name(folder)
         if message:
             problems.add(file, "name" if "name" in data else "", f"folder name {message}")
@@ -236,12 +234,13 @@ def _environment(
             continue
         model = entry.model
         findings = [*runtime_rules.secret_rules(model), *runtime_rules.iam_rules(model)]
+        findings += workload_rules.service_rules(model, name, env)
         if isinstance(model, EcsService):
             findings += rules.ecs_rules(model)
-            if model.api.base_path is not None or model.alb.path_patterns is not None:
+            if entry.alb_patterns():
                 findings += runtime_rules.alb_rules(model, entry.alb_patterns())
-        else:
-            findings += rules.lambda_rules(model, name, raw.project_dir, entry.code_dir)
+        elif isinstance(model, LambdaService):
+            findings += rules.lambda_rules(model, name, raw.project_dir, model.code or naming.code_dir_for(name))
             timeout = model.timeout_seconds or env.lambda_.timeout_seconds
             findings += runtime_rules.event_rules(model, timeout)
         for finding in findings:
@@ -252,6 +251,8 @@ def _environment(
     cross_checks.platform_functions(raw.project_dir, env, env_name, entries, problems)
     cross_checks.cross_service(entries, env_name, problems)
     cross_checks.api_rules(env, env_name, entries, problems)
+    traffic_rules.calls(entries, env_name, base_services, problems)
+    problems.extend(traffic_rules.quota_problems(entries, env_name))
     problems.extend(quotas.registry_problems(env, entries, env_name))
     return EnvironmentEntry(env_name, env, tuple(entries))
 

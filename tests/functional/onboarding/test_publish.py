@@ -309,7 +309,7 @@ def test_a_failed_docker_step_stops_and_records_nothing(
     [
         (
             ("platform-info", "--env", "dev", "--tag", "1"),
-            "'platform-info' is a Lambda service; publish builds images for kind: ecs services only",
+            "'platform-info' is a Lambda service; publish builds images for container services only",
         ),
         (("billing", "--env", "dev", "--tag", "1"), "'billing' is not a service (no services/billing/service.yaml)"),
         (
