@@ -18,9 +18,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     valid = load_registry(args.project_dir, args.env)
     for name, env in valid.environments.items():
         kinds = [s.model.kind for s in env.services]
-        console.print(
-            f"{name}: {len(kinds)} services enabled ({kinds.count('ecs')} ecs, {kinds.count('lambda')} lambda), "
-            f"network mode {env.model.network.mode}"
-        )
+        counts = ", ".join(f"{kinds.count(k)} {k}" for k in ("ecs", "worker", "lambda") if k != "worker" or k in kinds)
+        console.print(f"{name}: {len(kinds)} services enabled ({counts}), network mode {env.model.network.mode}")
     console.success("registry is valid")
     return 0

@@ -49,7 +49,7 @@ def _protocol_rules(service: EcsService, env: Environment) -> Iterator[Finding]:
         if service.api.exposure != "none":
             yield Finding(
                 ("api", "exposure"),
-                f"a {protocol} service cannot be on an API: an API Gateway REST API proxies HTTP/1.1 requests and "
+                f"a {label} service cannot be on an API: an API Gateway REST API proxies HTTP/1.1 requests and "
                 f"cannot carry {label}",
                 hint="keep it internal (api.exposure: none) and call it through Service Connect, or put an HTTP "
                 "service in front of it",
@@ -58,7 +58,7 @@ def _protocol_rules(service: EcsService, env: Environment) -> Iterator[Finding]:
         if service.alb is not None:
             yield Finding(
                 ("alb",),
-                f"a {protocol} service cannot have a rule on the internal ALB: its listener speaks HTTP/1.1 (ALB "
+                f"a {label} service cannot have a rule on the internal ALB: its listener speaks HTTP/1.1 (ALB "
                 f"{label} targets need an HTTPS listener)",
                 hint="remove alb; callers reach the service through Service Connect",
                 related=(("protocol",),),
