@@ -29,7 +29,6 @@ def compute_stacks(templates: Templates, case: str, env: str) -> dict[str, dict[
     return merged
 
 
-
 def test_the_example_has_an_internal_service_a_worker_and_a_call_in_every_environment() -> None:
     for env in CASES["example"].environments:
         services = {s.name: s.model for s in load_registry(CASES["example"].project, [env]).environments[env].services}
