@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     table = [
         (
             styled(r["name"], "bold"), styled(r["kind"], KIND_STYLE[r["kind"]]), r["base_path"] or "-",
-            r["exposure"], styled(r["auth"], "yellow") if r["auth"] == "none" else r["auth"],
+            r["exposure"], styled(r["auth"], "yellow") if r["auth"] == "none" and r["exposure"] != "none" else r["auth"],
             ", ".join(r["alb_paths"]) or "-", str(r["priority"]) if r["priority"] is not None else "-",
         )
         for r in rows

@@ -340,7 +340,8 @@ def test_bad_input_is_refused_before_any_aws_or_docker_call(
 def test_a_service_not_enabled_in_the_environment_is_refused(project: Path, docker_log: Path) -> None:
     registry = project / "services/registry.yaml"
     text = registry.read_text()
-    registry.write_text(text.replace("      - quoting\n", "", 1))
+    # quote-notifier calls quoting, so it goes too (a call to a disabled service is refused).
+    registry.write_text(text.replace("      - quoting\n", "", 1).replace("      - quote-notifier\n", "", 1))
     result = run_cli("publish", "quoting", "--env", "dev", "--tag", "1", project=project)
     assert (result.code, result.err) == (
         1,
