@@ -45,6 +45,11 @@ def do_services(project_dir: Path, env_name: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _open(row: dict[str, Any]) -> bool:
+    """An open route: on an API with auth none (an internal service with auth none is not on any API)."""
+    return bool(row["auth"] == "none" and row["exposure"] != "none")
+
+
 def run(args: argparse.Namespace, console: Console) -> int:
     rows = do_services(args.project_dir, args.env)
     if args.format == "json":
@@ -54,7 +59,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     table = [
         (
             styled(r["name"], "bold"), styled(r["kind"], KIND_STYLE[r["kind"]]), r["base_path"] or "-",
-            r["exposure"], styled(r["auth"], "yellow") if r["auth"] == "none" and r["exposure"] != "none" else r["auth"],
+            r["exposure"], styled(r["auth"], "yellow") if _open(r) else r["auth"],
             ", ".join(r["alb_paths"]) or "-", str(r["priority"]) if r["priority"] is not None else "-",
         )
         for r in rows

@@ -246,8 +246,7 @@ def test_a_broken_registry_is_reported_before_anything_is_written(tmp_path: Path
     assert (result.code, result.err) == (
         1,
         # api and alb are optional: without them a service is internal (reached through Service Connect).
-        "services/quoting/service.yaml: port: required field is missing\n"
-        "error: 1 problem found; nothing was written\n",
+        "services/quoting/service.yaml: port: required field is missing\nerror: 1 problem found; nothing was written\n",
     )
     assert snapshot(project) == before
 
