@@ -32,6 +32,7 @@ from template_gen.registry.models import (
     HealthCheck,
     IamStatement,
     LambdaEvent,
+    LambdaService,
     NetworkCreate,
     NetworkExisting,
     SecretRef,
@@ -468,6 +469,13 @@ def environment_spec(
     network, warnings = network_spec(entry, resolved)
     warnings += _cloudwatch_role_warnings(valid, env_name)
     warnings += _custom_domain_warnings(entry)
+    vpc_functions = sorted(s.name for s in entry.services if isinstance(s.model, LambdaService) and s.model.vpc)
+    if network.assign_public_ip and vpc_functions:
+        warnings += (
+            f"environment '{env_name}': {', '.join(vpc_functions)} run in the VPC's public subnets (there are no "
+            "private ones), where a function gets no public IP: they reach the services they call, but not the "
+            "internet or AWS APIs without VPC endpoints",
+        )
     tags = {**registry.tags, **env.tags, "platform": registry.platform, "environment": env_name}
     runtime = env.lambda_
     functions = env.platform_functions

@@ -4,7 +4,7 @@ rule on the callee's group."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from template_gen.errors import Problem
@@ -22,7 +22,15 @@ def has_security_group(entry: ServiceEntry) -> bool:
     return isinstance(model, ContainerService) or (isinstance(model, LambdaService) and model.vpc)
 
 
-def calls(entries: Sequence[ServiceEntry], env_name: str, defined: Mapping[str, Any], problems: Problems) -> None:
+def calls(
+    entries: Sequence[ServiceEntry],
+    env_name: str,
+    defined: Mapping[str, Any],
+    problems: Problems,
+    folders: Collection[str] = (),
+) -> None:
+    """`defined`: the valid service files; `folders`: every service folder (an invalid file's own problems
+    say what is wrong with it, so a call to it is not reported again)."""
     enabled = {e.name: e for e in entries}
     for entry in entries:
         model = entry.model
@@ -38,6 +46,8 @@ def calls(entries: Sequence[ServiceEntry], env_name: str, defined: Mapping[str, 
                 ),
             )
         for index, callee in enumerate(model.calls):
+            if callee not in defined and callee in folders:
+                continue
             finding = _callee_problem(entry, index, callee, enabled, defined, env_name)
             if finding is not None:
                 report(problems, entry, env_name, finding)

@@ -251,7 +251,7 @@ def _environment(
     cross_checks.platform_functions(raw.project_dir, env, env_name, entries, problems)
     cross_checks.cross_service(entries, env_name, problems)
     cross_checks.api_rules(env, env_name, entries, problems)
-    traffic_rules.calls(entries, env_name, base_services, problems)
+    traffic_rules.calls(entries, env_name, base_services, problems, raw.services.keys())
     problems.extend(traffic_rules.quota_problems(entries, env_name))
     problems.extend(quotas.registry_problems(env, entries, env_name))
     return EnvironmentEntry(env_name, env, tuple(entries))

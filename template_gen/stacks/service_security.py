@@ -4,11 +4,13 @@ the ALB) and the group of each service that declares it under `calls`, on the ca
 admits a CIDR.
 
 Each group lives in its service's compute shard. Every ingress rule is a separate
-`AWS::EC2::SecurityGroupIngress`: inline rules would make two services that call each other reference
-each other's groups (a circular dependency), and CloudFormation documents that mixing inline and
-standalone rules on one group makes an update of the inline rules drop the standalone ones. A rule
-between two shards lives in the later one, which takes the earlier group's id as a parameter (later
-shards already depend on earlier ones, so no stack waits on a later one).
+`AWS::EC2::SecurityGroupIngress`, none inline: inline rules would make two services that call each
+other reference each other's groups (a circular dependency); mixing inline and standalone rules on one
+group lets a reconcile of the inline set drop the standalone ones (tfsec aws-vpc-disallow-mixed-sgr);
+and CloudFormation updates an inline rule by revoking then re-authorizing it, a gap in traffic
+(cloudformation-coverage-roadmap#2259). A rule between two shards lives in the later one, which takes
+the earlier group's id as a parameter (later shards already depend on earlier ones, so no stack waits on
+a later one).
 """
 
 from __future__ import annotations

@@ -21,7 +21,9 @@ def _environment(variables: Mapping[str, str]) -> list[ecs.Environment]:
     return [ecs.Environment(Name=k, Value=v) for k, v in sorted(variables.items())]
 
 
-def _mounts(mounts: Mapping[str, str], read_only: Mapping[str, bool]) -> list[ecs.MountPoint]:
+def _mounts(mounts: Mapping[str, str], read_only: Mapping[str, bool] | None = None) -> list[ecs.MountPoint]:
+    """`read_only`: per volume, for the app container; sidecars and init containers mount read-write."""
+    read_only = read_only or {}
     return [
         ecs.MountPoint(SourceVolume=name, ContainerPath=path, ReadOnly=read_only.get(name, False))
         for name, path in sorted(mounts.items())
@@ -54,7 +56,6 @@ def app_properties(svc: EcsServiceSpec) -> dict[str, Any]:
 
 
 def extra_containers(svc: EcsServiceSpec, log_config: LogConfig) -> list[ecs.ContainerDefinition]:
-    read_only = {v.name: v.read_only for v in svc.volumes}
     containers = []
     for init in svc.init_containers:
         props: dict[str, Any] = {
@@ -68,7 +69,7 @@ def extra_containers(svc: EcsServiceSpec, log_config: LogConfig) -> list[ecs.Con
         if init.environment:
             props["Environment"] = _environment(init.environment)
         if init.mounts:
-            props["MountPoints"] = _mounts(init.mounts, read_only)
+            props["MountPoints"] = _mounts(init.mounts)
         containers.append(ecs.ContainerDefinition(**props))
     for sidecar in svc.sidecars:
         props = {
@@ -87,7 +88,7 @@ def extra_containers(svc: EcsServiceSpec, log_config: LogConfig) -> list[ecs.Con
         if sidecar.environment:
             props["Environment"] = _environment(sidecar.environment)
         if sidecar.mounts:
-            props["MountPoints"] = _mounts(sidecar.mounts, read_only)
+            props["MountPoints"] = _mounts(sidecar.mounts)
         check = sidecar.health_check
         if check is not None:
             props["HealthCheck"] = ecs.HealthCheck(

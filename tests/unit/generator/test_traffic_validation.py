@@ -12,7 +12,7 @@ import pytest
 from support import PRICING, QUOTING, REGISTRY, make_project, run_cli
 
 from template_gen.errors import Problem
-from template_gen.pipeline import load_registry
+from template_gen.pipeline import load_registry, resolve_spec
 from template_gen.registry import traffic_rules
 from template_gen.registry.entries import ServiceEntry
 from template_gen.registry.models import WorkerService
@@ -282,3 +282,20 @@ def test_an_environment_creates_at_most_the_security_groups_a_vpc_holds() -> Non
         )
     ]
     assert list(traffic_rules.quota_problems(entries[:-1], "dev")) == []
+
+
+def test_a_lambda_in_the_vpc_on_public_subnets_is_warned_about(tmp_path: Path) -> None:
+    data = enabled("fn")
+    data["environments"]["dev"]["network"] = {
+        "mode": "existing",
+        "vpc_id": "vpc-0123456789abcdef0",
+        "vpc_cidr": "10.9.0.0/16",
+        "public_subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+    }
+    fn = {"kind": "lambda", "vpc": True, "api": {"base_path": "/fn"}, "calls": ["quoting"]}
+    project = make_project(tmp_path, data, {"quoting": QUOTING, "product-pricing": PRICING, "fn": fn}, LAMBDA_CODE)
+    spec, _ = resolve_spec(load_registry(project, ["dev"]), "dev")
+    assert spec.warnings[-1] == (
+        "environment 'dev': fn run in the VPC's public subnets (there are no private ones), where a function gets "
+        "no public IP: they reach the services they call, but not the internet or AWS APIs without VPC endpoints"
+    )
