@@ -24,13 +24,16 @@ pytestmark = pytest.mark.slow
 Generated = Callable[[int], tuple[Path, SynthResult]]
 
 
-def traffic_cost(services: list[Any]) -> costs.Cost:
-    """What the builders add per service for service-to-service traffic and that the cost model does not
-    count yet: each container service's own security group (and its id as an output), and the ingress
-    rule from the ALB of each service behind it. (The generated registries declare no calls or workers.)"""
+def traffic_cost(spec: Any, shard: int | None) -> costs.Cost:
+    """What the builders add for service-to-service traffic and that the cost model does not count yet:
+    each container service's own security group (and its id as an output), the ingress rule from the ALB
+    of each service behind it, and in the first shard the Service Connect namespace (its ARN and name as
+    outputs). The generated registries declare no calls or workers."""
+    services = [s for s in spec.services if spec.placement.compute_shard_of(s.name) == shard]
     groups = [s for s in services if getattr(s, "port", None) is not None]
     behind_alb = [s for s in groups if s.behind_alb]
-    return costs.Cost(len(groups) + len(behind_alb), len(groups))
+    namespace = costs.Cost(1, 2) if shard == 1 and spec.service_connect_namespace else costs.Cost()
+    return costs.Cost(len(groups) + len(behind_alb), len(groups)) + namespace
 
 
 def rendered(result: SynthResult) -> dict[str, dict[str, Any]]:
@@ -48,9 +51,9 @@ def test_every_quota_holds_on_a_large_platform(generated: Generated, count: int)
     spec = result.spec
     for stack in result.stacks:
         shard = next((n for n in spec.placement.compute_shards if shard_stage(n)[2] == stack.file_name), None)
-        extra = traffic_cost([s for s in spec.services if spec.placement.compute_shard_of(s.name) == shard])
-        assert stack.resources <= quotas.SHARD_RESOURCES + extra.resources <= quotas.CFN_RESOURCES.limit
-        assert stack.outputs <= quotas.SHARD_OUTPUTS + extra.outputs <= quotas.CFN_OUTPUTS.limit
+        extra = traffic_cost(spec, shard)
+        assert stack.resources <= min(quotas.SHARD_RESOURCES + extra.resources, quotas.CFN_RESOURCES.limit)
+        assert stack.outputs <= min(quotas.SHARD_OUTPUTS + extra.outputs, quotas.CFN_OUTPUTS.limit)
     assert max(s.parameters for s in result.stacks) <= quotas.SHARD_PARAMETERS
     placement = result.spec.placement
     assert len(placement.compute_shards) > 1 and len(placement.route_shards) > 1
@@ -76,7 +79,7 @@ def test_cost_model_matches_the_rendered_compute_and_route_stacks(generated: Gen
     by_file = {s.file_name: s for s in result.stacks}
     for shard in spec.placement.compute_shards:
         services = [s for s in spec.services if spec.placement.compute.get(s.name, 1) == shard]
-        expected = sum((costs.compute_cost(s) for s in services), traffic_cost(services))
+        expected = sum((costs.compute_cost(s) for s in services), traffic_cost(spec, shard))
         if shard == 1:
             expected = expected + costs.shared_compute_cost(spec)
         stack = by_file[shard_stage(shard)[2]]
