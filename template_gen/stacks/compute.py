@@ -94,8 +94,14 @@ class ComputeStage:
             self._security_groups()
         if ecs_services:
             shared = self._network_inputs(ecs_services)
-            for svc in ecs_services:
-                ecs_service(self.b, env, svc, shared, env.placement.alb_of(svc.name))
+            built = {
+                svc.name: ecs_service(self.b, env, svc, shared, env.placement.alb_of(svc.name)) for svc in ecs_services
+            }
+            if env.service_connect_namespace:
+                for name, callees in service_connect.start_after(ecs_services).items():
+                    service = built[name].service
+                    before = service.resource.get("DependsOn") or []
+                    service.DependsOn = [*before, *(built[c].service.title for c in callees)]
         if self.shard == 1:
             if env.validator_enabled or env.onboarding_enabled:
                 self._consumer_tables()

@@ -7,12 +7,18 @@ Deploy-time behaviour this module is shaped by:
 - Deleting the namespace fails while Cloud Map services that ECS created in it remain ("Namespace has
   associated services", sst#5931): the same references make CloudFormation delete every ECS service (and
   ECS its Cloud Map services) before the namespace.
+- A task resolves only the endpoints that existed when it started ("Existing tasks can't resolve and
+  connect to the new endpoint", ECS developer guide, Service Connect components): a caller's ECS service
+  is created after the services it calls when both are in one stack (`start_after`). Across two call
+  cycles' members, or a caller in an earlier shard than its callee, the caller resolves the callee from
+  its next deployment on.
 - Turning Service Connect on or off, or changing a service's alias or port name, starts a new ECS
   deployment: every task is replaced (the proxy is injected at task launch), so roll it out per environment.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from troposphere import GetAtt, ecs, servicediscovery
@@ -58,3 +64,63 @@ def configuration(svc: EcsServiceSpec, namespace_arn: Any, log_config: ecs.LogCo
             )
         ]
     return ecs.ServiceConnectConfiguration(**props)
+
+
+def start_after(services: Sequence[EcsServiceSpec]) -> dict[str, list[str]]:
+    """For each service of one stack, the services of the same stack it calls and must be created after
+    (its tasks then resolve their names at first start). Calls inside a cycle are left out, since
+    CloudFormation refuses circular dependencies: the components of the call graph are ordered instead."""
+    names = {s.name for s in services if s.port is not None}
+    calls = {s.name: [c for c in s.calls if c in names and c != s.name] for s in services}
+    component = _components(calls)
+    return {
+        name: sorted({c for c in callees if component[c] != component[name]})
+        for name, callees in calls.items()
+        if any(component[c] != component[name] for c in callees)
+    }
+
+
+def _components(graph: dict[str, list[str]]) -> dict[str, int]:
+    """Strongly connected components (Tarjan), iteratively: node -> component number."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    component: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    counter = 0
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(graph[root]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            advanced = False
+            for nxt in edges:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(graph.get(nxt, []))))
+                    advanced = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                number = len(set(component.values()))
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component[member] = number
+                    if member == node:
+                        break
+    return component

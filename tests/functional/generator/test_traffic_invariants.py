@@ -136,3 +136,11 @@ def test_the_namespace_is_the_cluster_default_and_every_service_names_it(
             {"Fn::GetAtt": ["ServiceConnectNamespace", "Arn"]},
             {"Ref": "ServiceConnectNamespaceArn"},
         ), lid
+
+
+def test_in_the_example_a_caller_starts_after_the_service_it_calls(templates: Templates) -> None:
+    for env in CASES["example"].environments:
+        resources = yaml.safe_load(templates("example", env)["compute.yaml"])["Resources"]
+        assert resources["QuotingService"]["DependsOn"] == ["QuotingListenerRule", "PricingRulesService"]
+        assert resources["QuoteNotifierService"]["DependsOn"] == ["QuotingService"]
+        assert "DependsOn" not in resources["PricingRulesService"]
