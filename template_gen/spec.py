@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from template_gen import naming
+from template_gen import container_spec, naming
 from template_gen.errors import LookupFailed
 from template_gen.lookup import ResolvedVpc
 from template_gen.placement import Placement
@@ -325,63 +325,18 @@ def service_spec(entry: ServiceEntry, env: EnvironmentEntry, image_tags: Mapping
     enabled = {s.name for s in env.services}
     calls = tuple(c for c in dict.fromkeys(model.calls) if c in enabled)
     if isinstance(model, EcsService | WorkerService):
-        common: dict[str, Any] = dict(
+        common = container_spec.common_fields(model, image_tags.get(entry.name, model.image.tag), calls)
+        common.update(
             name=entry.name,
             logical=naming.logical_id(entry.name),
             file=entry.file,
             description=model.description,
             tags=_service_tags(entry),
-            cpu=model.cpu,
-            memory=model.memory,
-            desired_count=model.desired_count,
-            image_tag=image_tags.get(entry.name, model.image.tag),
-            image_repository=model.image.repository,
             environment=_pairs(model.environment),
             log_retention_days=retention,
-            xray=model.xray,
-            capacity_provider_strategy=tuple(model.capacity_provider_strategy),
-            deployment=model.deployment,
-            ecr=model.ecr,
-            secrets=tuple(sorted(model.secrets.items())),
-            iam=tuple(model.iam),
-            command=tuple(model.command) if model.command else None,
-            entrypoint=tuple(model.entrypoint) if model.entrypoint else None,
-            platform=model.platform,
-            exec=model.exec,
-            calls=calls,
-            security_groups=tuple(dict.fromkeys(model.security_groups)),
-            sidecars=tuple(model.sidecars),
-            init_containers=tuple(model.init_containers),
-            volumes=tuple(model.volumes),
-            readonly_root_filesystem=model.readonly_root_filesystem,
-            user=model.user,
-            drop_capabilities=tuple(dict.fromkeys(model.drop_capabilities)),
-            stop_timeout_seconds=model.stop_timeout_seconds,
-            repository_credentials=model.repository_credentials,
         )
         if isinstance(model, WorkerService):
-            scaling = model.autoscaling
-            return EcsServiceSpec(
-                **common,
-                kind="worker",
-                port=None,
-                api=Api(exposure="none", auth="none"),
-                priority=None,
-                path_patterns=(),
-                health_check=HealthCheck(container=model.health_check.container),
-                autoscaling=None
-                if scaling is None
-                else Autoscaling(
-                    min=scaling.min,
-                    max=scaling.max,
-                    cpu_target=scaling.cpu_target,
-                    memory_target=scaling.memory_target,
-                    scale_in_cooldown_seconds=scaling.scale_in_cooldown_seconds,
-                    scale_out_cooldown_seconds=scaling.scale_out_cooldown_seconds,
-                ),
-                messages_per_task=scaling.messages_per_task if scaling else None,
-                queue=model.queue,
-            )
+            return EcsServiceSpec(**common, **container_spec.worker_fields(model))
         return EcsServiceSpec(
             **common,
             port=model.port,
@@ -520,7 +475,8 @@ def environment_spec(
         api_resources_quota=env.quotas.api_resources_per_api,
         services=tuple(service_spec(s, entry, image_tags or {}) for s in entry.services),
         warnings=warnings,
+        # No namespace without a container service to join it.
         service_connect_namespace=(env.service_connect.namespace or f"{registry.platform}-{env_name}")
-        if env.service_connect.enabled
+        if env.service_connect.enabled and any(isinstance(s.model, EcsService | WorkerService) for s in entry.services)
         else "",
     )

@@ -12,7 +12,7 @@ from typing import Any
 from awacs import apigateway as apigw_actions
 from awacs import dynamodb as ddb
 from awacs import ssm as ssm_actions
-from troposphere import GetAtt, Ref, Sub, awslambda, dynamodb, ecs, serverless
+from troposphere import GetAtt, Ref, Sub, dynamodb, ecs, serverless
 
 from template_gen import aws_data, naming
 from template_gen.quotas import APIS_BY_EXPOSURE
@@ -98,10 +98,7 @@ class ComputeStage:
                 svc.name: ecs_service(self.b, env, svc, shared, env.placement.alb_of(svc.name)) for svc in ecs_services
             }
             if env.service_connect_namespace:
-                for name, callees in service_connect.start_after(ecs_services).items():
-                    service = built[name].service
-                    before = service.resource.get("DependsOn") or []
-                    service.DependsOn = [*before, *(built[c].service.title for c in callees)]
+                service_connect.order({name: r.service for name, r in built.items()}, ecs_services)
         if self.shard == 1:
             if env.validator_enabled or env.onboarding_enabled:
                 self._consumer_tables()
@@ -417,15 +414,8 @@ class ComputeStage:
             variables["SERVICE_BASE_PATH"] = svc.api.base_path
         if env.cors_origins:
             variables["CORS_ALLOW_ORIGINS"] = env.cors_origins
-        statements: list[Any] = []
-        vpc_config = None
-        if svc.vpc:
-            vpc_config = awslambda.VPCConfig(
-                SubnetIds=self.task_subnets, SecurityGroupIds=[self.security_groups[svc.name], *svc.security_groups]
-            )
-            statements = lambda_vpc.statements(svc)
-            if svc.calls and env.service_connect_namespace:
-                variables["SERVICE_CONNECT_NAMESPACE"] = env.service_connect_namespace
+        vpc = lambda_vpc.settings(env, svc, self.task_subnets, self.security_groups.get(svc.name))
+        variables.update(vpc.variables)
         return FunctionSpec(
             logical=svc.logical,
             name=svc.name,
@@ -438,8 +428,8 @@ class ComputeStage:
             environment=variables,
             extra_layers=[layer],
             tags=svc.tags,
-            statements=statements,
-            vpc_config=vpc_config,
+            statements=vpc.statements,
+            vpc_config=vpc.config,
         )
 
 

@@ -13,11 +13,15 @@ Function to be cleaned up", cloudformation-coverage-roadmap#392); the group is d
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from awacs import ec2 as ec2_actions
 from awacs import servicediscovery as sd_actions
 from awacs.aws import Statement
+from troposphere import awslambda
 
-from template_gen.spec import LambdaServiceSpec
+from template_gen.spec import EnvironmentSpec, LambdaServiceSpec
 from template_gen.stacks import iam
 
 # What Lambda does with the function's role to manage its network interfaces (the actions of the
@@ -38,3 +42,21 @@ def statements(svc: LambdaServiceSpec) -> list[Statement]:
         # DiscoverInstances has no resource-level permissions either.
         out.append(iam.allow([sd_actions.DiscoverInstances], ["*"], "FindCallees"))
     return out
+
+
+@dataclass(frozen=True)
+class VpcSettings:
+    config: awslambda.VPCConfig | None = None
+    statements: list[Statement] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+def settings(env: EnvironmentSpec, svc: LambdaServiceSpec, subnets: Any, own_group: Any) -> VpcSettings:
+    """What a function with `vpc: true` adds to its definition (nothing for one outside the VPC)."""
+    if not svc.vpc:
+        return VpcSettings()
+    config = awslambda.VPCConfig(SubnetIds=subnets, SecurityGroupIds=[own_group, *svc.security_groups])
+    variables = {}
+    if svc.calls and env.service_connect_namespace:
+        variables["SERVICE_CONNECT_NAMESPACE"] = env.service_connect_namespace
+    return VpcSettings(config, statements(svc), variables)

@@ -18,7 +18,7 @@ Deploy-time behaviour this module is shaped by:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from troposphere import GetAtt, ecs, servicediscovery
@@ -64,6 +64,13 @@ def configuration(svc: EcsServiceSpec, namespace_arn: Any, log_config: ecs.LogCo
             )
         ]
     return ecs.ServiceConnectConfiguration(**props)
+
+
+def order(services: Mapping[str, ecs.Service], specs: Sequence[EcsServiceSpec]) -> None:
+    """Make each ECS service of one stack depend on the services it calls (see `start_after`)."""
+    for name, callees in start_after(specs).items():
+        before = services[name].resource.get("DependsOn") or []
+        services[name].DependsOn = [*before, *(services[c].title for c in callees)]
 
 
 def start_after(services: Sequence[EcsServiceSpec]) -> dict[str, list[str]]:
