@@ -89,7 +89,7 @@ def build(spec: EnvironmentSpec) -> Graph:
         if not alb_direct:
             vpc.nodes.append(Node("nlb", ("Internal NLB",)))
         vpc.nodes.append(Node("alb", ("Internal ALB",)))
-        vpc.nodes += [Node(_sid("ecs", s.name), (s.name, "ECS Fargate")) for s in spec.ecs_services]
+        vpc.nodes += [Node(_sid("ecs", s.name), (s.name, _ecs_label(s))) for s in spec.ecs_services]
 
     functions = Cluster("lambda", "Lambda")
     functions.nodes += [Node(_sid("fn", s.name), (s.name,), "round") for s in spec.lambda_services]
@@ -107,13 +107,42 @@ def build(spec: EnvironmentSpec) -> Graph:
         if any(ecs_paths.values()):
             edges += [Edge("vpc_link", "alb")] if alb_direct else [Edge("vpc_link", "nlb"), Edge("nlb", "alb")]
         for svc in spec.ecs_services:
+            if not svc.behind_alb:
+                continue  # an internal service or a worker: reached through Service Connect, or not at all
             paths = svc.api.base_path or ", ".join(svc.path_patterns)  # unexposed: the ALB routes by its patterns
             edges.append(Edge("alb", _sid("ecs", svc.name), f"{paths} (priority {svc.priority})"))
     edges += lambda_edges
     for authorized_svc in authorized:
         prefix = "ecs" if isinstance(authorized_svc, EcsServiceSpec) else "fn"
         edges.append(Edge("validator", _sid(prefix, authorized_svc.name), "authorizes", dotted=True))
+    edges += _call_edges(spec)
     return graph
+
+
+def _ecs_label(svc: EcsServiceSpec) -> str:
+    if svc.kind == "worker":
+        return "ECS worker (queue)" if svc.queue is not None else "ECS worker"
+    if svc.behind_alb:
+        return "ECS Fargate"
+    return "ECS Fargate, internal" + ("" if svc.protocol == "http" else f" ({svc.protocol})")
+
+
+def _call_edges(spec: EnvironmentSpec) -> list[Edge]:
+    """East-west calls: `calls:` of each service, labelled with the address the caller uses."""
+    by_name = {s.name: s for s in spec.services}
+    out = []
+    for caller in spec.services:
+        source = _sid("ecs" if isinstance(caller, EcsServiceSpec) else "fn", caller.name)
+        for name in caller.calls:
+            callee = by_name.get(name)
+            if not isinstance(callee, EcsServiceSpec) or callee.port is None:
+                continue
+            if spec.service_connect_namespace:
+                label = f"calls {callee.dns_name}:{callee.port}"  # the Service Connect address the caller uses
+            else:
+                label = f"calls on port {callee.port}"
+            out.append(Edge(source, _sid("ecs", name), label, dotted=True))
+    return out
 
 
 # --------------------------------------------------------------------------------------------------

@@ -168,7 +168,7 @@ def _check_image_tags(valid: ValidRegistry, env_name: str, image_tags: Mapping[s
         if name not in enabled:
             where = "is not enabled in" if name in valid.all_services else "is not a service of"
             raise UsageError(f"--image-tag {name}=...: '{name}' {where} environment '{env_name}'")
-        if enabled[name].model.kind != "ecs":
+        if enabled[name].model.kind == "lambda":
             raise UsageError(f"--image-tag {name}=...: '{name}' is a Lambda service; image tags apply to ECS services")
 
 

@@ -24,7 +24,7 @@ from template_gen import deployed_images, naming, samconfig
 from template_gen.aws_data import STACK_TYPE
 from template_gen.errors import AwsError, TemplateGenError, UsageError
 from template_gen.registry import loader
-from template_gen.registry.models import EcsService
+from template_gen.registry.models import ContainerService
 from template_gen.registry.validate import check_environment, validate
 
 # The task definition's RuntimePlatform.CpuArchitecture follows the service's `platform`; an image of the
@@ -85,8 +85,8 @@ def prepare(
             f"{loader.REGISTRY_FILE}"
         )
     model = entry.model
-    if not isinstance(model, EcsService):
-        raise UsageError(f"'{service}' is a Lambda service; publish builds images for kind: ecs services only")
+    if not isinstance(model, ContainerService):
+        raise UsageError(f"'{service}' is a Lambda service; publish builds images for container services only")
     if model.image.repository:
         raise UsageError(
             f"'{service}' runs an external image ({model.image.repository}) in environment '{env}'; publish pushes "

@@ -22,9 +22,10 @@ def usage(env: EnvironmentSpec, stacks: Sequence[RenderedStack], created: int | 
     total = sum(s.resources for s in stacks) if created is None else created
     scope = "all stacks" if created is None else "this wave"
     out.append(Usage(quotas.CFN_NESTED_OPERATION, scope, total, quotas.CFN_NESTED_OPERATION.limit))
-    per_alb = Counter(env.placement.alb_of(s.name) for s in env.ecs_services)
+    behind_alb = [s for s in env.ecs_services if s.behind_alb]
+    per_alb = Counter(env.placement.alb_of(s.name) for s in behind_alb)
     targets: Counter[int] = Counter()
-    for svc in env.ecs_services:
+    for svc in behind_alb:
         targets[env.placement.alb_of(svc.name)] += max_targets(svc.max_tasks, svc.deployment.maximum_percent)
     for index in range(1, env.placement.alb_count + 1):
         services = per_alb.get(index, 0)
@@ -39,8 +40,14 @@ def usage(env: EnvironmentSpec, stacks: Sequence[RenderedStack], created: int | 
         out.append(Usage(quotas.API_RESOURCES, f"{which} API", route_table.api_resource_count(routes, which), limit))
         authorizers = int(any(r.auth == "authorizer" for r in routes))
         out.append(Usage(quotas.API_AUTHORIZERS, f"{which} API", authorizers, quotas.API_AUTHORIZERS.limit))
-    ports = len(env.network.container_ports)
-    out.append(Usage(quotas.SG_INBOUND_RULES, "task security group", ports, quotas.SG_INBOUND_RULES.limit))
+    # Each service's own group admits the ALB (when behind it) and each declared caller.
+    inbound: Counter[str] = Counter({s.name: int(s.behind_alb) for s in env.ecs_services})
+    for caller in env.services:
+        for callee in dict.fromkeys(caller.calls):
+            if callee in inbound and callee != caller.name:
+                inbound[callee] += 1
+    for name, rules in sorted(inbound.items()):
+        out.append(Usage(quotas.SG_INBOUND_RULES, f"security group of {name}", rules, quotas.SG_INBOUND_RULES.limit))
     out.append(Usage(quotas.VPC_LINKS, "this environment", 1, quotas.VPC_LINKS.limit))
     return out
 

@@ -113,3 +113,11 @@ DASHBOARD_METRICS = Quota("cw_dashboard_metrics", "metrics per CloudWatch dashbo
 DASHBOARD_BODY_BUDGET = 100_000
 # Logs Insights reads at most 50 log groups per query; saved queries name at most that many.
 QUERY_LOG_GROUPS = 50
+# Security groups (per-service groups and the east-west rules between them).
+SG_PER_NETWORK_INTERFACE = Quota(
+    "sg_per_network_interface", "security groups per network interface", 5, "network interface"
+)
+SG_PER_VPC = Quota("sg_per_vpc", "security groups per VPC", 2_500, "VPC")
+# Groups the network stage may create besides the services' own: the ALB's, the NLB's or the VPC link's, and
+# the execute-api endpoint's.
+PLATFORM_SECURITY_GROUPS = 3

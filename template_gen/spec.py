@@ -12,11 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from template_gen import naming, route_table
+from template_gen import container_spec, naming, route_table
+from template_gen.errors import LookupFailed
 from template_gen.layout.placement import Placement
 from template_gen.lookup import ResolvedVpc
 from template_gen.observability_spec import ObservabilitySpec, observability_spec
 from template_gen.registry import rules
+from template_gen.registry.container_models import InitContainer, Sidecar, Volume, WorkerQueue
 from template_gen.registry.models import (
     AdminApi,
     AlbCondition,
@@ -38,6 +40,7 @@ from template_gen.registry.models import (
     TargetGroupOptions,
     Throttle,
     UsagePlan,
+    WorkerService,
 )
 from template_gen.registry.validate import EnvironmentEntry, ServiceEntry, ValidRegistry
 from template_gen.route_table import RouteEntry
@@ -88,7 +91,7 @@ class EcsServiceSpec:
     file: str
     description: str
     tags: Pairs
-    port: int
+    port: int | None  # None: a worker (nothing connects to it)
     cpu: int
     memory: int
     desired_count: int
@@ -97,7 +100,7 @@ class EcsServiceSpec:
     environment: Pairs
     log_retention_days: int
     api: Api
-    priority: int
+    priority: int | None  # None: no rule on the ALB (an internal service or a worker)
     path_patterns: tuple[str, ...]
     health_check: HealthCheck
     autoscaling: Autoscaling | None
@@ -113,7 +116,25 @@ class EcsServiceSpec:
     exec: bool = False
     target_group: TargetGroupOptions = field(default_factory=TargetGroupOptions)
     alb_conditions: tuple[AlbCondition, ...] = ()
-    kind: str = "ecs"
+    kind: str = "ecs"  # ecs | worker
+    protocol: str = "http"  # http | http2 | grpc: Service Connect's app protocol
+    dns_name: str = ""  # Service Connect client alias; "" for a worker
+    calls: tuple[str, ...] = ()  # enabled services it calls
+    security_groups: tuple[str, ...] = ()  # existing groups attached besides its own
+    sidecars: tuple[Sidecar, ...] = ()
+    init_containers: tuple[InitContainer, ...] = ()
+    volumes: tuple[Volume, ...] = ()
+    readonly_root_filesystem: bool = False
+    user: str | None = None
+    drop_capabilities: tuple[str, ...] = ()
+    stop_timeout_seconds: int | None = None
+    repository_credentials: str | None = None
+    queue: WorkerQueue | None = None  # a worker's queue
+    messages_per_task: int | None = None  # a worker's queue-depth scaling target
+
+    @property
+    def behind_alb(self) -> bool:
+        return self.priority is not None
 
     @property
     def max_tasks(self) -> int:
@@ -141,6 +162,9 @@ class LambdaServiceSpec:
     iam: tuple[IamStatement, ...] = ()
     events: tuple[tuple[str, LambdaEvent], ...] = ()
     kind: str = "lambda"
+    vpc: bool = False
+    calls: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
 
 
 ServiceSpec = EcsServiceSpec | LambdaServiceSpec
@@ -195,6 +219,7 @@ class EnvironmentSpec:
     services: tuple[ServiceSpec, ...]
     routes: tuple[RouteEntry, ...] = ()  # every API route, from `route_table.build`
     warnings: tuple[str, ...] = field(default=())
+    service_connect_namespace: str = ""  # "" when Service Connect is off
     placement: Placement = field(default_factory=Placement)  # set by the layout once services are placed
     observability: ObservabilitySpec = field(default_factory=ObservabilitySpec)
 
@@ -236,7 +261,7 @@ def subnet_cidrs(cidr: str, az_count: int, prefix: int | None) -> tuple[tuple[st
 def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple[NetworkSpec, tuple[str, ...]]:
     env = entry.model
     net = env.network
-    ecs = [s.model for s in entry.services if isinstance(s.model, EcsService)]
+    behind_alb = [s.model for s in entry.services if isinstance(s.model, EcsService) and s.model.alb is not None]
     private_exposed = any(s.model.api.exposure in ("private", "both") for s in entry.services)
     endpoint = net.execute_api_endpoint
     if endpoint.endpoint_id:
@@ -256,7 +281,7 @@ def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple
         execute_api_endpoint=endpoint_mode,
         execute_api_endpoint_id=endpoint.endpoint_id or "",
         execute_api_private_dns=endpoint.private_dns,
-        container_ports=tuple(sorted({s.port for s in ecs})),
+        container_ports=tuple(sorted({s.port for s in behind_alb})),
     )
     warnings: list[str] = []
     if isinstance(net, NetworkCreate):
@@ -288,7 +313,8 @@ def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple
             **common,
         )
     else:
-        assert resolved is not None
+        if resolved is None:  # resolve_spec looks lookup/default networks up before building the spec
+            raise LookupFailed(f"environment '{entry.name}': the {net.mode} network was not looked up")
         lb, tasks, public_ip, warning = resolved.choose()
         if warning:
             warnings.append(f"environment '{entry.name}': {warning}")
@@ -314,40 +340,34 @@ def _service_tags(entry: ServiceEntry) -> Pairs:
 def service_spec(entry: ServiceEntry, env: EnvironmentEntry, image_tags: Mapping[str, str]) -> ServiceSpec:
     model = entry.model
     retention = model.log_retention_days or env.model.log_retention_days
-    if isinstance(model, EcsService):
-        return EcsServiceSpec(
+    enabled = {s.name for s in env.services}
+    calls = tuple(c for c in dict.fromkeys(model.calls) if c in enabled)
+    if isinstance(model, EcsService | WorkerService):
+        common = container_spec.common_fields(model, image_tags.get(entry.name, model.image.tag), calls)
+        common.update(
             name=entry.name,
             logical=naming.logical_id(entry.name),
             file=entry.file,
             description=model.description,
             tags=_service_tags(entry),
-            port=model.port,
-            cpu=model.cpu,
-            memory=model.memory,
-            desired_count=model.desired_count,
-            image_tag=image_tags.get(entry.name, model.image.tag),
-            image_repository=model.image.repository,
             environment=_pairs(model.environment),
             log_retention_days=retention,
+        )
+        if isinstance(model, WorkerService):
+            return EcsServiceSpec(**common, **container_spec.worker_fields(model))
+        return EcsServiceSpec(
+            **common,
+            port=model.port,
             api=model.api,
-            priority=model.alb.priority,
+            priority=model.alb.priority if model.alb else None,
             path_patterns=entry.alb_patterns(),
             health_check=model.health_check,
             autoscaling=model.autoscaling,
-            xray=model.xray,
-            capacity_provider_strategy=tuple(model.capacity_provider_strategy),
-            deployment=model.deployment,
-            ecr=model.ecr,
-            secrets=tuple(sorted(model.secrets.items())),
-            iam=tuple(model.iam),
-            command=tuple(model.command) if model.command else None,
-            entrypoint=tuple(model.entrypoint) if model.entrypoint else None,
-            platform=model.platform,
-            exec=model.exec,
             target_group=model.target_group,
-            alb_conditions=tuple(model.alb.conditions),
+            alb_conditions=tuple(model.alb.conditions) if model.alb else (),
+            protocol=model.protocol,
+            dns_name=model.service_connect.dns_name or entry.name,
         )
-    assert isinstance(model, LambdaService)
     runtime = env.model.lambda_
     return LambdaServiceSpec(
         name=entry.name,
@@ -355,7 +375,7 @@ def service_spec(entry: ServiceEntry, env: EnvironmentEntry, image_tags: Mapping
         file=entry.file,
         description=model.description,
         tags=_service_tags(entry),
-        code_dir=entry.code_dir,
+        code_dir=model.code or naming.code_dir_for(entry.name),
         handler=model.handler,
         memory_size=model.memory_size or runtime.memory_size,
         timeout_seconds=model.timeout_seconds or runtime.timeout_seconds,
@@ -367,6 +387,9 @@ def service_spec(entry: ServiceEntry, env: EnvironmentEntry, image_tags: Mapping
         secrets=tuple(sorted(model.secrets.items())),
         iam=tuple(model.iam),
         events=tuple(sorted(model.events.items())),
+        vpc=model.vpc,
+        calls=calls,
+        security_groups=tuple(dict.fromkeys(model.security_groups)),
     )
 
 
@@ -418,6 +441,13 @@ def environment_spec(
     network, warnings = network_spec(entry, resolved)
     warnings += _cloudwatch_role_warnings(valid, env_name)
     warnings += _custom_domain_warnings(entry)
+    vpc_functions = sorted(s.name for s in entry.services if isinstance(s.model, LambdaService) and s.model.vpc)
+    if network.assign_public_ip and vpc_functions:
+        warnings += (
+            f"environment '{env_name}': {', '.join(vpc_functions)} run in the VPC's public subnets (there are no "
+            "private ones), where a function gets no public IP: they reach the services they call, but not the "
+            "internet or AWS APIs without VPC endpoints",
+        )
     tags = {**registry.tags, **env.tags, "platform": registry.platform, "environment": env_name}
     runtime = env.lambda_
     functions = env.platform_functions
@@ -463,7 +493,14 @@ def environment_spec(
         services=tuple(service_spec(s, entry, image_tags or {}) for s in entry.services),
         routes=routes_of(entry),
         warnings=warnings,
-        observability=observability_spec(env.observability, {s.name: s.model for s in entry.services}),
+        observability=observability_spec(
+            env.observability,
+            {s.name: s.model for s in entry.services if isinstance(s.model, EcsService | LambdaService)},
+        ),
+        # No namespace without a container service to join it.
+        service_connect_namespace=(env.service_connect.namespace or f"{registry.platform}-{env_name}")
+        if env.service_connect.enabled and any(isinstance(s.model, EcsService | WorkerService) for s in entry.services)
+        else "",
     )
 
 

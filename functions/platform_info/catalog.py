@@ -23,7 +23,7 @@ class ServiceEntry(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     name: str
-    kind: Literal["ecs", "lambda"]
+    kind: Literal["ecs", "worker", "lambda"]
     description: str | None = None
     base_path: str | None = None  # None: a function driven by events, not exposed on an API
     exposure: list[Literal["public", "private"]] = Field(default_factory=list)

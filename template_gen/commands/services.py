@@ -11,7 +11,11 @@ from template_gen.console import Console, styled
 from template_gen.registry.models import EcsService
 from template_gen.registry.validate import load_registry
 
-KIND_STYLE = {"ecs": "cyan", "lambda": "magenta"}  # on a TTY only; open (auth: none) routes show in yellow
+KIND_STYLE = {
+    "ecs": "cyan",
+    "worker": "blue",
+    "lambda": "magenta",
+}  # on a TTY only; open (auth: none) routes show in yellow
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
@@ -41,10 +45,15 @@ def do_services(project_dir: Path, env_name: str) -> list[dict[str, Any]]:
                 "exposure": model.api.exposure,
                 "auth": model.api.auth,
                 "alb_paths": list(entry.alb_patterns()) if is_ecs else [],
-                "priority": model.alb.priority if isinstance(model, EcsService) else None,
+                "priority": model.alb.priority if isinstance(model, EcsService) and model.alb else None,
             }
         )
     return rows
+
+
+def _open(row: dict[str, Any]) -> bool:
+    """An open route: on an API with auth none (an internal service with auth none is not on any API)."""
+    return bool(row["auth"] == "none" and row["exposure"] != "none")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -56,7 +65,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     table = [
         (
             styled(r["name"], "bold"), styled(r["kind"], KIND_STYLE[r["kind"]]), r["base_path"] or "-",
-            r["exposure"], styled(r["auth"], "yellow") if r["auth"] == "none" else r["auth"],
+            r["exposure"], styled(r["auth"], "yellow") if _open(r) else r["auth"],
             ", ".join(r["alb_paths"]) or "-", str(r["priority"]) if r["priority"] is not None else "-",
         )
         for r in rows

@@ -30,10 +30,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise RegistryError(sam_problems)
     for name, env in valid.environments.items():
         kinds = [s.model.kind for s in env.services]
-        console.print(
-            f"{name}: {len(kinds)} services enabled ({kinds.count('ecs')} ecs, {kinds.count('lambda')} lambda), "
-            f"network mode {env.model.network.mode}"
-        )
+        counts = ", ".join(f"{kinds.count(k)} {k}" for k in ("ecs", "worker", "lambda") if k != "worker" or k in kinds)
+        console.print(f"{name}: {len(kinds)} services enabled ({counts}), network mode {env.model.network.mode}")
     if sam_problems is None:
         console.note(f"no {SAMCONFIG}: the SAM CLI's sections per environment were not checked")
     console.success("registry is valid")

@@ -58,10 +58,18 @@ class Layout:
             where, subject = change.describe().split(" -> ")[::-1]
             by_place[where].append(subject.removeprefix("routes "))
         parts = [f"{where}: {', '.join(subjects)}" for where, subjects in by_place.items()]
-        parts += (
-            [f"removed: {', '.join(name.removeprefix('routes ') for name in self.removed)}"] if self.removed else []
-        )
-        return "; ".join(parts)
+        if self.removed:
+            parts.append(f"removed: {', '.join(name.removeprefix('routes ') for name in self.removed)}")
+        old, new = self.previous, self.placement
+        for label, before, after in (
+            ("ECR repositories the stack creates", old.repositories, new.repositories),
+            ("ECR repositories kept from earlier deployments", old.retained_repositories, new.retained_repositories),
+            ("first releases", set(old.released or {}), set(new.released or {})),
+        ):
+            added = sorted(set(after or ()) - set(before or ()))
+            if added:
+                parts.append(f"{label}: {', '.join(added)}")
+        return "; ".join(parts) or "its format"
 
     @property
     def removed(self) -> list[str]:
@@ -98,7 +106,7 @@ def plan(spec: EnvironmentSpec, previous: Placement, ctx: RenderContext) -> Layo
         SHARD_LOAD_CAPACITY,
         {1: costs.shared_compute()},
     )
-    albs = place(((s.name, alb_load(s)) for s in spec.ecs_services), previous.albs, ALB_CAPACITY)
+    albs = place(((s.name, alb_load(s)) for s in spec.ecs_services if s.behind_alb), previous.albs, ALB_CAPACITY)
     groups = route_groups(spec.routes)
     previous_routes: Mapping[str, int] = dict(previous.routes)
     admin = [r.group for r in spec.routes if r.name == ADMIN]

@@ -31,3 +31,5 @@ class EnvironmentContext:
     services: tuple[ServiceEntry, ...] = ()  # the enabled services that are valid on their own, by name
     routes: tuple[RouteEntry, ...] = ()  # their route table
     registry: Registry | None = None  # the whole registry, for rules that compare environments
+    defined_services: frozenset[str] = frozenset()  # every service whose file is valid, enabled or not
+    service_folders: frozenset[str] = frozenset()  # every folder under services/ (valid or not)

@@ -55,7 +55,7 @@ def unique_priorities(ctx: EnvironmentContext) -> Iterator[Finding]:
     """Listener rule priorities are unique per listener."""
     by_priority: dict[int, ServiceEntry] = {}
     for entry in ctx.services:
-        if not isinstance(entry.model, EcsService):
+        if not isinstance(entry.model, EcsService) or entry.model.alb is None:
             continue
         priority = entry.model.alb.priority
         first = by_priority.setdefault(priority, entry)
@@ -80,12 +80,11 @@ def no_overlapping_alb_paths(ctx: EnvironmentContext) -> Iterator[Finding]:
             continue
         reported.add(pair)
         a, b = owners[owner_a], owners[owner_b]
-        explicit_a = a.model.alb.path_patterns is not None  # type: ignore[union-attr]
-        explicit_b = b.model.alb.path_patterns is not None  # type: ignore[union-attr]
+        explicit_a, explicit_b = _explicit_patterns(a), _explicit_patterns(b)
         blame_b = explicit_b if explicit_a != explicit_b else owner_b > owner_a
         (mine, theirs, me, other) = (pat_b, pat_a, b, a) if blame_b else (pat_a, pat_b, a, b)
         field: tuple[str | int, ...] = ("api", "base_path")
-        if me.model.alb.path_patterns is not None:  # type: ignore[union-attr]
+        if _explicit_patterns(me):
             field = ("alb", "path_patterns", me.alb_patterns().index(mine))
         yield Finding(
             field,
@@ -94,6 +93,11 @@ def no_overlapping_alb_paths(ctx: EnvironmentContext) -> Iterator[Finding]:
             "rule has the lower priority",
             service=me,
         )
+
+
+def _explicit_patterns(entry: ServiceEntry) -> bool:
+    model = entry.model
+    return isinstance(model, EcsService) and model.alb is not None and model.alb.path_patterns is not None
 
 
 def unique_base_paths(ctx: EnvironmentContext) -> Iterator[Finding]:

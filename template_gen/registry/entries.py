@@ -11,11 +11,11 @@ from typing import Any
 from template_gen import naming
 from template_gen.errors import Problem
 from template_gen.registry import paths, rules
-from template_gen.registry.models import EcsService, Environment, LambdaService, Registry
+from template_gen.registry.models import EcsService, Environment, LambdaService, Registry, WorkerService
 from template_gen.registry.overrides import touches
 from template_gen.registry.pydantic_errors import format_path
 
-AnyService = EcsService | LambdaService
+AnyService = EcsService | WorkerService | LambdaService
 
 
 @dataclass(frozen=True)
@@ -26,15 +26,22 @@ class ServiceEntry:
     override: Mapping[str, Any]
 
     @property
-    def code_dir(self) -> str:
-        assert isinstance(self.model, LambdaService)
+    def code_dir(self) -> str | None:
+        """The Lambda service's code folder; None for a container service (it has an image, not a folder)."""
+        if not isinstance(self.model, LambdaService):
+            return None
         return self.model.code or naming.code_dir_for(self.name)
 
     def alb_patterns(self) -> tuple[str, ...]:
-        assert isinstance(self.model, EcsService)
+        """The path patterns of the service's listener rule: its own, else the defaults of its base path.
+        Empty when it has no rule (a Lambda, a worker, an internal service), and when it has one but neither
+        is set: `rules.ecs_rules` reports that case, so every later check sees a known state, not a crash."""
+        if not isinstance(self.model, EcsService) or self.model.alb is None:
+            return ()
         if self.model.alb.path_patterns is not None:
             return tuple(self.model.alb.path_patterns)
-        assert self.model.api.base_path is not None  # validation requires one of them
+        if self.model.api.base_path is None:
+            return ()
         return paths.default_alb_patterns(self.model.api.base_path)
 
 

@@ -7,6 +7,7 @@ The models check structure, types and ranges only. Rules that involve several fi
 
 from __future__ import annotations
 
+from template_gen.registry.container_models import ContainerHealthCheck
 from template_gen.registry.registry_models import (
     AdminApi,
     AlbSettings,
@@ -32,6 +33,7 @@ from template_gen.registry.registry_models import (
     Quota,
     QuotaSettings,
     Registry,
+    ServiceConnectSettings,
     SubnetId,
     Throttle,
     UsagePlan,
@@ -45,7 +47,7 @@ from template_gen.registry.service_models import (
     Auth,
     Autoscaling,
     CapacityProvider,
-    ContainerHealthCheck,
+    ContainerService,
     Deployment,
     Ecr,
     EcsService,
@@ -65,6 +67,8 @@ from template_gen.registry.service_models import (
     SqsEvent,
     Stickiness,
     TargetGroupOptions,
+    WorkerAutoscaling,
+    WorkerService,
 )
 from template_gen.registry.types import LOG_RETENTION_DAYS, LogRetention, Model, Range, Tags
 
@@ -82,6 +86,7 @@ __all__ = [
     "Autoscaling",
     "CapacityProvider",
     "ContainerHealthCheck",
+    "ContainerService",
     "Cors",
     "CustomDomain",
     "Deployment",
@@ -121,6 +126,7 @@ __all__ = [
     "SecretRef",
     "Service",
     "ServiceBase",
+    "ServiceConnectSettings",
     "SqsEvent",
     "Stickiness",
     "SubnetId",
@@ -129,4 +135,6 @@ __all__ = [
     "Throttle",
     "UsagePlan",
     "VpcId",
+    "WorkerAutoscaling",
+    "WorkerService",
 ]

@@ -133,6 +133,9 @@ def _message(error: Any, key: str | int | None, parent_model: Any) -> tuple[str,
     if kind in _EXPECTED:
         return f"expected {_EXPECTED[kind]}, got {_describe(value)}", ""
     if kind == "extra_forbidden":
+        refused = getattr(parent_model, "refused_fields", {}) if isinstance(parent_model, type) else {}
+        if key in refused:  # a field another kind takes: say why this one does not
+            return refused[key], ""
         allowed = _allowed_keys(parent_model) if isinstance(parent_model, type) else []
         hint = did_you_mean(str(key), allowed) or ("allowed fields: " + ", ".join(allowed) if allowed else "")
         return f"unknown field '{key}'", hint

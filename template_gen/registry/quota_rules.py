@@ -41,7 +41,7 @@ def alb_targets(ctx: ServiceContext) -> Iterator[Finding]:
     """One service's tasks must fit one ALB: during a deployment it registers up to
     `deployment.maximum_percent` of its most tasks (old and new side by side)."""
     model = ctx.model
-    if not isinstance(model, EcsService):
+    if not isinstance(model, EcsService) or model.alb is None:  # internal services have no ALB targets
         return
     most = model.autoscaling.max if model.autoscaling is not None else model.desired_count
     percent = model.deployment.maximum_percent

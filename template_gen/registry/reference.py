@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from template_gen.registry.models import EcsService, LambdaService, Range, Registry
+from template_gen.registry.models import EcsService, LambdaService, Range, Registry, WorkerService
 
 
 def _type_name(annotation: Any) -> str:
@@ -99,6 +99,7 @@ def render() -> str:
     for title, root in (
         ("services/registry.yaml", Registry),
         ("services/<name>/service.yaml, kind: ecs", EcsService),
+        ("services/<name>/service.yaml, kind: worker", WorkerService),
         ("services/<name>/service.yaml, kind: lambda", LambdaService),
     ):
         seen: dict[str, type[BaseModel]] = {}

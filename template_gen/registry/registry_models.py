@@ -145,6 +145,19 @@ class EcsSettings(Model):
     )
 
 
+class ServiceConnectSettings(Model):
+    enabled: bool = Field(
+        True,
+        description="ECS Service Connect: a Cloud Map namespace for the environment, and every container service "
+        "in it (callers reach a service at http://<service>:<port>).",
+    )
+    namespace: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$",
+        description="Cloud Map namespace name; default <platform>-<environment> (unique per account and Region).",
+    )
+
+
 class Throttle(Model):
     rate_limit: float = Field(ge=0, le=1_000_000, description="Steady-state requests per second.")
     burst_limit: Annotated[int, Range(0, 1_000_000)] = Field(description="Maximum concurrent burst.")
@@ -250,6 +263,7 @@ class EnvironmentSettings(Model):
     lambda_: LambdaSettings = Field(LambdaSettings(), alias="lambda")
     platform_functions: PlatformFunctions = PlatformFunctions()
     ecs: EcsSettings = EcsSettings()
+    service_connect: ServiceConnectSettings = ServiceConnectSettings()
     api: ApiSettings = ApiSettings()
     quotas: QuotaSettings = QuotaSettings()
     observability: ObservabilitySettings = Field(

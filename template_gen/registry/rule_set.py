@@ -12,7 +12,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from template_gen.registry import cross_checks, deploy_rules, quota_rules, rules, runtime_rules
+from template_gen import naming
+from template_gen.registry import (
+    cross_checks,
+    deploy_rules,
+    quota_rules,
+    rules,
+    runtime_rules,
+    traffic_rules,
+    workload_rules,
+)
 from template_gen.registry.context import ServiceContext
 from template_gen.registry.models import EcsService, LambdaService
 from template_gen.registry.rules import Finding
@@ -34,13 +43,14 @@ def _ecs(ctx: ServiceContext) -> Iterator[Finding]:
 
 def _alb_patterns(ctx: ServiceContext) -> Iterator[Finding]:
     model = ctx.model
-    if isinstance(model, EcsService) and (model.api.base_path is not None or model.alb.path_patterns is not None):
+    if isinstance(model, EcsService) and ctx.entry.alb_patterns():
         yield from runtime_rules.alb_rules(model, ctx.entry.alb_patterns())
 
 
 def _lambda(ctx: ServiceContext) -> Iterator[Finding]:
     if isinstance(ctx.model, LambdaService):
-        yield from rules.lambda_rules(ctx.model, ctx.entry.name, ctx.project_dir, ctx.entry.code_dir)
+        code_dir = ctx.model.code or naming.code_dir_for(ctx.entry.name)
+        yield from rules.lambda_rules(ctx.model, ctx.entry.name, ctx.project_dir, code_dir)
 
 
 def _lambda_events(ctx: ServiceContext) -> Iterator[Finding]:
@@ -53,6 +63,7 @@ RULES: tuple[Rule, ...] = (
     # one service
     Rule("secrets", "service", lambda ctx: runtime_rules.secret_rules(ctx.model)),
     Rule("iam-statements", "service", lambda ctx: runtime_rules.iam_rules(ctx.model)),
+    Rule("workload", "service", lambda ctx: workload_rules.service_rules(ctx.model, ctx.entry.name, ctx.env)),
     Rule("ecs-service", "service", _ecs),
     Rule("alb-patterns", "service", _alb_patterns),
     Rule("lambda-service", "service", _lambda),
@@ -72,6 +83,8 @@ RULES: tuple[Rule, ...] = (
     Rule("admin-path-is-reserved", "cross-service", cross_checks.admin_path_is_reserved),
     Rule("keys-need-a-usage-plan", "cross-service", cross_checks.keys_need_a_usage_plan),
     Rule("registry-quotas", "cross-service", quota_rules.quota_rules),
+    Rule("calls", "cross-service", traffic_rules.calls),
+    Rule("security-group-quotas", "cross-service", traffic_rules.security_group_quotas),
     Rule("first-deploy-settings", "cross-service", deploy_rules.environment_deploy_rules),
 )
 

@@ -78,6 +78,7 @@ PLATFORM_ENV = frozenset(
         "ENVIRONMENT_NAME",
         "SERVICE_BASE_PATH",
         "SERVICE_CATALOG_PATH",
+        "SERVICE_CONNECT_NAMESPACE",
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
     }
@@ -118,13 +119,22 @@ def base_path_rules(service: EcsService | LambdaService) -> Iterator[Finding]:
 def ecs_rules(service: EcsService) -> Iterator[Finding]:
     yield from fargate_size(service.cpu, service.memory)
     yield from base_path_rules(service)
-    if service.api.base_path is None and service.alb.path_patterns is None:  # so exposure is none (the model checks)
+    if service.alb is None:
+        if service.api.exposure != "none" and service.protocol == "http":
+            yield Finding(
+                ("alb",),
+                f"required field is missing (exposure is {service.api.exposure}: API routes reach the service through "
+                "its rule on the internal ALB)",
+                hint="set alb.priority, or api.exposure: none for a service reached only through Service Connect",
+                related=(("api", "exposure"),),
+            )
+    elif service.api.base_path is None and service.alb.path_patterns is None:  # so exposure is none (the model checks)
         yield Finding(
             ("alb", "path_patterns"),
             "required field is missing (the ALB rule needs path patterns when there is no api.base_path)",
             related=(("api", "base_path"),),
         )
-    if service.alb.path_patterns is not None:
+    if service.alb is not None and service.alb.path_patterns is not None:
         patterns = service.alb.path_patterns
         if not patterns:
             yield Finding(("alb", "path_patterns"), "needs at least one pattern (or remove it for the default)")

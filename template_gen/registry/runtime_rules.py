@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from template_gen.quotas import ALB_CONDITION_VALUES
 from template_gen.registry.rules import Finding
 from template_gen.registry.schedules import check_schedule
-from template_gen.registry.service_models import EcsService, LambdaService
+from template_gen.registry.service_models import EcsService, LambdaService, ServiceBase
 
 _ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
 _SSM_NAME = re.compile(r"^(/?[A-Za-z0-9_.-]+)+$")
@@ -18,7 +18,7 @@ _SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 _SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$")
 
 
-def secret_rules(service: EcsService | LambdaService) -> Iterator[Finding]:
+def secret_rules(service: ServiceBase) -> Iterator[Finding]:
     for name, ref in sorted(service.secrets.items()):
         path = ("secrets", name)
         sources = [s for s in ("ssm", "secrets_manager") if getattr(ref, s) is not None]
@@ -41,7 +41,7 @@ def secret_rules(service: EcsService | LambdaService) -> Iterator[Finding]:
             yield Finding(path, "is also set under environment; a variable has one source", related=(("environment",),))
 
 
-def iam_rules(service: EcsService | LambdaService) -> Iterator[Finding]:
+def iam_rules(service: ServiceBase) -> Iterator[Finding]:
     for index, statement in enumerate(service.iam):
         for a, action in enumerate(statement.actions):
             where = ("iam", index, "actions", a)
@@ -60,6 +60,8 @@ def iam_rules(service: EcsService | LambdaService) -> Iterator[Finding]:
 
 
 def alb_rules(service: EcsService, patterns: tuple[str, ...]) -> Iterator[Finding]:
+    if service.alb is None:  # an internal service: no rule, no target group
+        return
     hosts = headers = 0
     for index, condition in enumerate(service.alb.conditions):
         if (condition.host_header is None) == (condition.http_header is None):

@@ -29,7 +29,7 @@ def service_schema() -> dict[str, Any]:
     defs = schema.setdefault("$defs", {})
     # An `environments.<env>` block is a partial service: any field but kind, name and environments.
     overrides = []
-    for kind in ("EcsService", "LambdaService"):
+    for kind in ("EcsService", "WorkerService", "LambdaService"):
         partial = copy.deepcopy(defs[kind])
         partial.pop("required", None)
         for key in FIXED_KEYS:
@@ -37,7 +37,7 @@ def service_schema() -> dict[str, Any]:
         partial["title"] = f"{kind} override"
         defs[f"{kind}Override"] = partial
         overrides.append({"$ref": f"#/$defs/{kind}Override"})
-    for kind in ("EcsService", "LambdaService"):
+    for kind in ("EcsService", "WorkerService", "LambdaService"):
         defs[kind]["properties"]["environments"]["additionalProperties"] = {"anyOf": overrides}
     return {"$schema": DRAFT, "title": "Service definition (services/<name>/service.yaml)", **schema}
 

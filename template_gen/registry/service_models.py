@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from template_gen.registry.container_models import (
+    Capability,
+    ContainerHealthCheck,
+    InitContainer,
+    SecurityGroupId,
+    ServiceConnectOptions,
+    ServiceName,
+    Sidecar,
+    Volume,
+    WorkerHealthCheck,
+    WorkerQueue,
+)
 from template_gen.registry.observability_models import EcsServiceAlarms, LambdaServiceAlarms
 from template_gen.registry.types import LogRetention, Model, Range, Tags
 
@@ -44,16 +56,6 @@ class Api(Model):
         if value is None and exposure not in (None, "none"):
             raise PydanticCustomError("missing", f"required field is missing (exposure is {exposure})")
         return value
-
-
-class ContainerHealthCheck(Model):
-    command: list[str] = Field(
-        min_length=2, description='e.g. ["CMD-SHELL", "curl -fs http://localhost:8080/health || exit 1"]'
-    )
-    interval_seconds: Annotated[int, Range(5, 300)] = 30
-    timeout_seconds: Annotated[int, Range(2, 120)] = 5
-    retries: Annotated[int, Range(1, 10)] = 3
-    start_period_seconds: Annotated[int, Range(0, 300)] = 0
 
 
 class HealthCheck(Model):
@@ -193,19 +195,28 @@ class ServiceBase(Model):
     environments: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-environment overrides, merged over this file."
     )
+    calls: list[ServiceName] = Field(
+        default_factory=list,
+        description="Services this one calls (east-west): each callee's security group admits this service on "
+        "its port. Set per environment under environments.<env>.calls.",
+    )
+    security_groups: list[SecurityGroupId] = Field(
+        default_factory=list,
+        description="Existing security groups to attach as well (e.g. one a database admits); a network "
+        "interface takes at most 5 groups, the service's own included.",
+    )
+
+    # Fields a kind does not take, with the reason given when a file sets them (see pydantic_errors).
+    refused_fields: ClassVar[dict[str, str]] = {}
 
 
-class EcsService(ServiceBase):
-    kind: Literal["ecs"]
-    port: Annotated[int, Range(1, 65535)] = Field(description="Container port.")
+class ContainerService(ServiceBase):
+    """What every container service has, whether it serves requests (`kind: ecs`) or not (`kind: worker`)."""
+
     cpu: int = Field(256, description="Fargate CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384.")
     memory: int = Field(512, description="MiB; must be valid for the CPU.")
     desired_count: Annotated[int, Range(0, 5000)] = 1
     image: Image = Image()
-    api: Api
-    alb: Alb
-    health_check: HealthCheck = HealthCheck()
-    autoscaling: Autoscaling | None = None
     xray: bool = Field(False, description="Add the X-Ray daemon sidecar.")
     capacity_provider_strategy: list[CapacityProvider] = Field(
         default_factory=list, description="Default: FARGATE only."
@@ -216,8 +227,89 @@ class EcsService(ServiceBase):
     entrypoint: list[str] | None = Field(None, min_length=1, description="Override the image's ENTRYPOINT.")
     platform: Literal["x86_64", "arm64"] = Field("x86_64", description="CPU architecture (arm64: Graviton).")
     exec: bool = Field(False, description="ECS Exec (aws ecs execute-command), with its session logs.")
+    sidecars: list[Sidecar] = Field(default_factory=list, description="Extra containers beside the app.")
+    init_containers: list[InitContainer] = Field(
+        default_factory=list, description="Containers that run to the end before the app starts."
+    )
+    volumes: list[Volume] = Field(default_factory=list, description="Task volumes (ephemeral or EFS).")
+    readonly_root_filesystem: bool = Field(False, description="Mount the app container's root filesystem read-only.")
+    user: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$", description="User (and group) the app runs as."
+    )
+    drop_capabilities: list[Capability] = Field(
+        default_factory=list, description='Linux capabilities to drop from the app container, e.g. ["ALL"].'
+    )
+    stop_timeout_seconds: Annotated[int, Range(2, 120)] | None = Field(
+        None, description="Time between SIGTERM and SIGKILL (Fargate default 30)."
+    )
+    repository_credentials: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$",
+        description="Secrets Manager secret with the username and password of a private registry "
+        "(image.repository only).",
+    )
+
+
+class EcsService(ContainerService):
+    kind: Literal["ecs"]
+    port: Annotated[int, Range(1, 65535)] = Field(description="Container port.")
+    protocol: Literal["http", "http2", "grpc"] = Field(
+        "http",
+        description="Application protocol (Service Connect's appProtocol). http2 and grpc services are internal: "
+        "reached through Service Connect, checked by the container health check.",
+    )
+    api: Api = Field(
+        default_factory=lambda: Api(exposure="none", auth="none"),
+        description="API routes; exposure none (the default) keeps the service off the APIs.",
+    )
+    alb: Alb | None = Field(
+        None,
+        description="Listener rule on the internal ALB. Unset (with no API exposure): an internal service "
+        "reached only through Service Connect.",
+    )
+    health_check: HealthCheck = HealthCheck()
+    autoscaling: Autoscaling | None = None
+    service_connect: ServiceConnectOptions = ServiceConnectOptions()
     target_group: TargetGroupOptions = TargetGroupOptions()
     alarms: EcsServiceAlarms = Field(EcsServiceAlarms(), description="Alarm thresholds, or enabled: false.")
+
+
+class WorkerAutoscaling(Model):
+    min: Annotated[int, Range(0, 5000)] = 1
+    max: Annotated[int, Range(1, 5000)]
+    cpu_target: Annotated[int, Range(10, 95)] | None = Field(None, description="Average CPU %.")
+    memory_target: Annotated[int, Range(10, 95)] | None = Field(None, description="Average memory %.")
+    messages_per_task: Annotated[int, Range(1, 100000)] | None = Field(
+        None, description="Visible messages in the queue per running task (the backlog each task may hold)."
+    )
+    scale_in_cooldown_seconds: Annotated[int, Range(0, 3600)] = 300
+    scale_out_cooldown_seconds: Annotated[int, Range(0, 3600)] = 60
+
+
+_NOT_ON_A_WORKER = "reach it through a queue, or make it kind: ecs"
+
+
+class WorkerService(ContainerService):
+    """A container service that serves no requests: no port, no load balancer, no API."""
+
+    kind: Literal["worker"]
+    queue: WorkerQueue | None = Field(None, description="The SQS queue it consumes (its own, or an existing one).")
+    autoscaling: WorkerAutoscaling | None = None
+    health_check: WorkerHealthCheck = WorkerHealthCheck()
+
+    @property
+    def api(self) -> Api:
+        """A worker is on no API: code that reads every service's exposure needs no special case for it."""
+        return Api(exposure="none", auth="none")
+
+    refused_fields: ClassVar[dict[str, str]] = {
+        "port": f"a worker has no port: nothing connects to it ({_NOT_ON_A_WORKER})",
+        "api": f"a worker is not on an API: it serves no requests ({_NOT_ON_A_WORKER})",
+        "alb": f"a worker has no load balancer rule: it serves no requests ({_NOT_ON_A_WORKER})",
+        "protocol": f"a worker has no protocol: nothing connects to it ({_NOT_ON_A_WORKER})",
+        "service_connect": "a worker is not reachable through Service Connect (it still calls others through it)",
+        "target_group": "a worker has no target group: it is not behind the load balancer",
+    }
 
 
 class SqsEvent(Model):
@@ -266,6 +358,11 @@ class LambdaService(ServiceBase):
     )
     architecture: Literal["x86_64", "arm64"] | None = Field(None, description="Default: the environment's.")
     alarms: LambdaServiceAlarms = Field(LambdaServiceAlarms(), description="Alarm thresholds, or enabled: false.")
+    vpc: bool = Field(
+        False,
+        description="Run in the environment's VPC (task subnets, its own security group), so the function can "
+        "call the services it lists under calls.",
+    )
 
 
-Service = Annotated[EcsService | LambdaService, Field(discriminator="kind")]
+Service = Annotated[EcsService | WorkerService | LambdaService, Field(discriminator="kind")]

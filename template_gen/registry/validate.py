@@ -19,15 +19,13 @@ from template_gen.registry.context import EnvironmentContext, ServiceContext
 from template_gen.registry.entries import AnyService, EnvironmentEntry, Problems, ServiceEntry, ValidRegistry, report
 from template_gen.registry.loader import REGISTRY_FILE, RawRegistry
 from template_gen.registry.models import (
-    EcsService,
-    LambdaService,
     Registry,
     Service,
 )
 from template_gen.registry.overrides import FIXED_KEYS, deep_merge, touches
 from template_gen.registry.pydantic_errors import did_you_mean, problems_from
 
-SERVICE_ADAPTER: TypeAdapter[EcsService | LambdaService] = TypeAdapter(Service)
+SERVICE_ADAPTER: TypeAdapter[AnyService] = TypeAdapter(Service)
 
 
 def load_registry(project_dir: Path, environments: Sequence[str] | None = None) -> ValidRegistry:
@@ -79,10 +77,9 @@ def check_environment(env: str, known: Sequence[str]) -> None:
 
 def _registry(raw: RawRegistry, problems: Problems) -> Registry | None:
     source = raw.registry
-    if source.problem:
-        problems.extend([source.problem])
+    if source.problem or source.data is None:  # the loader gives either the data or the problem
+        problems.extend([source.problem] if source.problem else [])
         return None
-    assert source.data is not None
     data = _with_defaults(source.data)
     try:
         registry = Registry.model_validate(data)
@@ -147,11 +144,10 @@ def _services(
     logical_ids: dict[str, str] = {}
     for folder, source in raw.services.items():
         file = source.rel_path
-        if source.problem:
-            problems.extend([source.problem])
-            continue
         data = source.data
-        assert data is not None
+        if source.problem or data is None:  # the loader gives either the data or the problem
+            problems.extend([source.problem] if source.problem else [])
+            continue
         message = naming.check_service_name(folder)
         if message:
             problems.add(file, "name" if "name" in data else "", f"folder name {message}")
@@ -260,7 +256,17 @@ def _environment(
 
     entries.sort(key=lambda e: e.name)
     routes = route_table.for_environment(env, entries)
-    env_ctx = EnvironmentContext(env, env_name, region, raw.project_dir, tuple(entries), routes, registry)
+    env_ctx = EnvironmentContext(
+        env,
+        env_name,
+        region,
+        raw.project_dir,
+        tuple(entries),
+        routes,
+        registry,
+        frozenset(base_services),
+        frozenset(raw.services),
+    )
     for rule in rule_set.of_scope("cross-service"):
         for finding in rule.check(env_ctx):
             if finding.service is not None:

@@ -15,7 +15,7 @@ from troposphere import GetAtt, Ref, Sub, dynamodb, ecs, serverless
 from template_gen import aws_data, naming
 from template_gen.registry.models import APIS_BY_EXPOSURE
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec, LambdaServiceSpec
-from template_gen.stacks import iam, lambda_service
+from template_gen.stacks import iam, lambda_service, lambda_vpc, service_connect
 from template_gen.stacks.common import RenderContext, StackBuilder, Stage, StageOutput, log_group
 from template_gen.stacks.ecs_service import EcsShared, ecs_service
 from template_gen.stacks.lambda_function import (
@@ -24,6 +24,7 @@ from template_gen.stacks.lambda_function import (
     powertools_layer_arn,
     powertools_ssm_parameter,
 )
+from template_gen.stacks.service_security import ServiceSecurityGroups, has_group
 
 CATALOG_DIR = "catalog"
 CATALOG_FILE = "platform/catalog.json"  # inside the layer: /opt/platform/catalog.json
@@ -67,6 +68,9 @@ class ComputeStage:
         self.b = StackBuilder(f"{env.platform} {env.name}: {title}", env.tags, sam=True)
         self.files: dict[str, str] = {}
         self.exec_log_group_arn: Any = None  # the first shard's ECS Exec session log group, when a service uses exec
+        self.namespace_arn: Any = None  # the Service Connect namespace, when the environment uses it
+        self.security_groups: dict[str, Any] = {}  # service -> its security group id (this shard's services)
+        self.task_subnets: Any = None
 
     def build(self) -> Stage:
         env = self.env
@@ -76,10 +80,15 @@ class ComputeStage:
             self._cluster()
         else:
             self._shared_inputs(ecs_services, lambda_services)
+        if any(has_group(s) for s in self.services):
+            self._security_groups()
         if ecs_services:
             shared = self._network_inputs(ecs_services)
-            for svc in ecs_services:
-                ecs_service(self.b, env, svc, shared, env.placement.alb_of(svc.name))
+            built = {
+                svc.name: ecs_service(self.b, env, svc, shared, env.placement.alb_of(svc.name)) for svc in ecs_services
+            }
+            if env.service_connect_namespace:
+                service_connect.order({name: r.service for name, r in built.items()}, ecs_services)
         if self.shard == 1:
             if env.validator_enabled or env.onboarding_enabled:
                 self._consumer_tables()
@@ -95,6 +104,11 @@ class ComputeStage:
         stage.files = self.files
         if self.shard == 1:
             stage.root_outputs = [("ClusterName", "ClusterName", "ECS cluster of the environment")]
+            if env.service_connect_namespace:
+                stage.root_outputs += [
+                    ("ServiceConnectNamespaceArn", "ServiceConnectNamespaceArn", "Service Connect namespace (ARN)"),
+                    ("ServiceConnectNamespaceName", "ServiceConnectNamespaceName", "Service Connect namespace"),
+                ]
             if "ConsumersTableName" in self.b.template.outputs:
                 stage.root_outputs.append(("ConsumersTableName", "ConsumersTableName", "API consumers table"))
         return stage
@@ -104,6 +118,13 @@ class ComputeStage:
         b = self.b
         if ecs_services:
             b.parameter("Cluster", StageOutput("compute", "ClusterName"), description="ECS cluster of the environment")
+            if self.env.service_connect_namespace:
+                param = b.parameter(
+                    "ServiceConnectNamespaceArn",
+                    StageOutput("compute", "ServiceConnectNamespaceArn"),
+                    description="Service Connect namespace of the environment",
+                )
+                self.namespace_arn = Ref(param)
         if any(s.exec for s in ecs_services):
             param = b.parameter(
                 "ExecSessionLogGroupArn",
@@ -176,17 +197,35 @@ class ComputeStage:
             )
         )
         self.b.output("ClusterName", Ref(cluster), "ECS cluster name")
+        if env.service_connect_namespace:
+            namespace = service_connect.namespace(self.b, env)
+            cluster.ServiceConnectDefaults = service_connect.cluster_defaults(namespace)
+            self.namespace_arn = GetAtt(namespace, "Arn")
         self.b.output("ClusterArn", GetAtt(cluster, "Arn"), "ECS cluster ARN")
+
+    def _net(self, name: str, type_: str, doc: str) -> Ref:
+        """A network stage output, as a parameter of this shard (added once)."""
+        if name not in self.b.template.parameters:
+            self.b.parameter(name, StageOutput("network", name), type_, doc)
+        return Ref(name)
+
+    def _parameter(self, name: str, value: Any, type_: str, doc: str) -> Ref:
+        if name not in self.b.template.parameters:
+            self.b.parameter(name, value, type_, doc)
+        return Ref(name)
+
+    def _security_groups(self) -> None:
+        vpc_id = self._net("VpcId", "AWS::EC2::VPC::Id", "VPC of the environment")
+        self.task_subnets = self._net("TaskSubnetIds", "List<AWS::EC2::Subnet::Id>", "Subnets ECS tasks run in")
+        groups = ServiceSecurityGroups(self.b, self.env, self.shard, vpc_id, self._parameter, shard_stage)
+        self.security_groups = groups.build(self.services)
 
     def _network_inputs(self, ecs_services: list[EcsServiceSpec]) -> EcsShared:
         b = self.b
-
-        def net(name: str, type_: str, doc: str) -> Ref:
-            return Ref(b.parameter(name, StageOutput("network", name), type_, doc))
-
+        net = self._net
         listeners: dict[int, Any] = {}
         full_names: dict[int, Any] = {}
-        for index in sorted({self.env.placement.alb_of(s.name) for s in ecs_services}):
+        for index in sorted({self.env.placement.alb_of(s.name) for s in ecs_services if s.behind_alb}):
             alb = naming.alb_id(index)
             listeners[index] = net(f"{alb}ListenerArn", "String", f"Listener of ALB {index} (service rules)")
             full_names[index] = net(f"{alb}FullName", "String", f"Full name of ALB {index} (request scaling)")
@@ -201,13 +240,14 @@ class ComputeStage:
         return EcsShared(
             cluster=Ref("Cluster"),
             vpc_id=net("VpcId", "AWS::EC2::VPC::Id", "VPC of the environment"),
-            task_subnets=net("TaskSubnetIds", "List<AWS::EC2::Subnet::Id>", "Subnets ECS tasks run in"),
-            task_security_group=net("TaskSecurityGroupId", "AWS::EC2::SecurityGroup::Id", "Security group of tasks"),
+            task_subnets=self.task_subnets,
+            security_groups=self.security_groups,
             assign_public_ip=Ref(assign),
             listeners=listeners,
             alb_full_names=full_names,
             xray_image=self.env.xray_daemon_image,
             exec_log_group_arn=self.exec_log_group_arn,
+            namespace_arn=self.namespace_arn,
         )
 
     # ------------------------------------------------------------------ consumers
@@ -367,6 +407,8 @@ class ComputeStage:
             variables["SERVICE_BASE_PATH"] = svc.api.base_path
         if env.cors_origins:
             variables["CORS_ALLOW_ORIGINS"] = env.cors_origins
+        vpc = lambda_vpc.settings(env, svc, self.task_subnets, self.security_groups.get(svc.name))
+        variables.update(vpc.variables)
         return FunctionSpec(
             logical=svc.logical,
             name=svc.name,
@@ -379,6 +421,8 @@ class ComputeStage:
             environment=variables,
             extra_layers=[layer],
             tags=svc.tags,
+            statements=vpc.statements,
+            vpc_config=vpc.config,
         )
 
 

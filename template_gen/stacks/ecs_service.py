@@ -19,7 +19,7 @@ from template_gen import naming
 from template_gen.layout import deploy_state
 from template_gen.observability_spec import rollback_alarm_names
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec
-from template_gen.stacks import common, iam, secrets
+from template_gen.stacks import common, iam, secrets, service_connect, task_containers, worker_queue
 from template_gen.stacks.common import StackBuilder
 
 # Until a service has an image tag it runs zero tasks; its task definition names this tag, so a manual
@@ -35,19 +35,20 @@ class EcsShared:
     cluster: Any
     vpc_id: Any
     task_subnets: Any
-    task_security_group: Any
+    security_groups: Mapping[str, Any]  # service -> its own security group's id
     assign_public_ip: Any
     listeners: Mapping[int, Any]  # ALB index -> its listener ARN
     alb_full_names: Mapping[int, Any]  # ALB index -> its full name (request-count scaling)
     xray_image: str
     exec_log_group_arn: Any = None  # the cluster's ECS Exec session log group, when a service uses exec
+    namespace_arn: Any = None  # the Service Connect namespace, when the environment uses it
 
 
 @dataclass(frozen=True)
 class ServiceResources:
     service: ecs.Service
-    target_group: elbv2.TargetGroup
-    listener_rule: elbv2.ListenerRule
+    target_group: elbv2.TargetGroup | None  # None: not behind the ALB (an internal service or a worker)
+    listener_rule: elbv2.ListenerRule | None
     task_definition: ecs.TaskDefinition
     repository: ecr.Repository | None
 
@@ -102,6 +103,72 @@ def ecs_service(
 
     log_group = common.log_group(b, env, f"{lid}LogGroup", ("ecs", svc.name), svc.log_retention_days, tags)
 
+    target_group = rule = None
+    if svc.behind_alb:
+        target_group, rule = _alb_routing(b, env, svc, shared, alb)
+    work = worker_queue.queue(b, env, svc)
+
+    execution_statements = [
+        iam.allow([logs_actions.CreateLogStream, logs_actions.PutLogEvents], [GetAtt(log_group, "Arn")], "WriteLogs"),
+    ]
+    if repository_arn is not None:
+        # GetAuthorizationToken has no resource-level permissions; pulling is limited to this repository.
+        execution_statements += [
+            iam.allow([ecr_actions.GetAuthorizationToken], ["*"], "EcrLogin"),
+            iam.allow(
+                [
+                    ecr_actions.BatchCheckLayerAvailability,
+                    ecr_actions.GetDownloadUrlForLayer,
+                    ecr_actions.BatchGetImage,
+                ],
+                [repository_arn],
+                "PullOwnImages",
+            ),
+        ]
+    execution_statements += secrets.read_statements([ref for _, ref in svc.secrets], "ReadSecret")
+    execution_statements += task_containers.execution_statements(svc)
+    execution_role = b.add(
+        iam.role(f"{lid}ExecutionRole", "ecs-tasks.amazonaws.com", execution_statements,
+                 f"{svc.name}: pull its image and write its logs"),
+        tags,
+    )  # fmt: skip
+    task_statements = [iam.allow(iam.XRAY_WRITE, ["*"], "WriteTraces")] if svc.xray else []
+    if svc.exec:
+        task_statements += _exec_statements(shared)
+    task_statements += task_containers.task_statements(svc)
+    if work is not None:
+        task_statements.append(work.consume())
+    task_statements += iam.from_registry(svc.iam)
+    task_role = b.add(
+        iam.role(f"{lid}TaskRole", "ecs-tasks.amazonaws.com", task_statements, f"{svc.name}: application role"),
+        tags,
+    )
+
+    variables = work.variables() if work is not None else {}
+    task_definition = b.add(
+        _task_definition(env, svc, image, log_group, execution_role, task_role, shared, variables), tags
+    )
+    first_release = deploy_state.first_release(env, svc.name, svc.image_tag)
+    service = b.add(_service(svc, task_definition, target_group, rule, shared, log_group, first_release), tags)
+    alarms = env.observability.ecs_alarms(svc.name)
+    if alarms is not None and alarms.rollback and target_group is not None:
+        # ECS takes alarm names before they exist (aws/copilot-cli#4294): the observability stage comes after this.
+        service.DeploymentConfiguration.Alarms = ecs.DeploymentAlarms(
+            AlarmNames=rollback_alarm_names(env.platform, env.name, svc.name), Enable=True, Rollback=True
+        )
+    b.output(f"{lid}ServiceName", GetAtt(service, "Name"), f"{svc.name}: ECS service name")
+    if svc.autoscaling is not None and svc.image_tag is not None:
+        target = _autoscaling(b, svc, service, target_group, shared.alb_full_names.get(alb), shared.cluster)
+        if work is not None:
+            worker_queue.backlog_scaling(b, svc, target, work, shared.cluster, GetAtt(service, "Name"))
+    return ServiceResources(service, target_group, rule, task_definition, repository)
+
+
+def _alb_routing(
+    b: StackBuilder, env: EnvironmentSpec, svc: EcsServiceSpec, shared: EcsShared, alb: int
+) -> tuple[elbv2.TargetGroup, elbv2.ListenerRule]:
+    """The service's target group and its rule on the ALB's listener."""
+    lid, tags = svc.logical, svc.tags
     health = svc.health_check
     target_group = b.add(
         elbv2.TargetGroup(
@@ -133,52 +200,7 @@ def ecs_service(
             **_strip_stage(env),
         )
     )
-
-    execution_statements = [
-        iam.allow([logs_actions.CreateLogStream, logs_actions.PutLogEvents], [GetAtt(log_group, "Arn")], "WriteLogs"),
-    ]
-    if repository_arn is not None:
-        # GetAuthorizationToken has no resource-level permissions; pulling is limited to this repository.
-        execution_statements += [
-            iam.allow([ecr_actions.GetAuthorizationToken], ["*"], "EcrLogin"),
-            iam.allow(
-                [
-                    ecr_actions.BatchCheckLayerAvailability,
-                    ecr_actions.GetDownloadUrlForLayer,
-                    ecr_actions.BatchGetImage,
-                ],
-                [repository_arn],
-                "PullOwnImages",
-            ),
-        ]
-    execution_statements += secrets.read_statements([ref for _, ref in svc.secrets], "ReadSecret")
-    execution_role = b.add(
-        iam.role(f"{lid}ExecutionRole", "ecs-tasks.amazonaws.com", execution_statements,
-                 f"{svc.name}: pull its image and write its logs"),
-        tags,
-    )  # fmt: skip
-    task_statements = [iam.allow(iam.XRAY_WRITE, ["*"], "WriteTraces")] if svc.xray else []
-    if svc.exec:
-        task_statements += _exec_statements(shared)
-    task_statements += iam.from_registry(svc.iam)
-    task_role = b.add(
-        iam.role(f"{lid}TaskRole", "ecs-tasks.amazonaws.com", task_statements, f"{svc.name}: application role"),
-        tags,
-    )
-
-    task_definition = b.add(_task_definition(env, svc, image, log_group, execution_role, task_role, shared), tags)
-    first_release = deploy_state.first_release(env, svc.name, svc.image_tag)
-    service = b.add(_service(svc, task_definition, target_group, rule, shared, first_release), tags)
-    alarms = env.observability.ecs_alarms(svc.name)
-    if alarms is not None and alarms.rollback:
-        # ECS takes alarm names before they exist (aws/copilot-cli#4294): the observability stage comes after this.
-        service.DeploymentConfiguration.Alarms = ecs.DeploymentAlarms(
-            AlarmNames=rollback_alarm_names(env.platform, env.name, svc.name), Enable=True, Rollback=True
-        )
-    b.output(f"{lid}ServiceName", GetAtt(service, "Name"), f"{svc.name}: ECS service name")
-    if svc.autoscaling is not None and svc.image_tag is not None:
-        _autoscaling(b, svc, service, target_group, shared.alb_full_names[alb], shared.cluster)
-    return ServiceResources(service, target_group, rule, task_definition, repository)
+    return target_group, rule
 
 
 def _target_group_attributes(svc: EcsServiceSpec) -> list[elbv2.TargetGroupAttribute]:
@@ -250,8 +272,9 @@ def _task_definition(
     execution_role: Any,
     task_role: Any,
     shared: EcsShared,
+    platform_variables: Mapping[str, Any],
 ) -> ecs.TaskDefinition:
-    variables = dict(svc.environment)
+    variables: dict[str, Any] = {**dict(svc.environment), **platform_variables}
     if env.cors_origins:  # so the service can answer browsers with the same origins the API allows
         variables.setdefault("CORS_ALLOW_ORIGINS", env.cors_origins)
     if svc.xray:
@@ -265,9 +288,11 @@ def _task_definition(
         "Name": svc.name,
         "Image": image,
         "Essential": True,
-        "PortMappings": [ecs.PortMapping(ContainerPort=svc.port, Protocol="tcp")],
         "LogConfiguration": log_config(svc.name),
+        **task_containers.app_properties(svc),
     }
+    if svc.port is not None:
+        app["PortMappings"] = [service_connect.port_mapping(svc, svc.port)]
     if variables:
         app["Environment"] = [ecs.Environment(Name=k, Value=v) for k, v in sorted(variables.items())]
     check = svc.health_check.container
@@ -285,7 +310,7 @@ def _task_definition(
             Retries=check.retries,
             StartPeriod=check.start_period_seconds,
         )
-    containers = [ecs.ContainerDefinition(**app)]
+    containers = [ecs.ContainerDefinition(**app), *task_containers.extra_containers(svc, log_config)]
     if svc.xray:
         containers.append(
             ecs.ContainerDefinition(
@@ -311,15 +336,17 @@ def _task_definition(
         ExecutionRoleArn=GetAtt(execution_role, "Arn"),
         TaskRoleArn=GetAtt(task_role, "Arn"),
         ContainerDefinitions=containers,
+        **({"Volumes": task_containers.volumes(svc)} if svc.volumes else {}),
     )
 
 
 def _service(
     svc: EcsServiceSpec,
     task_definition: ecs.TaskDefinition,
-    target_group: elbv2.TargetGroup,
-    rule: elbv2.ListenerRule,
+    target_group: elbv2.TargetGroup | None,
+    rule: elbv2.ListenerRule | None,
     shared: EcsShared,
+    log_group: logs.LogGroup,
     first_release: bool = False,
 ) -> ecs.Service:
     strategy = svc.capacity_provider_strategy
@@ -334,14 +361,10 @@ def _service(
         "NetworkConfiguration": ecs.NetworkConfiguration(
             AwsvpcConfiguration=ecs.AwsvpcConfiguration(
                 Subnets=shared.task_subnets,
-                SecurityGroups=[shared.task_security_group],
+                SecurityGroups=[shared.security_groups[svc.name], *svc.security_groups],
                 AssignPublicIp=shared.assign_public_ip,
             )
         ),
-        "LoadBalancers": [
-            ecs.LoadBalancer(ContainerName=svc.name, ContainerPort=svc.port, TargetGroupArn=Ref(target_group))
-        ],
-        "HealthCheckGracePeriodSeconds": svc.health_check.grace_period_seconds,
         "DeploymentConfiguration": ecs.DeploymentConfiguration(
             MinimumHealthyPercent=svc.deployment.minimum_healthy_percent,
             MaximumPercent=svc.deployment.maximum_percent,
@@ -353,9 +376,24 @@ def _service(
         "PropagateTags": "SERVICE",
         "EnableECSManagedTags": True,
         "PlatformVersion": "LATEST",
-        # The target group must be attached to the ALB (through the rule) before a service can use it.
-        "DependsOn": [rule.title],
     }
+    if target_group is not None and rule is not None:
+        props["LoadBalancers"] = [
+            ecs.LoadBalancer(ContainerName=svc.name, ContainerPort=svc.port, TargetGroupArn=Ref(target_group))
+        ]
+        props["HealthCheckGracePeriodSeconds"] = svc.health_check.grace_period_seconds
+        # The target group must be attached to the ALB (through the rule) before a service can use it.
+        props["DependsOn"] = [rule.title]
+    if shared.namespace_arn is not None:
+        proxy_logs = ecs.LogConfiguration(
+            LogDriver="awslogs",
+            Options={
+                "awslogs-group": Ref(log_group),
+                "awslogs-region": Region,
+                "awslogs-stream-prefix": service_connect.PROXY_LOG_PREFIX,
+            },
+        )
+        props["ServiceConnectConfiguration"] = service_connect.configuration(svc, shared.namespace_arn, proxy_logs)
     if svc.image_tag is None:
         props["DesiredCount"] = 0  # nothing to run until an image is published
     elif svc.autoscaling is None:
@@ -373,10 +411,10 @@ def _autoscaling(
     b: StackBuilder,
     svc: EcsServiceSpec,
     service: ecs.Service,
-    target_group: elbv2.TargetGroup,
+    target_group: elbv2.TargetGroup | None,
     alb_full_name: Any,
     cluster: Any,
-) -> None:
+) -> aas.ScalableTarget:
     scaling = svc.autoscaling
     assert scaling is not None
     target = b.add(
@@ -392,13 +430,16 @@ def _autoscaling(
     metrics: list[tuple[str, str, int | None, Any]] = [
         ("Cpu", "ECSServiceAverageCPUUtilization", scaling.cpu_target, None),
         ("Memory", "ECSServiceAverageMemoryUtilization", scaling.memory_target, None),
-        (
-            "Requests",
-            "ALBRequestCountPerTarget",
-            scaling.requests_per_target,
-            Join("/", [alb_full_name, GetAtt(target_group, "TargetGroupFullName")]),
-        ),
     ]
+    if target_group is not None:  # request counting needs the ALB (validation refuses it otherwise)
+        metrics.append(
+            (
+                "Requests",
+                "ALBRequestCountPerTarget",
+                scaling.requests_per_target,
+                Join("/", [alb_full_name, GetAtt(target_group, "TargetGroupFullName")]),
+            )
+        )
     for name, metric, value, label in metrics:
         if value is None:
             continue
@@ -419,3 +460,4 @@ def _autoscaling(
                 ),
             )
         )
+    return target

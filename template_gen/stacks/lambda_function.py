@@ -34,6 +34,7 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     architecture: str | None = None  # default: the environment's
     events: Mapping[str, Any] = field(default_factory=dict)  # SAM event sources by logical name
+    vpc_config: awslambda.VPCConfig | None = None  # subnets and security groups of a function in the VPC
 
 
 @dataclass(frozen=True)
@@ -113,5 +114,7 @@ def lambda_function(
         props["ReservedConcurrentExecutions"] = fn.reserved_concurrency
     if fn.events:
         props["Events"] = dict(fn.events)
+    if fn.vpc_config is not None:
+        props["VpcConfig"] = fn.vpc_config
     function = b.add(serverless.Function(f"{fn.logical}Function", **props), fn.tags)
     return FunctionResources(function, role, group)

@@ -63,6 +63,8 @@ class NetworkStage:
             ("VpcId", "VpcId", "VPC of the environment"),
             ("TaskSubnetIds", "TaskSubnetIds", "Subnets ECS tasks run in"),
             ("AlbListenerArn", "AlbListenerArn", "Internal ALB HTTP listener"),
+            ("AlbDnsName", "AlbDnsName", "Internal ALB DNS name"),
+            ("AlbSecurityGroupId", "AlbSecurityGroupId", "Security group of the internal ALB"),
         ]
         return stage
 
@@ -132,31 +134,10 @@ class NetworkStage:
                 SecurityGroupEgress=egress,
             )
         )
-        task_sg = b.add(
-            ec2.SecurityGroup(
-                "TaskSecurityGroup",
-                GroupDescription=f"{self.name_prefix} ECS tasks: traffic only from the internal ALB",
-                VpcId=self.vpc_id,
-                SecurityGroupIngress=[
-                    ec2.SecurityGroupRule(
-                        IpProtocol="tcp",
-                        FromPort=p,
-                        ToPort=p,
-                        SourceSecurityGroupId=GetAtt(alb_sg, "GroupId"),
-                        Description=f"from the ALB on port {p}",
-                    )
-                    for p in ports
-                ],
-                SecurityGroupEgress=[
-                    ec2.SecurityGroupRule(
-                        IpProtocol="-1", CidrIp="0.0.0.0/0", Description="images, AWS APIs and dependencies"
-                    )
-                ],
-            )
-        )
+        # The services' own security groups (each admitting this group and its declared callers) live in
+        # their compute shards: stacks/service_security.py.
         self.alb_sg = alb_sg
         b.output("AlbSecurityGroupId", GetAtt(alb_sg, "GroupId"), "Security group of the internal ALB")
-        b.output("TaskSecurityGroupId", GetAtt(task_sg, "GroupId"), "Security group of ECS tasks")
 
     # ------------------------------------------------------------------ load balancers
     def _load_balancers(self) -> None:

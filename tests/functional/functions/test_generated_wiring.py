@@ -56,8 +56,14 @@ def test_platform_info_serves_the_catalog_synth_wrote(
     response = app.lambda_handler(event, lambda_context)
     assert response["statusCode"] == 200
     body = json.loads(response["body"])
-    names = [s["name"] for s in body["services"]]
-    assert names == ["platform-info", "product-pricing", "quoting"]
+    kinds = {s["name"]: s["kind"] for s in body["services"]}
+    assert kinds == {
+        "platform-info": "lambda",
+        "pricing-rules": "ecs",
+        "product-pricing": "ecs",
+        "quote-notifier": "worker",  # the catalog of an environment with a worker parses
+        "quoting": "ecs",
+    }
 
 
 def test_platform_info_serves_a_catalog_with_an_event_driven_function(

@@ -18,8 +18,8 @@ def test_validate_summarises_each_environment(tmp_path: Path) -> None:
     result = run_cli("validate", project=example_project(tmp_path))
     assert result.code == 0
     assert result.out.splitlines() == [
-        "dev: 3 services enabled (2 ecs, 1 lambda), network mode create",
-        "prod: 3 services enabled (2 ecs, 1 lambda), network mode create",
+        "dev: 5 services enabled (3 ecs, 1 worker, 1 lambda), network mode create",
+        "prod: 5 services enabled (3 ecs, 1 worker, 1 lambda), network mode create",
         "registry is valid",
     ]
 
@@ -30,7 +30,9 @@ def test_services_lists_the_enabled_services(tmp_path: Path) -> None:
     assert result.out.splitlines() == [
         "NAME             KIND    BASE PATH         EXPOSURE  AUTH        ALB PATHS                             PRIORITY",
         "platform-info    lambda  /platform         public    none        -                                     -",
+        "pricing-rules    ecs     -                 none      none        -                                     -",
         "product-pricing  ecs     /product-pricing  both      authorizer  /product-pricing, /product-pricing/*  20",
+        "quote-notifier   worker  -                 none      none        -                                     -",
         "quoting          ecs     /quoting          public    authorizer  /quoting, /quoting/*                  10",
     ]
 
@@ -38,7 +40,7 @@ def test_services_lists_the_enabled_services(tmp_path: Path) -> None:
 def test_services_as_json(tmp_path: Path) -> None:
     result = run_cli("services", "--env", "prod", "--format", "json", project=example_project(tmp_path))
     rows = json.loads(result.out)
-    assert rows[2] == {
+    assert rows[4] == {
         "name": "quoting",
         "kind": "ecs",
         "base_path": "/quoting",
@@ -65,23 +67,23 @@ def test_synth_prints_where_templates_went_and_usage_per_stack(tmp_path: Path) -
         f"{sizes['template.yaml']:,}/1,000,000",
         "bytes",
     ]
-    assert lines[3].split()[:3] == ["network.yaml", "NetworkStack", "33/500"]
+    assert lines[3].split()[:3] == ["network.yaml", "NetworkStack", "32/500"]
     assert lines[3].split()[4] == f"{sizes['network.yaml']:,}/1,000,000"
     assert lines[4].split()[:2] == ["compute.yaml", "ComputeStack"]
     assert lines[5].split()[:2] == ["api.yaml", "ApiStack"]
     assert lines[6].split()[:2] == ["api-stage.yaml", "ApiStageStack"]
-    assert lines[7].split()[:3] == ["observability.yaml", "ObservabilityStack", "37/500"]
+    assert lines[7].split()[:3] == ["observability.yaml", "ObservabilityStack", "43/500"]
     # Then every other quota at its most used scope.
-    assert lines[8:10] == ["", "QUOTA                                         MOST USED            USED"]
+    assert lines[8:10] == ["", "QUOTA                                         MOST USED                  USED"]
     assert lines[10:] == [
-        "resources per nested-stack operation          all stacks           157/2,500",
-        "listener rules per Application Load Balancer  ALB 1                3/100",
-        "target groups per Application Load Balancer   ALB 1                2/100",
-        "targets per Application Load Balancer         ALB 1                14/1,000",
-        "resources per REST API                        public API           8/300",
-        "authorizers per REST API                      public API           1/10",
-        "VPC links per Region                          this environment     1/20",
-        "inbound rules per security group              task security group  1/60",
+        "resources per nested-stack operation          all stacks                 185/2,500",
+        "listener rules per Application Load Balancer  ALB 1                      3/100",
+        "target groups per Application Load Balancer   ALB 1                      2/100",
+        "targets per Application Load Balancer         ALB 1                      14/1,000",
+        "resources per REST API                        public API                 8/300",
+        "authorizers per REST API                      public API                 1/10",
+        "VPC links per Region                          this environment           1/20",
+        "inbound rules per security group              security group of quoting  2/60",
     ]
 
 
@@ -93,9 +95,9 @@ def test_synth_json_summary(tmp_path: Path) -> None:
     assert [s["file"] for s in data["stacks"]] == [
         "template.yaml", "network.yaml", "compute.yaml", "api.yaml", "api-stage.yaml", "observability.yaml"
     ]  # fmt: skip
-    # dev has 33; prod adds a third AZ (2 subnets + 2 associations), two NAT gateways with EIPs and
+    # dev has 32; prod adds a third AZ (2 subnets + 2 associations), two NAT gateways with EIPs and
     # two private route tables with their default routes.
-    assert data["stacks"][1]["resources"] == 33 + 4 + 4 + 4
+    assert data["stacks"][1]["resources"] == 32 + 4 + 4 + 4
     assert data["warnings"] == []
     assert (data["wave"], data["waves"]) == (None, 1)
     assert data["placement"] == {
@@ -103,8 +105,8 @@ def test_synth_json_summary(tmp_path: Path) -> None:
         "written": False, "changes": [], "removed": [],
     }  # fmt: skip
     quotas = {(q["quota"], q["scope"]): (q["used"], q["limit"]) for q in data["quotas"]}
-    assert quotas[("cfn_resources", "network.yaml")] == (45, 500)
-    assert quotas[("alb_rules", "ALB 1")] == (3, 100)
+    assert quotas[("cfn_resources", "network.yaml")] == (44, 500)
+    assert quotas[("alb_rules", "ALB 1")] == (5, 100)  # counts the internal service and the worker too
     assert quotas[("api_resources", "public API")] == (8, 300)
     assert quotas[("api_resources", "private API")] == (2, 300)
 
@@ -191,7 +193,7 @@ def test_schema_writes_both_schemas(tmp_path: Path) -> None:
     ]
     schema = json.loads((project / "services/_schema/service.schema.json").read_text())
     assert schema["discriminator"]["propertyName"] == "kind"
-    assert sorted(schema["discriminator"]["mapping"]) == ["ecs", "lambda"]
+    assert sorted(schema["discriminator"]["mapping"]) == ["ecs", "lambda", "worker"]
 
 
 def test_project_dir_is_found_from_a_subfolder(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

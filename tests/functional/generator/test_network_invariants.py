@@ -18,13 +18,11 @@ def network(templates: Templates, case: str, env: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("case", "env"), PARAMS)
-def test_task_security_group_admits_traffic_only_from_the_alb(templates: Templates, case: str, env: str) -> None:
-    sg = network(templates, case, env)["Resources"]["TaskSecurityGroup"]["Properties"]
-    assert sg["SecurityGroupIngress"], "no ingress rule at all"
-    for rule in sg["SecurityGroupIngress"]:
-        assert set(rule) == {"IpProtocol", "FromPort", "ToPort", "SourceSecurityGroupId", "Description"}
-        assert rule["SourceSecurityGroupId"] == {"Fn::GetAtt": ["AlbSecurityGroup", "GroupId"]}
-        assert rule["FromPort"] == rule["ToPort"]
+def test_network_stage_has_no_shared_task_security_group(templates: Templates, case: str, env: str) -> None:
+    # Each service has its own group in its compute shard (test_traffic_invariants.py).
+    template = network(templates, case, env)
+    assert "TaskSecurityGroup" not in template["Resources"]
+    assert "TaskSecurityGroupId" not in template["Outputs"]
 
 
 @pytest.mark.parametrize(("case", "env"), PARAMS)

@@ -9,6 +9,7 @@ from support import run_cli
 from synth_cases import CASES, copy_project
 
 BOLD, CYAN, MAGENTA, YELLOW, GREEN, RESET = "\x1b[1m", "\x1b[36m", "\x1b[35m", "\x1b[33m", "\x1b[32m", "\x1b[0m"
+BLUE = "\x1b[34m"
 
 
 @pytest.fixture()
@@ -35,7 +36,13 @@ def test_services_table_colours_kinds_and_open_routes_with_force_color(
         f"{BOLD}platform-info{RESET}    {MAGENTA}lambda{RESET}  /platform         public    {YELLOW}none{RESET}        "
         "-                                     -"
     )
-    assert lines[3].startswith(f"{BOLD}quoting{RESET}          {CYAN}ecs{RESET}     /quoting")
+    # An internal service (exposure none) is not an open route: its auth is not highlighted.
+    assert lines[2] == (
+        f"{BOLD}pricing-rules{RESET}    {CYAN}ecs{RESET}     -                 none      none        "
+        "-                                     -"
+    )
+    assert lines[4].startswith(f"{BOLD}quote-notifier{RESET}   {BLUE}worker{RESET}  -")
+    assert lines[5].startswith(f"{BOLD}quoting{RESET}          {CYAN}ecs{RESET}     /quoting")
 
 
 def test_synth_summary_colours_quota_usage_with_force_color(example: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,5 +54,5 @@ def test_synth_summary_colours_quota_usage_with_force_color(example: Path, monke
     templates = lines[2 : lines.index("")]  # the template table ends at the blank line before the quotas
     assert lines[0] == f"{GREEN}dev: wrote {len(templates)} templates to build/dev/{RESET}"
     assert templates[0].split()[:2] == ["template.yaml", "(root)"] and f"{GREEN}5/500 resources{RESET}" in templates[0]
-    assert f"{GREEN}33/500 resources{RESET}" in templates[1]
-    assert f"{GREEN}157/2,500{RESET}" in result.out  # the quota table is coloured too
+    assert f"{GREEN}32/500 resources{RESET}" in templates[1]
+    assert f"{GREEN}185/2,500{RESET}" in result.out  # the quota table is coloured too

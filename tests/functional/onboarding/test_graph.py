@@ -27,7 +27,9 @@ flowchart LR
     subgraph vpc["VPC 10.20.0.0/16"]
         nlb["Internal NLB"]
         alb["Internal ALB"]
+        ecs_pricing_rules["pricing-rules<br/>ECS Fargate, internal"]
         ecs_product_pricing["product-pricing<br/>ECS Fargate"]
+        ecs_quote_notifier["quote-notifier<br/>ECS worker (queue)"]
         ecs_quoting["quoting<br/>ECS Fargate"]
     end
     subgraph lambda["Lambda"]
@@ -46,6 +48,8 @@ flowchart LR
     public_api -->|"/admin (IAM auth)"| fn_onboarding
     validator -.->|"authorizes"| ecs_product_pricing
     validator -.->|"authorizes"| ecs_quoting
+    ecs_quote_notifier -.->|"calls quoting:8080"| ecs_quoting
+    ecs_quoting -.->|"calls pricing-rules:8080"| ecs_pricing_rules
 """
 
 
@@ -64,12 +68,21 @@ def test_example_dev_diagram_is_exactly_the_architecture(example: Path) -> None:
 def test_every_enabled_service_and_route_is_in_the_diagram(example: Path, env: str) -> None:
     spec = environment_spec(example, env)
     lines = run_cli("graph", "--env", env, project=example).out.splitlines()
-    assert [s.name for s in spec.services] == ["platform-info", "product-pricing", "quoting"]
+    assert [s.name for s in spec.services] == [
+        "platform-info", "pricing-rules", "product-pricing", "quote-notifier", "quoting"
+    ]  # fmt: skip
     for svc in spec.ecs_services:
         node = "ecs_" + svc.name.replace("-", "_")
+        if not svc.behind_alb:
+            continue
         assert f'        {node}["{svc.name}<br/>ECS Fargate"]' in lines
         assert f'    alb -->|"{svc.api.base_path} (priority {svc.priority})"| {node}' in lines
         assert f'    validator -.->|"authorizes"| {node}' in lines
+    assert '        ecs_pricing_rules["pricing-rules<br/>ECS Fargate, internal"]' in lines
+    assert '        ecs_quote_notifier["quote-notifier<br/>ECS worker (queue)"]' in lines
+    assert not any(line.startswith("    alb -->") and line.endswith("ecs_pricing_rules") for line in lines)
+    assert '    ecs_quoting -.->|"calls pricing-rules:8080"| ecs_pricing_rules' in lines
+    assert '    ecs_quote_notifier -.->|"calls quoting:8080"| ecs_quoting' in lines
     for svc in spec.lambda_services:
         node = "fn_" + svc.name.replace("-", "_")
         assert f'        {node}("{svc.name}")' in lines

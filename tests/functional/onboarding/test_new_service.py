@@ -273,10 +273,8 @@ def test_a_broken_registry_is_reported_before_anything_is_written(tmp_path: Path
     result = run_cli("new-service", "billing", "--kind", "ecs", project=project)
     assert (result.code, result.err) == (
         1,
-        "services/quoting/service.yaml: alb: required field is missing\n"
-        "services/quoting/service.yaml: api: required field is missing\n"
-        "services/quoting/service.yaml: port: required field is missing\n"
-        "error: 3 problems found; nothing was written\n",
+        # api and alb are optional: without them a service is internal (reached through Service Connect).
+        "services/quoting/service.yaml: port: required field is missing\nerror: 1 problem found; nothing was written\n",
     )
     assert snapshot(project) == before
 

@@ -340,7 +340,7 @@ def test_a_failed_docker_step_stops_and_records_nothing(
     [
         (
             ("platform-info", "--env", "dev", "--tag", "1"),
-            "'platform-info' is a Lambda service; publish builds images for kind: ecs services only",
+            "'platform-info' is a Lambda service; publish builds images for container services only",
         ),
         (("billing", "--env", "dev", "--tag", "1"), "'billing' is not a service (no services/billing/service.yaml)"),
         (
@@ -371,7 +371,8 @@ def test_bad_input_is_refused_before_any_aws_or_docker_call(
 def test_a_service_not_enabled_in_the_environment_is_refused(project: Path, docker_log: Path) -> None:
     registry = project / "services/registry.yaml"
     text = registry.read_text()
-    registry.write_text(text.replace("      - quoting\n", "", 1))
+    # quote-notifier calls quoting, so it goes too (a call to a disabled service is refused).
+    registry.write_text(text.replace("      - quoting\n", "", 1).replace("      - quote-notifier\n", "", 1))
     result = run_cli("publish", "quoting", "--env", "dev", "--tag", "1", project=project)
     assert (result.code, result.err) == (
         1,

@@ -77,17 +77,21 @@ def test_replacing_a_service_adds_and_removes_its_resources_and_outputs(
     assert block(out, "compute.yaml (ComputeStack)") == [
         "compute.yaml (ComputeStack)",
         "  remove  ProductPricingExecutionRole   AWS::IAM::Role",
+        "  remove  ProductPricingFromAlbIngress  AWS::EC2::SecurityGroupIngress",
         "  remove  ProductPricingListenerRule    AWS::ElasticLoadBalancingV2::ListenerRule",
         "  remove  ProductPricingLogGroup        AWS::Logs::LogGroup",
         "  remove  ProductPricingRepository      AWS::ECR::Repository",
+        "  remove  ProductPricingSecurityGroup   AWS::EC2::SecurityGroup",
         "  remove  ProductPricingService         AWS::ECS::Service",
         "  remove  ProductPricingTargetGroup     AWS::ElasticLoadBalancingV2::TargetGroup",
         "  remove  ProductPricingTaskDefinition  AWS::ECS::TaskDefinition",
         "  remove  ProductPricingTaskRole        AWS::IAM::Role",
         "  add     BillingExecutionRole          AWS::IAM::Role",
+        "  add     BillingFromAlbIngress         AWS::EC2::SecurityGroupIngress",
         "  add     BillingListenerRule           AWS::ElasticLoadBalancingV2::ListenerRule",
         "  add     BillingLogGroup               AWS::Logs::LogGroup",
         "  add     BillingRepository             AWS::ECR::Repository",
+        "  add     BillingSecurityGroup          AWS::EC2::SecurityGroup",
         "  add     BillingService                AWS::ECS::Service",
         "  add     BillingTargetGroup            AWS::ElasticLoadBalancingV2::TargetGroup",
         "  add     BillingTaskDefinition         AWS::ECS::TaskDefinition",
@@ -95,6 +99,10 @@ def test_replacing_a_service_adds_and_removes_its_resources_and_outputs(
         "  output add  BillingRepositoryUri",
         '      Description: (not set) -> "billing: ECR repository URI"',
         "      Value: (not set) -> !GetAtt BillingRepository.RepositoryUri",
+        "  output add  BillingSecurityGroupId",
+        '      Description: (not set) -> "billing: its security group (admit it on a database or cache)"',
+        '      Export: (not set) -> {Name: "acme-dev-billing-security-group-id"}',
+        "      Value: (not set) -> !GetAtt BillingSecurityGroup.GroupId",
         "  output add  BillingServiceName",
         '      Description: (not set) -> "billing: ECS service name"',
         "      Value: (not set) -> !GetAtt BillingService.Name",
@@ -104,6 +112,10 @@ def test_replacing_a_service_adds_and_removes_its_resources_and_outputs(
         "  output remove  ProductPricingRepositoryUri",
         '      Description: "product-pricing: ECR repository URI" -> (not set)',
         "      Value: !GetAtt ProductPricingRepository.RepositoryUri -> (not set)",
+        "  output remove  ProductPricingSecurityGroupId",
+        '      Description: "product-pricing: its security group (admit it on a database or cache)" -> (not set)',
+        '      Export: {Name: "acme-dev-product-pricing-security-group-id"} -> (not set)',
+        "      Value: !GetAtt ProductPricingSecurityGroup.GroupId -> (not set)",
         "  output remove  ProductPricingServiceName",
         '      Description: "product-pricing: ECS service name" -> (not set)',
         "      Value: !GetAtt ProductPricingService.Name -> (not set)",
@@ -111,7 +123,7 @@ def test_replacing_a_service_adds_and_removes_its_resources_and_outputs(
         '      Description: "product-pricing: target group" -> (not set)',
         "      Value: !GetAtt ProductPricingTargetGroup.TargetGroupFullName -> (not set)",
     ]
-    # Both services listen on 8080, so the security groups do not change.
+    # Both services listen on 8080, so the ALB's group does not change; each service has its own group.
     assert "network.yaml (NetworkStack)" not in out
 
 
@@ -139,7 +151,7 @@ def test_json_names_each_change_with_its_path_values_and_replacement(
         "compute.yaml (ComputeStack)",
         "modified",
     )
-    assert compute["resources"][0] == {
+    assert compute["resources"][1] == {
         "action": "modify",
         "logical_id": "QuotingTargetGroup",
         "type": "AWS::ElasticLoadBalancingV2::TargetGroup",
@@ -147,7 +159,7 @@ def test_json_names_each_change_with_its_path_values_and_replacement(
         "scope": ["Properties"],
         "details": [{"attribute": "Properties", "path": "Port", "before": 8080, "after": 9090, "replacement": "True"}],
     }
-    assert compute["resources"][3] == {
+    assert compute["resources"][4] == {
         "action": "modify",
         "logical_id": "QuotingService",
         "type": "AWS::ECS::Service",
@@ -168,6 +180,13 @@ def test_json_names_each_change_with_its_path_values_and_replacement(
                 "after": {"Ref": "QuotingTargetGroup"},
                 "replacement": "False",
                 "cause": "QuotingTargetGroup replaced",
+            },
+            {
+                "attribute": "Properties",
+                "path": "ServiceConnectConfiguration.Services[0].ClientAliases[0].Port",
+                "before": 8080,
+                "after": 9090,
+                "replacement": "False",
             },
             {
                 "attribute": "Properties",

@@ -174,7 +174,7 @@ CASES: list[tuple[str, dict[str, Any] | str | None, Services | None, list[str]]]
         "unknown_service_kind",
         None,
         {"quoting": q(kind="container"), "product-pricing": p()},
-        ["services/quoting/service.yaml: kind: must be one of 'ecs', 'lambda' (got 'container')"],
+        ["services/quoting/service.yaml: kind: must be one of 'ecs', 'worker', 'lambda' (got 'container')"],
     ),
     (
         "unknown_network_mode",
