@@ -19,13 +19,13 @@ import yaml
 from support import lint_matches, resources_of_type
 
 from template_gen import naming, quota_report, quotas
-from template_gen.pipeline import SynthResult, synthesize
+from template_gen.pipeline import Synthesis, synthesize
 
 SAM = str(Path(sys.executable).with_name("sam"))
 SPLIT = [*connected_platform.EDGE[6:], *connected_platform.INTERNAL[8:], *connected_platform.WORKERS[2:]]
 
 
-def _synth(project: Path, split: bool) -> SynthResult:
+def _synth(project: Path, split: bool) -> Synthesis:
     if split:  # a committed placement keeps these services in a second compute shard
         names = connected_platform.services()
         placement = {
@@ -37,20 +37,20 @@ def _synth(project: Path, split: bool) -> SynthResult:
         folder = project / "services" / "environments"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "prod.placement.json").write_text(json.dumps(placement))
-    return synthesize(project, "prod")
+    return synthesize(project, "prod").write()
 
 
 @pytest.fixture(scope="module", params=["one-shard", "two-shards"])
-def platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SynthResult]:
+def platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Synthesis]:
     project = connected_platform.write(tmp_path_factory.mktemp(request.param))
     return project, _synth(project, request.param == "two-shards")
 
 
-def templates(result: SynthResult) -> dict[str, dict[str, Any]]:
+def templates(result: Synthesis) -> dict[str, dict[str, Any]]:
     return {s.file_name: yaml.safe_load(s.text) for s in result.stacks}
 
 
-def compute_resources(result: SynthResult) -> dict[str, Any]:
+def compute_resources(result: Synthesis) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for name, template in templates(result).items():
         if name.startswith("compute"):
@@ -63,13 +63,13 @@ def test_the_generated_platform_is_the_size_of_a_real_one() -> None:
     assert connected_platform.call_count() == 100
 
 
-def test_every_template_passes_cfn_lint(platform: tuple[Path, SynthResult]) -> None:
+def test_every_template_passes_cfn_lint(platform: tuple[Path, Synthesis]) -> None:
     _, result = platform
     problems = {s.file_name: lint_matches(s.text) for s in result.stacks}
     assert problems == {s.file_name: [] for s in result.stacks}
 
 
-def test_every_quota_holds(platform: tuple[Path, SynthResult]) -> None:
+def test_every_quota_holds(platform: tuple[Path, Synthesis]) -> None:
     _, result = platform
     assert [u for u in quota_report.usage(result.spec, result.stacks) if u.exceeded] == []
     resources = compute_resources(result)
@@ -84,7 +84,7 @@ def test_every_quota_holds(platform: tuple[Path, SynthResult]) -> None:
         assert 1 <= len(groups) <= quotas.SG_PER_NETWORK_INTERFACE.limit, lid
 
 
-def test_every_call_is_one_rule_on_the_callee_port_from_the_caller_group(platform: tuple[Path, SynthResult]) -> None:
+def test_every_call_is_one_rule_on_the_callee_port_from_the_caller_group(platform: tuple[Path, Synthesis]) -> None:
     _, result = platform
     resources = compute_resources(result)
     ingress = resources_of_type({"Resources": resources}, "AWS::EC2::SecurityGroupIngress")
@@ -103,7 +103,7 @@ def test_every_call_is_one_rule_on_the_callee_port_from_the_caller_group(platfor
 
 
 def test_a_rule_between_two_shards_lives_in_the_later_one_and_takes_the_group_as_a_parameter(
-    platform: tuple[Path, SynthResult],
+    platform: tuple[Path, Synthesis],
 ) -> None:
     _, result = platform
     rendered = templates(result)
@@ -133,7 +133,7 @@ def test_a_rule_between_two_shards_lives_in_the_later_one_and_takes_the_group_as
     )
 
 
-def test_a_worker_scales_on_its_backlog_per_task_and_reads_its_queue(platform: tuple[Path, SynthResult]) -> None:
+def test_a_worker_scales_on_its_backlog_per_task_and_reads_its_queue(platform: tuple[Path, Synthesis]) -> None:
     _, result = platform
     resources = compute_resources(result)
     existing = resources["Worker00BacklogScaling"]["Properties"]["TargetTrackingScalingPolicyConfiguration"]
@@ -159,7 +159,7 @@ def test_a_worker_scales_on_its_backlog_per_task_and_reads_its_queue(platform: t
     assert consume["Resource"] == [{"Fn::GetAtt": ["Worker01Queue", "Arn"]}]
 
 
-def test_a_lambda_service_in_the_vpc_has_its_group_and_finds_callees(platform: tuple[Path, SynthResult]) -> None:
+def test_a_lambda_service_in_the_vpc_has_its_group_and_finds_callees(platform: tuple[Path, Synthesis]) -> None:
     _, result = platform
     resources = compute_resources(result)
     function = resources["Fn00Function"]["Properties"]
@@ -172,7 +172,7 @@ def test_a_lambda_service_in_the_vpc_has_its_group_and_finds_callees(platform: t
     assert {s["Sid"] for s in statements} >= {"VpcNetworkInterfaces", "FindCallees"}
 
 
-def test_the_container_shapes_reach_the_task_definition(platform: tuple[Path, SynthResult]) -> None:
+def test_the_container_shapes_reach_the_task_definition(platform: tuple[Path, Synthesis]) -> None:
     _, result = platform
     resources = compute_resources(result)
     sidecar = resources["Core00TaskDefinition"]["Properties"]["ContainerDefinitions"][1]
@@ -205,7 +205,7 @@ def test_the_container_shapes_reach_the_task_definition(platform: tuple[Path, Sy
 
 
 @pytest.mark.sam
-def test_sam_validate_lint_accepts_the_root_template(platform: tuple[Path, SynthResult]) -> None:
+def test_sam_validate_lint_accepts_the_root_template(platform: tuple[Path, Synthesis]) -> None:
     project, _ = platform
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "eu-west-1"}
     result = subprocess.run(

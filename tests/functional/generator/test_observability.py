@@ -43,7 +43,7 @@ def test_observability_invariants_hold_for_every_golden_case(templates: Template
 
 def synth(tmp_path: Path, registry: dict[str, Any] | None = None, services: dict[str, Any] | None = None) -> Any:
     project = make_project(tmp_path, registry, services)
-    result = synthesize(project, "dev")
+    result = synthesize(project, "dev").write()
     return result, {s.file_name: yaml.safe_load(s.text) for s in result.stacks}
 
 
@@ -127,7 +127,7 @@ def test_lambda_duration_alarm_is_a_share_of_the_functions_own_timeout(tmp_path:
         "alarms": {"duration_percent_of_timeout": 50},
     }
     project = make_project(tmp_path, reg, {"quoting": QUOTING, "jobs": jobs}, {"functions/jobs": "x = 1\n"})
-    stacks = {s.file_name: yaml.safe_load(s.text) for s in synthesize(project, "dev").stacks}
+    stacks = {s.file_name: yaml.safe_load(s.text) for s in synthesize(project, "dev").write().stacks}
     assert alarm(stacks, "JobsDurationNearTimeoutAlarm")["Threshold"] == 10000  # ms
     # Platform functions keep their own minimum timeouts (validator 5 s, onboarding 15 s): 80% by default.
     assert alarm(stacks, "ApiKeyValidatorDurationNearTimeoutAlarm")["Threshold"] == 8000

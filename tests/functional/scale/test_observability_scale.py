@@ -18,10 +18,10 @@ from observability_invariants import (
 from support import lint_matches
 
 from template_gen import quotas
-from template_gen.pipeline import SynthResult
+from template_gen.pipeline import Synthesis
 
 pytestmark = pytest.mark.slow
-Generated = Callable[[int], tuple[Path, SynthResult]]
+Generated = Callable[[int], tuple[Path, Synthesis]]
 
 
 def test_a_thousand_services_get_their_alarms_and_dashboards_within_quotas(generated: Generated) -> None:

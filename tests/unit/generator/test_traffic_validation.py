@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from support import PRICING, QUOTING, REGISTRY, make_project, run_cli
 
-from template_gen.errors import Problem
-from template_gen.pipeline import load_registry, resolve_spec
+from template_gen.pipeline import load_registry, resolve
 from template_gen.registry import traffic_rules
+from template_gen.registry.context import EnvironmentContext
 from template_gen.registry.entries import ServiceEntry
 from template_gen.registry.models import WorkerService
+from template_gen.registry.rules import Finding
 
 Services = dict[str, Any]
 RULES: dict[str, Any] = {"kind": "ecs", "port": 9090, "protocol": "grpc"}
@@ -272,16 +273,20 @@ def test_a_callee_admits_at_most_sixty_rules(tmp_path: Path) -> None:
 def test_an_environment_creates_at_most_the_security_groups_a_vpc_holds() -> None:
     worker = WorkerService(kind="worker")
     entries = [ServiceEntry(f"w{i}", f"services/w{i}/service.yaml", worker, {}) for i in range(2_498)]
-    assert list(traffic_rules.quota_problems(entries, "dev")) == [
-        Problem(
-            "services/registry.yaml",
-            "environments.dev.services",
+
+    def quotas(services: list[ServiceEntry]) -> list[Finding]:
+        ctx = EnvironmentContext(None, "dev", "eu-west-1", Path("."), tuple(services))  # type: ignore[arg-type]
+        return list(traffic_rules.security_group_quotas(ctx))
+
+    assert quotas(entries) == [
+        Finding(
+            ("services",),
             "quota exceeded: security groups per VPC is 2,500; environment 'dev' would create 2,501 (one per "
             "container service and per Lambda service in the VPC, and the platform's)",
             "the quota is adjustable in Service Quotas; or split the services over two environments",
         )
     ]
-    assert list(traffic_rules.quota_problems(entries[:-1], "dev")) == []
+    assert quotas(entries[:-1]) == []
 
 
 def test_a_lambda_in_the_vpc_on_public_subnets_is_warned_about(tmp_path: Path) -> None:
@@ -294,7 +299,7 @@ def test_a_lambda_in_the_vpc_on_public_subnets_is_warned_about(tmp_path: Path) -
     }
     fn = {"kind": "lambda", "vpc": True, "api": {"base_path": "/fn"}, "calls": ["quoting"]}
     project = make_project(tmp_path, data, {"quoting": QUOTING, "product-pricing": PRICING, "fn": fn}, LAMBDA_CODE)
-    spec, _ = resolve_spec(load_registry(project, ["dev"]), "dev")
+    spec = resolve(load_registry(project, ["dev"]), "dev").spec
     assert spec.warnings[-1] == (
         "environment 'dev': fn run in the VPC's public subnets (there are no private ones), where a function gets "
         "no public IP: they reach the services they call, but not the internet or AWS APIs without VPC endpoints"
