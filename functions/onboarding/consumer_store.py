@@ -1,17 +1,19 @@
 """The consumers table: item layout and the transactions that keep it consistent.
 
-One table, partition key `pk`, two kinds of items:
+One table, partition key `pk`, three kinds of items:
 
-    consumer#<id>       the consumer's metadata and the hash of its current key
-    key#<sha256(key)>   what the API key validator reads with one GetItem
+    consumer#<id>                     the consumer's metadata and the hash of its current key
+    key#<sha256(key)>                 what the API key validator reads with one GetItem
+    audit#<time>#<request id>         one admin action: who, what, when, which consumer, outcome
 
-Both are written in one TransactWriteItems, so a consumer never exists without its key item (or
-the reverse). Only GetItem and transactional Put/Update/Delete/ConditionCheck are used: the
-function's role has no Query or Scan.
+The first two are written in one TransactWriteItems, so a consumer never exists without its key
+item (or the reverse). Onboarding uses only GetItem, PutItem (audit) and transactional
+Put/Update/Delete/ConditionCheck: its role has no Query or Scan (the reconciler's has Scan).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,11 +23,16 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 CONSUMER_PREFIX = "consumer#"
 KEY_PREFIX = "key#"
+AUDIT_PREFIX = "audit#"
 ACTIVE = "active"
 REVOKED = "revoked"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+
+
+def hash_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
 
 
 def iso(epoch: float | None) -> str | None:
@@ -214,4 +221,12 @@ class ConsumerStore:
                 },
                 {"Delete": {"TableName": self.table_name, "Key": _key(KEY_PREFIX + consumer.key_hash)}},
             ]
+        )
+
+    # -- audit items ---------------------------------------------------------------------------------
+
+    def put_audit(self, item: dict[str, Any]) -> None:
+        """An audit item (`pk` = `audit#...`); never overwrites anything."""
+        self.client.put_item(
+            TableName=self.table_name, Item=_wire(item), ConditionExpression="attribute_not_exists(pk)"
         )

@@ -47,7 +47,13 @@ class Platform:
     usage_plans_parameter: str = USAGE_PLANS_PARAMETER
 
     def items(self) -> list[dict[str, Any]]:
-        """Every item of the consumers table (tests may Scan; the functions may not)."""
+        """Every consumer and key item of the consumers table (tests may Scan; onboarding may not)."""
+        return [item for item in self._scan() if item["type"] != "audit"]
+
+    def audit_items(self) -> list[dict[str, Any]]:
+        return sorted((item for item in self._scan() if item["type"] == "audit"), key=lambda item: item["pk"])
+
+    def _scan(self) -> list[dict[str, Any]]:
         return boto3.resource("dynamodb").Table(CONSUMERS_TABLE).scan()["Items"]
 
     def api_keys(self) -> list[dict[str, Any]]:
