@@ -109,19 +109,44 @@ class ApiKeys:
 
     def unlink(self, api_key_id: str, usage_plan_id: str) -> None:
         """Remove the key from the usage plan; a link that is already gone is fine (retries)."""
+        if not self.linked(api_key_id, usage_plan_id):
+            return
         with _already_gone_is_fine():
-            self.client.get_usage_plan_key(usagePlanId=usage_plan_id, keyId=api_key_id)
-            self.client.delete_usage_plan_key(usagePlanId=usage_plan_id, keyId=api_key_id)
+            confirm(
+                "DeleteUsagePlanKey",
+                lambda: self.client.delete_usage_plan_key(usagePlanId=usage_plan_id, keyId=api_key_id),
+                lambda: None if self.linked(api_key_id, usage_plan_id) else True,
+                api_key_id=api_key_id,
+            )
 
     def delete(self, api_key_id: str) -> None:
         with _already_gone_is_fine():
-            self.client.delete_api_key(apiKey=api_key_id)
+            confirm(
+                "DeleteApiKey",
+                lambda: self.client.delete_api_key(apiKey=api_key_id),
+                lambda: True if self._state(api_key_id) is None else None,
+                api_key_id=api_key_id,
+            )
 
     def disable(self, api_key_id: str) -> None:
         with _already_gone_is_fine():
-            self.client.update_api_key(
-                apiKey=api_key_id, patchOperations=[{"op": "replace", "path": "/enabled", "value": "false"}]
+            confirm(
+                "UpdateApiKey",
+                lambda: self.client.update_api_key(
+                    apiKey=api_key_id, patchOperations=[{"op": "replace", "path": "/enabled", "value": "false"}]
+                ),
+                lambda: True if self._state(api_key_id) in (None, False) else None,
+                api_key_id=api_key_id,
             )
+
+    def _state(self, api_key_id: str) -> bool | None:
+        """Whether the key is enabled; None when it is gone."""
+        try:
+            return bool(self.client.get_api_key(apiKey=api_key_id)["enabled"])
+        except Exception as exc:
+            if _is_not_found(exc):
+                return None
+            raise
 
     @staticmethod
     def _quietly(step: Any, *args: str, consumer_id: str) -> bool:

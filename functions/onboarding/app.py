@@ -20,12 +20,12 @@ import warnings
 from http import HTTPStatus
 from typing import Any
 
+from audit import AuditRecord, AuditTrail, caller_arn
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from audit import AuditRecord, AuditTrail, caller_arn
 from consumer_models import (
     OutcomeUnknown,
     ServiceError,

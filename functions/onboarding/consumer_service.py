@@ -16,7 +16,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -168,9 +168,7 @@ class ConsumerService:
 
     # -- rotate, revoke (key_changes.py) ------------------------------------------------------------
 
-    def rotate(
-        self, consumer_id: str, request: RotateConsumerRequest | None = None
-    ) -> tuple[dict[str, Any], str]:
+    def rotate(self, consumer_id: str, request: RotateConsumerRequest | None = None) -> tuple[dict[str, Any], str]:
         return key_changes.rotate(self, consumer_id, request or RotateConsumerRequest())
 
     def revoke(self, consumer_id: str) -> dict[str, Any]:

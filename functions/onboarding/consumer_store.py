@@ -144,6 +144,11 @@ def _wire(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _serializer.serialize(value) for name, value in item.items()}
 
 
+def from_wire(item: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item (`{"S": ...}` values) as plain Python values."""
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
 def _key(pk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}}
 
@@ -160,7 +165,7 @@ class ConsumerStore:
         item = response.get("Item")
         if item is None:
             return None
-        return Consumer.from_item({name: _deserializer.deserialize(value) for name, value in item.items()})
+        return Consumer.from_item(from_wire(item))
 
     def insert(self, consumer: Consumer) -> None:
         """Consumer and key item together, neither overwriting anything."""

@@ -30,8 +30,7 @@ def rotate(svc: ConsumerService, consumer_id: str, request: RotateConsumerReques
     if request.expires_at is None and old.expires_at is not None and old.expires_at <= now:
         # A new key for an expired consumer would be denied at once: renewing must be explicit.
         message = (
-            f"id: consumer {consumer_id} expired at {iso(old.expires_at)}; "
-            "rotate with a new expires_at to renew it"
+            f"id: consumer {consumer_id} expired at {iso(old.expires_at)}; rotate with a new expires_at to renew it"
         )
         raise Conflict(message, ["id"])
     usage_plan_id = svc.plans().get(old.plan)
@@ -125,6 +124,9 @@ def revoke(svc: ConsumerService, consumer_id: str) -> dict[str, Any]:
     try:
         svc.api_keys.unlink(consumer.api_key_id, consumer.usage_plan_id)
         svc.api_keys.disable(consumer.api_key_id)
+    except StepUnknown as exc:
+        message = f"consumer revoked; disabling its API key: outcome unknown ({exc.code}); repeat the DELETE"
+        raise OutcomeUnknown(message) from exc
     except Exception as exc:
         logger.error("revoked, but API key clean-up failed", extra={"consumer_id": consumer_id})
         raise UpstreamFailure(

@@ -23,6 +23,8 @@ logger = Logger(child=True)
 
 
 def error_code(exc: BaseException) -> str:
+    if isinstance(exc, (StepFailed, StepUnknown)):
+        return exc.code
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", type(exc).__name__))
 
