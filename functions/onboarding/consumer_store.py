@@ -56,6 +56,9 @@ class Consumer:
     expires_at: float | None = None
     rotated_at: float | None = None
     revoked_at: float | None = None
+    # The key the last rotation replaced: removed again by the next rotation, in case the rotation
+    # that replaced it never got to (its answer was lost).
+    previous_api_key_id: str | None = None
 
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -76,6 +79,7 @@ class Consumer:
             "expires_at": _number(self.expires_at),
             "rotated_at": _number(self.rotated_at),
             "revoked_at": _number(self.revoked_at),
+            "previous_api_key_id": self.previous_api_key_id,
         }
         item.update({name: value for name, value in optional.items() if value is not None})
         return item
@@ -115,6 +119,7 @@ class Consumer:
             expires_at=num("expires_at"),
             rotated_at=num("rotated_at"),
             revoked_at=num("revoked_at"),
+            previous_api_key_id=item.get("previous_api_key_id"),
         )
 
     def public(self) -> dict[str, Any]:

@@ -61,6 +61,7 @@ def rotate(svc: ConsumerService, consumer_id: str, request: RotateConsumerReques
         api_key_id=api_key_id,
         usage_plan_id=usage_plan_id,
         rotated_at=int(now),
+        previous_api_key_id=old.api_key_id,
         expires_at=request.expires_at.timestamp() if request.expires_at else old.expires_at,
     )
     state: dict[str, Consumer | None] = {}
@@ -85,9 +86,12 @@ def rotate(svc: ConsumerService, consumer_id: str, request: RotateConsumerReques
         )
         raise OutcomeUnknown(message) from exc
 
-    # The old key is already denied by the validator (its key item is gone); this is tidying up.
-    if not svc.api_keys.undo(old.api_key_id, old.usage_plan_id, consumer_id):
-        logger.warning("old API key not fully removed", extra={"consumer_id": consumer_id})
+    # The old key is already denied by the validator (its key item is gone); this is tidying up. The
+    # key before it goes too: a rotation whose answer was lost may not have removed it.
+    stale = [old.api_key_id] + ([old.previous_api_key_id] if old.previous_api_key_id else [])
+    for stale_id in stale:
+        if not svc.api_keys.undo(stale_id, old.usage_plan_id, consumer_id):
+            logger.warning("old API key not fully removed", extra={"consumer_id": consumer_id, "api_key_id": stale_id})
     svc.caches.flush(consumer_id)
     logger.info("consumer key rotated", extra={"consumer_id": consumer_id, "renewed": request.expires_at is not None})
     return new.public(), api_key
