@@ -22,6 +22,8 @@ EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 CONSUMERS_TABLE = "platform-dev-consumers"
 IDEMPOTENCY_TABLE = "platform-dev-idempotency"
 USAGE_PLANS_PARAMETER = "/platform/dev/usage-plans"
+AUTHORIZER_STAGES_PARAMETER = "/platform/dev/authorizer-stages"
+AUTHORIZER_STAGES = [{"rest_api_id": "a1b2c3d4e5", "stage": "dev"}, {"rest_api_id": "f6g7h8i9j0", "stage": "dev"}]
 
 
 def read_event(name: str) -> dict[str, Any]:
@@ -69,6 +71,7 @@ def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
     monkeypatch.setenv("CONSUMERS_TABLE_NAME", CONSUMERS_TABLE)
     monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", IDEMPOTENCY_TABLE)
     monkeypatch.setenv("USAGE_PLANS_PARAMETER", USAGE_PLANS_PARAMETER)
+    monkeypatch.setenv("AUTHORIZER_STAGES_PARAMETER", AUTHORIZER_STAGES_PARAMETER)
     monkeypatch.setenv("ADMIN_BASE_PATH", "/admin")
     monkeypatch.setenv("KEY_CACHE_TTL_SECONDS", "60")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "platform-tests")
@@ -87,6 +90,7 @@ def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
             plans[plan] = apigateway.create_usage_plan(name=f"dev-{plan}")["id"]
         ssm = boto3.client("ssm")
         ssm.put_parameter(Name=USAGE_PLANS_PARAMETER, Type="String", Value=json.dumps(plans))
+        ssm.put_parameter(Name=AUTHORIZER_STAGES_PARAMETER, Type="String", Value=json.dumps(AUTHORIZER_STAGES))
         yield Platform(dynamodb=dynamodb, apigateway=apigateway, ssm=ssm, usage_plans=plans)
 
 
@@ -116,6 +120,7 @@ class Admin:
     def __init__(self, app: Any, context: Any) -> None:
         self.app = app
         self.context = context
+        self.flushed: list[str] = []  # "api/stage" of every FlushStageAuthorizersCache call
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, dict[str, Any], dict[str, str]]:
         response = self.app.lambda_handler(admin_event(method, path, body), self.context)
@@ -138,7 +143,39 @@ class Admin:
 def admin(platform, load_function, lambda_context, clock) -> Admin:
     app = load_function("onboarding")
     app.set_service(app.ConsumerService(app.Settings.from_env(), clock=clock))
-    return Admin(app, lambda_context)
+    admin = Admin(app, lambda_context)
+    answer_flushes(admin.service.clients.get("apigateway"), admin.flushed)
+    return admin
+
+
+class _Answer:
+    """The HTTP side of a response made up by a before-call hook (botocore only reads the status)."""
+
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+        self.headers: dict[str, str] = {}
+        self.content = b""
+
+
+def answer_flushes(client: Any, flushed: list[str], fail: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    """moto has no FlushStageAuthorizersCache: answer it as API Gateway does (202, empty body), record
+    each call, and fail (500) for the stages in `fail`."""
+    calls: list[dict[str, Any]] = []
+
+    def remember(params: dict[str, Any], **kwargs: Any) -> None:
+        calls.append(dict(params))
+
+    def answer(**kwargs: Any) -> tuple[_Answer, dict[str, Any]]:
+        params = calls.pop()
+        stage = f"{params['restApiId']}/{params['stageName']}"
+        flushed.append(stage)
+        if stage in fail:
+            error = {"Error": {"Code": "InternalServerError", "Message": "injected"}}
+            return _Answer(500), {**error, "ResponseMetadata": {"HTTPStatusCode": 500}}
+        return _Answer(202), {"ResponseMetadata": {"HTTPStatusCode": 202}}
+
+    client.meta.events.register("provide-client-params.api-gateway.FlushStageAuthorizersCache", remember)
+    client.meta.events.register("before-call.api-gateway.FlushStageAuthorizersCache", answer)
 
 
 @pytest.fixture()
