@@ -4,6 +4,17 @@ or the pipeline's `synthesize` and `load_registry`)."""
 
 from __future__ import annotations
 
-from template_gen.commands import diff, graph, new_service, publish, review, schema, services, synth, validate
+from template_gen.commands import (
+    diff,
+    graph,
+    new_service,
+    publish,
+    reconcile,
+    review,
+    schema,
+    services,
+    synth,
+    validate,
+)
 
-COMMANDS = (validate, synth, services, schema, new_service, graph, publish, diff, review)
+COMMANDS = (validate, synth, services, schema, new_service, graph, publish, diff, review, reconcile)
