@@ -219,14 +219,14 @@ def test_a_fix_that_fails_is_reported_with_its_error(platform, consumer, reconci
 
 
 def test_the_scheduled_function_reports_without_fixing_and_audits_fixes(
-    monkeypatch, load_function, platform, consumer, lambda_context
+    monkeypatch, load_function, load_event, platform, consumer, lambda_context
 ):
     stray_key(platform)
     module = load_function("onboarding", "reconciler")
     monkeypatch.setattr(module, "GRACE_SECONDS", 0)
 
-    scheduled = module.lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, lambda_context)
-    invoked = module.lambda_handler({"fix": True}, lambda_context)
+    scheduled = module.lambda_handler(load_event("reconciler_scheduled.json"), lambda_context)
+    invoked = module.lambda_handler(load_event("reconciler_fix.json"), lambda_context)
 
     assert (scheduled["fix"], kinds(scheduled), invoked["fix"], kinds(invoked)) == (
         False,
