@@ -129,9 +129,11 @@ def revoke(svc: ConsumerService, consumer_id: str) -> dict[str, Any]:
         svc.api_keys.unlink(consumer.api_key_id, consumer.usage_plan_id)
         svc.api_keys.disable(consumer.api_key_id)
     except StepUnknown as exc:
+        svc.caches.flush(consumer_id)  # the table denies already: make API Gateway ask the validator again
         message = f"consumer revoked; disabling its API key: outcome unknown ({exc.code}); repeat the DELETE"
         raise OutcomeUnknown(message) from exc
     except Exception as exc:
+        svc.caches.flush(consumer_id)
         logger.error("revoked, but API key clean-up failed", extra={"consumer_id": consumer_id})
         raise UpstreamFailure(
             f"consumer revoked, but disabling its API key failed ({error_code(exc)}); retry the DELETE"

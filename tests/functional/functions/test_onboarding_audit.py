@@ -135,6 +135,21 @@ def test_revoke_flushes_every_authorizer_stage(admin):
     assert admin.flushed == STAGES
 
 
+def test_a_revoke_whose_api_gateway_clean_up_fails_still_flushes(admin, fail_next, authorize):
+    # The table denies the key; without the API Gateway key check, only the caches stand in the way.
+    _, created = admin.create()
+    fail_next("apigateway", "UpdateApiKey", admin.service, code="TooManyRequestsException", times=10)
+
+    status, payload, _ = admin.call("DELETE", f"/consumers/{created['consumer']['id']}")
+
+    assert (status, payload["message"], admin.flushed) == (
+        502,
+        "consumer revoked, but disabling its API key failed (TooManyRequestsException); retry the DELETE",
+        STAGES,
+    )
+    assert authorize(created["api_key"]) == "Deny"
+
+
 def test_rotate_flushes_every_authorizer_stage(admin):
     _, created = admin.create()
     admin.call("POST", f"/consumers/{created['consumer']['id']}/rotate")
