@@ -72,7 +72,7 @@ def test_synth_prints_where_templates_went_and_usage_per_stack(tmp_path: Path) -
     # Then every other quota at its most used scope.
     assert lines[7:9] == ["", "QUOTA                                         MOST USED            USED"]
     assert lines[9:] == [
-        "resources per nested-stack operation          all stacks           119/2,500",
+        "resources per nested-stack operation          all stacks           125/2,500",
         "listener rules per Application Load Balancer  ALB 1                3/100",
         "target groups per Application Load Balancer   ALB 1                2/100",
         "resources per REST API                        public API           8/300",
