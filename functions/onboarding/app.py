@@ -2,7 +2,7 @@
 
 POST   /consumers               create (idempotent on client_token); the key is returned once
 GET    /consumers/{id}          show
-POST   /consumers/{id}/rotate   new key, old key revoked
+POST   /consumers/{id}/rotate   new key, old key revoked ({"expires_at": ...} renews explicitly)
 DELETE /consumers/{id}          revoke: validator denies, usage-plan link removed, API key disabled
 
 Every request is audited (audit.py); one without an IAM caller is refused (403) before routing.

@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from admin_support import orphans_and_phantoms
 from botocore.exceptions import ClientError
-from conftest import orphans_and_phantoms
 
 
 def sha256(key: str) -> str:

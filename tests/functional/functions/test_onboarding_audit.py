@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import AUTHORIZER_STAGES, admin_event, answer_flushes
+from admin_support import AUTHORIZER_STAGES, answer_flushes
 
 ADMIN_ARN = "arn:aws:sts::123456789012:assumed-role/PlatformAdmin/platform-admin"
 STAGES = [f"{stage['rest_api_id']}/{stage['stage']}" for stage in AUTHORIZER_STAGES]
@@ -64,7 +64,7 @@ def test_every_admin_action_leaves_an_audit_item_and_a_log_line(admin, platform,
 def test_audit_items_are_one_per_request(admin, platform, clock):
     _, created = admin.create()
     clock.advance(1)
-    event = admin_event("GET", f"/consumers/{created['consumer']['id']}")
+    event = admin.event("GET", f"/consumers/{created['consumer']['id']}")
     event["requestContext"]["requestId"] = "0b3c8f3e-5a55-4b8a-9d3c-2f6f7f0e1a2b"
     admin.app.lambda_handler(event, admin.context)
 
@@ -96,7 +96,7 @@ def test_an_unknown_outcome_is_audited_as_unknown(faults, admin, caplog):
     ids=["null userArn", "not an ARN", "no identity fields"],
 )
 def test_a_request_without_an_iam_caller_is_refused_with_403(admin, platform, caplog, identity):
-    event = admin_event("POST", "/consumers", admin.body)
+    event = admin.event("POST", "/consumers", admin.body)
     event["requestContext"]["identity"] = identity
 
     response = admin.app.lambda_handler(event, admin.context)
@@ -114,7 +114,7 @@ def test_a_request_without_an_iam_caller_is_refused_with_403(admin, platform, ca
 
 
 def test_a_cors_preflight_needs_no_caller_and_is_not_audited(admin, platform, caplog):
-    event = admin_event("OPTIONS", "/consumers")
+    event = admin.event("OPTIONS", "/consumers")
     event["requestContext"]["identity"] = {}
     event["headers"]["Origin"] = "https://portal.acme.example"
 
@@ -156,16 +156,16 @@ def test_rotate_flushes_every_authorizer_stage(admin):
     assert admin.flushed == STAGES
 
 
-def test_a_failed_flush_does_not_change_the_answer(load_function, platform, lambda_context, clock, authorize):
+def test_a_failed_flush_does_not_change_the_answer(admin, load_function, platform, lambda_context, clock, authorize):
     # GIVEN API Gateway fails the flush of the first stage
     app = load_function("onboarding")
     app.set_service(app.ConsumerService(app.Settings.from_env(), clock=clock))
     flushed: list[str] = []
     answer_flushes(app.get_service().clients.get("apigateway"), flushed, fail={STAGES[0]})
-    created = json.loads(app.lambda_handler(admin_event("POST", "/consumers", admin_body()), lambda_context)["body"])
+    created = json.loads(app.lambda_handler(admin.event("POST", "/consumers", admin.body), lambda_context)["body"])
 
     # WHEN the consumer is revoked
-    response = app.lambda_handler(admin_event("DELETE", f"/consumers/{created['consumer']['id']}"), lambda_context)
+    response = app.lambda_handler(admin.event("DELETE", f"/consumers/{created['consumer']['id']}"), lambda_context)
 
     # THEN the revocation stands (the table denies, API Gateway refuses the disabled key); both stages were tried
     assert (response["statusCode"], json.loads(response["body"])["consumer"]["status"]) == (200, "revoked")
@@ -173,21 +173,17 @@ def test_a_failed_flush_does_not_change_the_answer(load_function, platform, lamb
     assert authorize(created["api_key"]) == "Deny"
 
 
-def admin_body() -> dict:
-    from conftest import ADMIN_BODY
-
-    return ADMIN_BODY
-
-
-def test_nothing_is_flushed_when_no_api_has_the_validator(monkeypatch, load_function, platform, lambda_context, clock):
+def test_nothing_is_flushed_when_no_api_has_the_validator(
+    monkeypatch, admin, load_function, platform, lambda_context, clock
+):
     monkeypatch.delenv("AUTHORIZER_STAGES_PARAMETER")
     app = load_function("onboarding")
     app.set_service(app.ConsumerService(app.Settings.from_env(), clock=clock))
     flushed: list[str] = []
     answer_flushes(app.get_service().clients.get("apigateway"), flushed)
-    created = json.loads(app.lambda_handler(admin_event("POST", "/consumers", admin_body()), lambda_context)["body"])
+    created = json.loads(app.lambda_handler(admin.event("POST", "/consumers", admin.body), lambda_context)["body"])
 
-    response = app.lambda_handler(admin_event("DELETE", f"/consumers/{created['consumer']['id']}"), lambda_context)
+    response = app.lambda_handler(admin.event("DELETE", f"/consumers/{created['consumer']['id']}"), lambda_context)
 
     assert (response["statusCode"], flushed) == (200, [])
 

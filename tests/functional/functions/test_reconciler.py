@@ -3,11 +3,12 @@ consumer item x key item) is found, reported, and fixed only where a fix is safe
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import pytest
+from admin_support import orphans_and_phantoms
 from botocore.exceptions import ClientError
-from conftest import orphans_and_phantoms, sha256
 
 LATER = 3600.0  # far past the grace period for keys in flight
 
@@ -23,6 +24,10 @@ def reconcile(admin, load_function, platform):
         return reconciler.run(fix, set(platform.usage_plans.values())).as_dict()
 
     return run
+
+
+def sha256(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def kinds(report: dict) -> list[tuple[str, bool]]:
