@@ -30,7 +30,9 @@ _ENVIRONMENT_RE = re.compile(r"^[a-z][a-z0-9]*$")
 _WORD_RE = re.compile(r"[A-Za-z0-9]+")
 
 # Folders under services/ and names of the platform's own functions.
-RESERVED_SERVICE_NAMES = frozenset({"environments", "platform", "admin", "api-key-validator", "onboarding", "catalog"})
+RESERVED_SERVICE_NAMES = frozenset(
+    {"environments", "platform", "admin", "api-key-validator", "onboarding", "reconciler", "catalog"}
+)
 
 
 def _check_hyphenated_name(name: str, kind: str, limit: int, why: str = "") -> str | None:

@@ -2,25 +2,40 @@
 
 POST   /consumers               create (idempotent on client_token); the key is returned once
 GET    /consumers/{id}          show
-POST   /consumers/{id}/rotate   new key, old key revoked
+POST   /consumers/{id}/rotate   new key, old key revoked ({"expires_at": ...} renews explicitly)
 DELETE /consumers/{id}          revoke: validator denies, usage-plan link removed, API key disabled
+
+Every request is audited (audit.py); one without an IAM caller is refused (403) before routing.
+Another method on a known path answers 405 with an `Allow` header.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
+import time
 import warnings
 from http import HTTPStatus
 from typing import Any
 
+from audit import AuditRecord, AuditTrail, caller_arn
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from consumer_models import ServiceError, Unavailable, check_consumer_id, parse_create, parse_rotate
-from consumer_service import ConsumerService, Settings
+from consumer_models import (
+    OutcomeUnknown,
+    ServiceError,
+    Unavailable,
+    check_consumer_id,
+    decode_body,
+    parse_create,
+    parse_rotate,
+)
+from consumer_service import ConsumerService, Settings, consumer_id_for
 
 logger = Logger()
 tracer = Tracer()
@@ -46,6 +61,14 @@ BASE_PATH = strip_prefixes(os.getenv("ADMIN_BASE_PATH"))
 app = APIGatewayRestResolver(cors=cors_config(os.getenv("CORS_ALLOW_ORIGINS")), strip_prefixes=BASE_PATH)
 
 _service: ConsumerService | None = None
+_audit: AuditRecord | None = None  # the record of the request being handled
+
+# Path (below the base path) -> the methods it supports, for 405 answers.
+ALLOWED_METHODS = (
+    (re.compile(r"^/consumers/?$"), "POST"),
+    (re.compile(r"^/consumers/[^/]+/?$"), "GET, DELETE"),
+    (re.compile(r"^/consumers/[^/]+/rotate/?$"), "POST"),
+)
 
 
 def get_service() -> ConsumerService:
@@ -70,10 +93,21 @@ def json_response(status: HTTPStatus, body: dict[str, Any], headers: dict[str, s
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
 
+def audited(action: str, consumer_id: str | None = None) -> None:
+    if _audit is not None:
+        _audit.action, _audit.consumer_id = action, consumer_id
+
+
+def request_body() -> str | None:
+    return decode_body(app.current_event.body, app.current_event.is_base64_encoded)
+
+
 @app.post("/consumers")
 @tracer.capture_method(capture_response=False)
 def create_consumer() -> Response:
-    request = parse_create(app.current_event.decoded_body)
+    audited("create")
+    request = parse_create(request_body())
+    audited("create", consumer_id_for(request.client_token))
     result = get_service().create(request)
     consumer_id = result.consumer["id"]
     if result.replayed:
@@ -100,6 +134,7 @@ def create_consumer() -> Response:
 @app.get("/consumers/<consumer_id>")
 @tracer.capture_method(capture_response=False)
 def get_consumer(consumer_id: str) -> Response:
+    audited("show", consumer_id)
     consumer = get_service().show(check_consumer_id(consumer_id))
     metrics.add_metric(name="ConsumerShown", unit=MetricUnit.Count, value=1)
     return json_response(HTTPStatus.OK, {"consumer": consumer})
@@ -108,9 +143,10 @@ def get_consumer(consumer_id: str) -> Response:
 @app.post("/consumers/<consumer_id>/rotate")
 @tracer.capture_method(capture_response=False)
 def rotate_consumer(consumer_id: str) -> Response:
+    audited("rotate", consumer_id)
     check_consumer_id(consumer_id)
-    parse_rotate(app.current_event.decoded_body)
-    consumer, api_key = get_service().rotate(consumer_id)
+    request = parse_rotate(request_body())
+    consumer, api_key = get_service().rotate(consumer_id, request)
     metrics.add_metric(name="ConsumerKeyRotated", unit=MetricUnit.Count, value=1)
     return json_response(HTTPStatus.OK, {"consumer": consumer, "api_key": api_key})
 
@@ -118,6 +154,7 @@ def rotate_consumer(consumer_id: str) -> Response:
 @app.delete("/consumers/<consumer_id>")
 @tracer.capture_method(capture_response=False)
 def revoke_consumer(consumer_id: str) -> Response:
+    audited("revoke", consumer_id)
     consumer = get_service().revoke(check_consumer_id(consumer_id))
     metrics.add_metric(name="ConsumerRevoked", unit=MetricUnit.Count, value=1)
     return json_response(HTTPStatus.OK, {"consumer": consumer})
@@ -131,7 +168,8 @@ def service_error(exc: ServiceError) -> Response:
     else:
         metrics.add_metric(name="AdminRejected", unit=MetricUnit.Count, value=1)
         logger.info("admin request rejected", extra={"status": exc.status, "error": exc.message})
-    return json_response(HTTPStatus(exc.status), exc.body())
+    headers = exc.headers() if isinstance(exc, OutcomeUnknown) else None
+    return json_response(HTTPStatus(exc.status), exc.body(), headers)
 
 
 @app.exception_handler(Exception)
@@ -145,7 +183,51 @@ def unexpected_error(exc: Exception) -> Response:
 @app.not_found
 def not_found(exc: Exception) -> Response:
     metrics.add_metric(name="AdminRejected", unit=MetricUnit.Count, value=1)
+    path = app.current_event.path
+    for prefix in BASE_PATH:
+        path = path.removeprefix(prefix)
+    allowed = next((methods for pattern, methods in ALLOWED_METHODS if pattern.match(path)), None)
+    if allowed is not None:
+        method = app.current_event.http_method
+        body = {"error": "method_not_allowed", "message": f"method: {method} is not allowed here (allowed: {allowed})"}
+        return json_response(HTTPStatus.METHOD_NOT_ALLOWED, body, {"Allow": allowed})
     return json_response(HTTPStatus.NOT_FOUND, {"error": "not_found", "message": "no such route"})
+
+
+def forbidden() -> dict[str, Any]:
+    """A REST proxy response for an event without an IAM caller (built here: no route runs)."""
+    body = {
+        "error": "forbidden",
+        "message": "requestContext.identity.userArn: no IAM caller; the admin API needs SigV4 (IAM) authentication",
+    }
+    return {
+        "statusCode": HTTPStatus.FORBIDDEN.value,
+        "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]},
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def _error_of(response: dict[str, Any]) -> str | None:
+    try:
+        body = json.loads(response.get("body") or "{}")
+    except (TypeError, ValueError):
+        return None
+    return body.get("error") if isinstance(body, dict) else None
+
+
+def _now() -> float:
+    try:
+        return get_service().clock()
+    except ServiceError:
+        return time.time()
+
+
+def audit_trail() -> AuditTrail:
+    try:
+        return AuditTrail(get_service().store)
+    except ServiceError:  # misconfigured: the log line is the only record
+        return AuditTrail(None)
 
 
 # capture_response=False and no event logging: a create or rotate response carries a plain key.
@@ -153,6 +235,24 @@ def not_found(exc: Exception) -> Response:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    with contextlib.suppress(ServiceError):  # a broken configuration is answered by the route (503)
-        get_service().idempotency.register_lambda_context(context)
-    return app.resolve(event, context)
+    global _audit
+    method = event.get("httpMethod") if isinstance(event, dict) else None
+    context_id = (event.get("requestContext") or {}).get("requestId") if isinstance(event, dict) else None
+    record = AuditRecord("unrouted", caller_arn(event), str(context_id or context.aws_request_id), _now())
+    if method == "OPTIONS":  # a CORS preflight carries no credentials and reaches no action
+        return app.resolve(event, context)
+    _audit = record
+    try:
+        if record.caller is None:
+            record.action = "refused"
+            metrics.add_metric(name="AdminRejected", unit=MetricUnit.Count, value=1)
+            response = forbidden()
+        else:
+            with contextlib.suppress(ServiceError):  # a broken configuration is answered by the route (503)
+                get_service().idempotency.register_lambda_context(context)
+            response = app.resolve(event, context)
+    finally:
+        _audit = None
+    record.status, record.error = int(response["statusCode"]), _error_of(response)
+    audit_trail().record(record)
+    return response

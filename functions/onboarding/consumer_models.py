@@ -6,6 +6,8 @@ request without reading the code.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from datetime import UTC, datetime
@@ -15,6 +17,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 MAX_BODY_BYTES = 4096
+_DATETIME_HINT = "must be an ISO 8601 date-time with a timezone, e.g. 2030-01-31T00:00:00Z"
 CONSUMER_ID_PATTERN = re.compile(r"^c-[0-9a-f]{32}$")
 
 
@@ -63,6 +66,38 @@ class Unavailable(ServiceError):
     code = "service_unavailable"
 
 
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+class OutcomeUnknown(ServiceError):
+    """A write was sent, its answer was lost, and reading the state back failed too: the caller must
+    retry (the retry is safe: create is idempotent on client_token, rotate and revoke converge)."""
+
+    status = 503
+    code = "outcome_unknown"
+    retry_after_seconds = 5
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "retry_after_seconds": self.retry_after_seconds}
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
+# ISO 8601 date-time with a time zone, as a string: numbers (epoch seconds) are refused, even quoted.
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})$")
+
+
+def _iso_datetime_string(value: object) -> object:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _ISO_DATETIME.match(value.strip()):
+        raise ValueError(_DATETIME_HINT)
+    return value
+
+
 class CreateConsumerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -73,21 +108,36 @@ class CreateConsumerRequest(BaseModel):
     expires_at: AwareDatetime | None = None
     client_token: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
 
+    _iso_only = field_validator("expires_at", mode="before")(_iso_datetime_string)
+
     @field_validator("expires_at")
     @classmethod
     def _in_the_future(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value <= datetime.now(UTC):
-            raise ValueError("must be in the future")
-        return value
+        return _future(value)
 
 
 class RotateConsumerRequest(BaseModel):
-    """Rotation takes no options today; an empty object (or no body) is the only valid body."""
+    """No body, `{}`, or `{"expires_at": ...}`: a new expiry renews the consumer explicitly (the only
+    way to rotate a consumer that has expired)."""
 
     model_config = ConfigDict(extra="forbid")
 
+    expires_at: AwareDatetime | None = None
 
-_DATETIME_HINT = "must be an ISO 8601 date-time with a timezone, e.g. 2030-01-31T00:00:00Z"
+    _iso_only = field_validator("expires_at", mode="before")(_iso_datetime_string)
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_the_future(cls, value: datetime | None) -> datetime | None:
+        return _future(value)
+
+
+def _future(value: datetime | None) -> datetime | None:
+    if value is not None and value <= datetime.now(UTC):
+        raise ValueError("must be in the future")
+    return value
+
+
 _FRIENDLY = {
     "missing": "field required",
     "extra_forbidden": "unknown field",
@@ -132,6 +182,19 @@ def validation_error(exc: ValidationError) -> BadRequest:
     return BadRequest(message, fields)
 
 
+def decode_body(body: str | None, is_base64: bool) -> str | None:
+    """The request body as text. API Gateway base64-encodes bodies of binary media types; a body
+    that is not valid base64, or not UTF-8 once decoded, is the caller's error."""
+    if body is None or not is_base64:
+        return body
+    if len(body) > MAX_BODY_BYTES * 2:  # base64 grows by a third: this is far beyond any valid body
+        raise BadRequest(f"body: must be at most {MAX_BODY_BYTES} bytes", ["body"])
+    try:
+        return base64.b64decode(body, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise BadRequest("body: is not valid base64-encoded UTF-8", ["body"]) from None
+
+
 def json_object(body: str | None, allow_empty: bool = False) -> dict[str, Any]:
     """Decode a request body into a JSON object, refusing oversized and non-object bodies."""
     if body is None or body.strip() == "":
@@ -144,6 +207,8 @@ def json_object(body: str | None, allow_empty: bool = False) -> dict[str, Any]:
         decoded = json.loads(body)
     except ValueError:
         raise BadRequest("body: is not valid JSON", ["body"]) from None
+    except RecursionError:  # nesting deeper than the interpreter's recursion limit
+        raise BadRequest("body: JSON is nested too deeply", ["body"]) from None
     if not isinstance(decoded, dict):
         raise BadRequest("body: must be a JSON object", ["body"])
     return decoded

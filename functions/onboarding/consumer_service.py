@@ -1,15 +1,13 @@
-"""Consumer lifecycle: create (idempotent), show, rotate, revoke; each step undone if a later one fails.
+"""Consumer lifecycle: create (idempotent), show, rotate, revoke. The answer is always true to the
+state: every write that answers an error is read back (outcomes.confirm) before anything is undone.
 
-Order of operations, chosen so that a failure half-way never leaves something usable behind:
-
-- create: API key -> usage-plan link -> table transaction. A failed link deletes the key; a failed
-  transaction removes the link and the key. The idempotency record is only kept on success, so a
-  retry with the same client_token starts clean. If the consumer is created but the success record
-  cannot be saved, the caller still gets the consumer and its key (shown once, so never dropped).
+- create: the consumer id is derived from client_token, so a retry finds what an earlier attempt
+  left: a committed consumer (answered with its key, read back from API Gateway), or a key with no
+  consumer yet (adopted). API key -> usage-plan link -> table transaction.
 - rotate: new key + link -> table swap (the old key item goes away, so the validator denies the old
-  key from then on) -> old link and old key removed.
-- revoke: table first (the validator denies at once) -> link removed -> API key disabled. DELETE is
-  safe to retry: an already revoked consumer only gets the API Gateway clean-up again.
+  key from then on) -> old link and old key removed -> authorizer caches flushed.
+- revoke: table first (the validator denies at once) -> link removed -> API key disabled ->
+  authorizer caches flushed. DELETE is safe to retry.
 """
 
 from __future__ import annotations
@@ -17,13 +15,14 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import key_changes
 from api_keys import ApiKeys, generate_key
+from authorizer_caches import AuthorizerCaches
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -42,32 +41,25 @@ from consumer_models import (
     Conflict,
     CreateConsumerRequest,
     NotFound,
+    OutcomeUnknown,
+    RotateConsumerRequest,
     Unavailable,
     UpstreamFailure,
 )
-from consumer_store import ACTIVE, REVOKED, Consumer, ConsumerStore
+from consumer_store import ACTIVE, Consumer, ConsumerStore, hash_key
+from outcomes import StepFailed, StepUnknown, confirm, error_code
 
 # Bounded so that a whole request (a few calls plus undo steps) stays inside API Gateway's 29 s limit.
 CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"})
 PLANS_CACHE_SECONDS = 300
 IDEMPOTENCY_SECONDS = 24 * 3600
-# What a conditional transaction answers when the consumer changed since it was read.
-CHANGED_MEANWHILE = frozenset({"TransactionCanceledException", "ConditionalCheckFailedException"})
 
 logger = Logger(child=True)
 
 
-def hash_key(api_key: str) -> str:
-    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
-
-
-def new_consumer_id() -> str:
-    return "c-" + uuid.uuid4().hex
-
-
-def _error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", type(exc).__name__))
+def consumer_id_for(client_token: str) -> str:
+    """The consumer a create request makes: the same for every retry with the same client_token."""
+    return "c-" + hashlib.sha256(f"consumer:{client_token}".encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -75,6 +67,7 @@ class Settings:
     consumers_table: str
     idempotency_table: str
     usage_plans_parameter: str
+    authorizer_stages_parameter: str | None = None  # absent when no API has the key validator
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -82,6 +75,7 @@ class Settings:
             consumers_table=os.environ["CONSUMERS_TABLE_NAME"],
             idempotency_table=os.environ["IDEMPOTENCY_TABLE_NAME"],
             usage_plans_parameter=os.environ["USAGE_PLANS_PARAMETER"],
+            authorizer_stages_parameter=os.getenv("AUTHORIZER_STAGES_PARAMETER") or None,
         )
 
 
@@ -119,6 +113,9 @@ class ConsumerService:
         self.store = ConsumerStore(settings.consumers_table, self.clients.get("dynamodb"))
         self.api_keys = ApiKeys(self.clients.get("apigateway"))
         self.plans_provider = SSMProvider(boto3_client=self.clients.get("ssm"))
+        self.caches = AuthorizerCaches(
+            self.clients.get("apigateway"), self.plans_provider, settings.authorizer_stages_parameter
+        )
         self.persistence = DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=self.clients.get("dynamodb")
         )
@@ -161,13 +158,21 @@ class ConsumerService:
         try:
             consumer = self.store.get(consumer_id)
         except Exception as exc:
-            raise UpstreamFailure(f"reading consumer failed ({_error_code(exc)})") from exc
+            raise UpstreamFailure(f"reading consumer failed ({error_code(exc)})") from exc
         if consumer is None:
             raise NotFound(f"id: consumer {consumer_id} does not exist", ["id"])
         return consumer
 
     def show(self, consumer_id: str) -> dict[str, Any]:
         return self.load(consumer_id).public()
+
+    # -- rotate, revoke (key_changes.py) ------------------------------------------------------------
+
+    def rotate(self, consumer_id: str, request: RotateConsumerRequest | None = None) -> tuple[dict[str, Any], str]:
+        return key_changes.rotate(self, consumer_id, request or RotateConsumerRequest())
+
+    def revoke(self, consumer_id: str) -> dict[str, Any]:
+        return key_changes.revoke(self, consumer_id)
 
     # -- create -----------------------------------------------------------------------------------
 
@@ -178,7 +183,9 @@ class ConsumerService:
         def create_once(request: dict[str, Any]) -> dict[str, Any]:
             # `request` (the JSON form) is what idempotency hashes; the validated model is used to build.
             consumer, api_key = self._provision(model, usage_plan_id)
-            issued.update(api_key=api_key, consumer=consumer.public())
+            issued["consumer"] = consumer.public()
+            if api_key is not None:
+                issued["api_key"] = api_key
             return issued["consumer"]
 
         idempotent_create = idempotent_function(
@@ -197,14 +204,14 @@ class ConsumerService:
                 ["client_token"],
             ) from None
         except IdempotencyPersistenceLayerError as exc:
-            if "api_key" not in issued:
+            if "consumer" not in issued:
                 raise Unavailable("idempotency store is unavailable; try again later") from exc
             # The consumer and its key exist; only the success record is missing. Answering 503 would
             # lose the key, which is shown once, so the caller gets its consumer. A retry with this
             # client_token meets the in-progress record (409) until it expires.
             logger.error(
                 "consumer created but its idempotency record was not saved",
-                extra={"consumer_id": issued["consumer"]["id"], "error": _error_code(exc.__cause__ or exc)},
+                extra={"consumer_id": issued["consumer"]["id"], "error": error_code(exc.__cause__ or exc)},
             )
             stored = issued["consumer"]
 
@@ -217,15 +224,38 @@ class ConsumerService:
             current = stored
         return CreateResult(current, None, replayed=True)
 
-    def _provision(self, request: CreateConsumerRequest, usage_plan_id: str) -> tuple[Consumer, str]:
-        consumer_id = new_consumer_id()
-        api_key = self.key_factory()
+    def _provision(self, request: CreateConsumerRequest, usage_plan_id: str) -> tuple[Consumer, str | None]:
+        consumer_id = consumer_id_for(request.client_token)
         try:
-            api_key_id = self.api_keys.provision(consumer_id, request.name, api_key, usage_plan_id)
+            existing = self.store.get(consumer_id)
+            leftovers = [] if existing else self.api_keys.named(consumer_id)
         except Exception as exc:
-            code = _error_code(exc)
-            logger.error("creating the API key failed", extra={"consumer_id": consumer_id, "error": code})
-            raise UpstreamFailure(f"creating the API key failed ({code}); nothing was created") from exc
+            raise Unavailable(f"reading consumer failed ({error_code(exc)}); nothing changed, retry") from exc
+        if existing is not None:
+            return self._created_before(existing, request)
+
+        unknown = f"retry with the same client_token (consumer {consumer_id})"
+        if leftovers:
+            # An earlier attempt with this client_token created a key but no consumer: adopt it.
+            api_key_id, api_key = leftovers[0]["id"], leftovers[0]["value"]
+            for extra in leftovers[1:]:
+                self.api_keys.undo(extra["id"], usage_plan_id, consumer_id)
+            logger.info("adopting the API key of an earlier attempt", extra={"consumer_id": consumer_id})
+        else:
+            api_key = self.key_factory()
+            try:
+                api_key_id = self.api_keys.create(consumer_id, request.name, api_key)
+            except StepFailed as exc:
+                raise UpstreamFailure(f"creating the API key failed ({exc.code}); nothing was created") from exc
+            except StepUnknown as exc:
+                raise OutcomeUnknown(f"creating the API key: outcome unknown ({exc.code}); {unknown}") from exc
+
+        try:
+            self.api_keys.link(api_key_id, usage_plan_id)
+        except (StepFailed, StepUnknown) as exc:
+            # Nothing refers to the key yet, so removing it is safe whatever the link's outcome.
+            left = self._undo_unreferenced(api_key_id, usage_plan_id, consumer_id)
+            raise UpstreamFailure(f"creating the API key failed ({exc.code}); nothing was created{left}") from exc
 
         consumer = Consumer(
             consumer_id=consumer_id,
@@ -241,79 +271,53 @@ class ConsumerService:
             expires_at=request.expires_at.timestamp() if request.expires_at else None,
         )
         try:
-            self.store.insert(consumer)
-        except Exception as exc:
-            clean = self.api_keys.undo(api_key_id, usage_plan_id, consumer_id)
-            logger.error(
-                "storing the consumer failed; API key removed" if clean else "storing the consumer failed",
-                extra={"consumer_id": consumer_id, "api_key_id": api_key_id, "error": _error_code(exc)},
+            confirm(
+                "TransactWriteItems",
+                lambda: self.store.insert(consumer),
+                lambda: True if self._holds_key(consumer_id, consumer.key_hash) else None,
+                consumer_id=consumer_id,
             )
-            message = f"storing the consumer failed ({_error_code(exc)}); nothing was created"
-            raise UpstreamFailure(message) from exc
+        except StepFailed as exc:
+            left = self._undo_unreferenced(api_key_id, usage_plan_id, consumer_id)
+            raise UpstreamFailure(f"storing the consumer failed ({exc.code}); nothing was created{left}") from exc
+        except StepUnknown as exc:
+            # The consumer may exist and point at this key: the key stays, the retry settles it.
+            raise OutcomeUnknown(f"storing the consumer: outcome unknown ({exc.code}); {unknown}") from exc
         logger.info("consumer created", extra={"consumer_id": consumer_id, "plan": request.plan})
         return consumer, api_key
 
-    # -- rotate -----------------------------------------------------------------------------------
-
-    def rotate(self, consumer_id: str) -> tuple[dict[str, Any], str]:
-        old = self.load(consumer_id)
-        if old.status != ACTIVE:
-            message = f"id: consumer {consumer_id} is {old.status}; only active consumers can rotate"
-            raise Conflict(message, ["id"])
-        usage_plan_id = self.plans().get(old.plan)
-        if usage_plan_id is None:
-            raise Conflict(f"plan: consumer's plan '{old.plan}' no longer exists", ["plan"])
-
-        api_key = self.key_factory()
+    def _created_before(self, existing: Consumer, request: CreateConsumerRequest) -> tuple[Consumer, str | None]:
+        """A retry found the consumer its client_token made: the same request gets the same consumer,
+        with its key while the idempotency window lasts (an earlier answer may have been lost)."""
+        expires_at = request.expires_at.timestamp() if request.expires_at else None
+        wanted = (request.name, request.plan, request.description, request.contact, expires_at)
+        found = (existing.name, existing.plan, existing.description, existing.contact, existing.expires_at)
+        if wanted != found:
+            message = f"client_token: already used for consumer {existing.consumer_id} with a different request body"
+            raise Conflict(message, ["client_token"])
+        if existing.status != ACTIVE or self.clock() - existing.created_at > IDEMPOTENCY_SECONDS:
+            return existing, None
         try:
-            api_key_id = self.api_keys.provision(consumer_id, old.name, api_key, usage_plan_id)
+            value = self.api_keys.value_of(existing.api_key_id)
         except Exception as exc:
-            message = f"creating the new API key failed ({_error_code(exc)}); key unchanged"
-            raise UpstreamFailure(message) from exc
+            message = f"consumer {existing.consumer_id} exists but its key could not be read ({error_code(exc)}); retry"
+            raise Unavailable(message) from exc
+        if value is None or hash_key(value) != existing.key_hash:
+            logger.error("consumer's API key is missing or differs", extra={"consumer_id": existing.consumer_id})
+            return existing, None
+        logger.info("earlier attempt had created the consumer", extra={"consumer_id": existing.consumer_id})
+        return existing, value
 
-        new = replace(
-            old,
-            key_hash=hash_key(api_key),
-            api_key_id=api_key_id,
-            usage_plan_id=usage_plan_id,
-            rotated_at=int(self.clock()),
+    def _holds_key(self, consumer_id: str, key_hash: str) -> bool:
+        current = self.store.get(consumer_id)
+        return current is not None and current.key_hash == key_hash
+
+    def _undo_unreferenced(self, api_key_id: str, usage_plan_id: str, consumer_id: str) -> str:
+        """Remove a key nothing refers to; the note the answer carries when that failed."""
+        if self.api_keys.undo(api_key_id, usage_plan_id, consumer_id):
+            return ""
+        logger.error(
+            "an unreferenced API key is left behind (a retry or the reconciler removes it)",
+            extra={"consumer_id": consumer_id, "api_key_id": api_key_id},
         )
-        try:
-            self.store.replace_key(old, new)
-        except Exception as exc:
-            self.api_keys.undo(api_key_id, usage_plan_id, consumer_id)
-            if _error_code(exc) in CHANGED_MEANWHILE:
-                raise Conflict(f"id: consumer {consumer_id} changed during rotation; retry", ["id"]) from exc
-            raise UpstreamFailure(f"storing the new key failed ({_error_code(exc)}); key unchanged") from exc
-
-        # The old key is already denied by the validator (its key item is gone); this is tidying up.
-        if not self.api_keys.undo(old.api_key_id, old.usage_plan_id, consumer_id):
-            logger.warning("old API key not fully removed", extra={"consumer_id": consumer_id})
-        logger.info("consumer key rotated", extra={"consumer_id": consumer_id})
-        return new.public(), api_key
-
-    # -- revoke -----------------------------------------------------------------------------------
-
-    def revoke(self, consumer_id: str) -> dict[str, Any]:
-        consumer = self.load(consumer_id)
-        if consumer.status == ACTIVE:
-            revoked_at = int(self.clock())
-            try:
-                self.store.mark_revoked(consumer, revoked_at)
-            except Exception as exc:
-                if _error_code(exc) in CHANGED_MEANWHILE:
-                    message = f"id: consumer {consumer_id} changed during revocation; retry"
-                    raise Conflict(message, ["id"]) from exc
-                raise UpstreamFailure(f"revoking failed ({_error_code(exc)}); consumer unchanged") from exc
-            consumer = replace(consumer, status=REVOKED, revoked_at=revoked_at)
-
-        try:
-            self.api_keys.unlink(consumer.api_key_id, consumer.usage_plan_id)
-            self.api_keys.disable(consumer.api_key_id)
-        except Exception as exc:
-            logger.error("revoked, but API key clean-up failed", extra={"consumer_id": consumer_id})
-            raise UpstreamFailure(
-                f"consumer revoked, but disabling its API key failed ({_error_code(exc)}); retry the DELETE"
-            ) from exc
-        logger.info("consumer revoked", extra={"consumer_id": consumer_id})
-        return consumer.public()
+        return f" (unused API key {api_key_id} is left; the reconciler removes it)"

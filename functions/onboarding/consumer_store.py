@@ -1,17 +1,19 @@
 """The consumers table: item layout and the transactions that keep it consistent.
 
-One table, partition key `pk`, two kinds of items:
+One table, partition key `pk`, three kinds of items:
 
-    consumer#<id>       the consumer's metadata and the hash of its current key
-    key#<sha256(key)>   what the API key validator reads with one GetItem
+    consumer#<id>                     the consumer's metadata and the hash of its current key
+    key#<sha256(key)>                 what the API key validator reads with one GetItem
+    audit#<time>#<request id>         one admin action: who, what, when, which consumer, outcome
 
-Both are written in one TransactWriteItems, so a consumer never exists without its key item (or
-the reverse). Only GetItem and transactional Put/Update/Delete/ConditionCheck are used: the
-function's role has no Query or Scan.
+The first two are written in one TransactWriteItems, so a consumer never exists without its key
+item (or the reverse). Onboarding uses only GetItem, PutItem (audit) and transactional
+Put/Update/Delete/ConditionCheck: its role has no Query or Scan (the reconciler's has Scan).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,11 +23,16 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 CONSUMER_PREFIX = "consumer#"
 KEY_PREFIX = "key#"
+AUDIT_PREFIX = "audit#"
 ACTIVE = "active"
 REVOKED = "revoked"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+
+
+def hash_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
 
 
 def iso(epoch: float | None) -> str | None:
@@ -49,6 +56,9 @@ class Consumer:
     expires_at: float | None = None
     rotated_at: float | None = None
     revoked_at: float | None = None
+    # The key the last rotation replaced: removed again by the next rotation, in case the rotation
+    # that replaced it never got to (its answer was lost).
+    previous_api_key_id: str | None = None
 
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -69,6 +79,7 @@ class Consumer:
             "expires_at": _number(self.expires_at),
             "rotated_at": _number(self.rotated_at),
             "revoked_at": _number(self.revoked_at),
+            "previous_api_key_id": self.previous_api_key_id,
         }
         item.update({name: value for name, value in optional.items() if value is not None})
         return item
@@ -108,6 +119,7 @@ class Consumer:
             expires_at=num("expires_at"),
             rotated_at=num("rotated_at"),
             revoked_at=num("revoked_at"),
+            previous_api_key_id=item.get("previous_api_key_id"),
         )
 
     def public(self) -> dict[str, Any]:
@@ -137,6 +149,11 @@ def _wire(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _serializer.serialize(value) for name, value in item.items()}
 
 
+def from_wire(item: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item (`{"S": ...}` values) as plain Python values."""
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
 def _key(pk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}}
 
@@ -153,7 +170,7 @@ class ConsumerStore:
         item = response.get("Item")
         if item is None:
             return None
-        return Consumer.from_item({name: _deserializer.deserialize(value) for name, value in item.items()})
+        return Consumer.from_item(from_wire(item))
 
     def insert(self, consumer: Consumer) -> None:
         """Consumer and key item together, neither overwriting anything."""
@@ -214,4 +231,12 @@ class ConsumerStore:
                 },
                 {"Delete": {"TableName": self.table_name, "Key": _key(KEY_PREFIX + consumer.key_hash)}},
             ]
+        )
+
+    # -- audit items ---------------------------------------------------------------------------------
+
+    def put_audit(self, item: dict[str, Any]) -> None:
+        """An audit item (`pk` = `audit#...`); never overwrites anything."""
+        self.client.put_item(
+            TableName=self.table_name, Item=_wire(item), ConditionExpression="attribute_not_exists(pk)"
         )

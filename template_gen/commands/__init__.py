@@ -55,6 +55,11 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("logs", _M + "logs", "show a service's logs (ECS or Lambda), or the API access logs (needs AWS)"),
     Command("exec", _M + "execute", "open a shell in a running task of a service with exec: true (needs AWS)"),
+    Command(
+        "reconcile",
+        _M + "reconcile",
+        "run the environment's consumer reconciler: orphan API keys, consumers whose key is gone",
+    ),
     Command("completion", _M + "completion", "print a shell completion script (bash, zsh or fish)"),
 )
 BY_NAME = {command.name: command for command in COMMANDS}

@@ -12,7 +12,7 @@ from troposphere import GetAtt, Join, Ref, Sub, apigateway, route53, ssm
 
 from template_gen import naming
 from template_gen.spec import EnvironmentSpec
-from template_gen.stacks import iam
+from template_gen.stacks import consumer_upkeep, iam
 from template_gen.stacks.common import StackBuilder, Stage, StageOutput
 from template_gen.stacks.rest_api import ApiCore, deployment_and_stage
 
@@ -27,6 +27,8 @@ def build(env: EnvironmentSpec, cores: Sequence[ApiCore], route_stacks: Sequence
     if env.api.cloudwatch_role:
         _account_role(b, list(stages.values()))
     _usage_plans(b, env, [(core, stages[core.which]) for core in cores if core.keyed])
+    if env.onboarding_enabled:  # the stages onboarding flushes after a revoke or rotate
+        consumer_upkeep.authorizer_stages(b, env, [(c.prefix, stages[c.which]) for c in cores if c.has_authorizer])
     for core in cores:
         _url(b, env, core)
     if env.api.custom_domain is not None and "public" in stages:

@@ -15,7 +15,7 @@ from troposphere import GetAtt, Ref, Sub, dynamodb, ecs, serverless
 from template_gen import aws_data, naming
 from template_gen.registry.models import APIS_BY_EXPOSURE
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec, LambdaServiceSpec
-from template_gen.stacks import iam, lambda_service, lambda_vpc, service_connect
+from template_gen.stacks import consumer_upkeep, iam, lambda_service, lambda_vpc, service_connect
 from template_gen.stacks.common import RenderContext, StackBuilder, Stage, StageOutput, log_group
 from template_gen.stacks.ecs_service import EcsShared, ecs_service
 from template_gen.stacks.lambda_function import (
@@ -341,6 +341,7 @@ class ComputeStage:
                 "USAGE_PLANS_PARAMETER": parameter,
                 "ADMIN_BASE_PATH": env.api.admin.base_path,
                 **({"CORS_ALLOW_ORIGINS": env.cors_origins} if env.cors_origins else {}),
+                **consumer_upkeep.onboarding_environment(env),
             },
             statements=[
                 iam.allow(
@@ -368,9 +369,13 @@ class ComputeStage:
                     [Sub(f"{apigw_arn}/apikeys/*"), Sub(f"{apigw_arn}/usageplans/*/keys/*")],
                     "ManageKeys",
                 ),
+                *consumer_upkeep.onboarding_statements(env),
             ],
         )
         b.output("OnboardingFunctionArn", GetAtt(fn.function, "Arn"), "Admin (onboarding) function")
+        code = self._code(naming.code_dir_for("onboarding"))
+        reconciler = consumer_upkeep.reconciler(env, code, self.consumers, self._function)
+        b.output("ReconcilerFunctionName", Ref(reconciler.function), "Consumer reconciler (template-gen reconcile)")
 
     # ------------------------------------------------------------------ Lambda services
     def _catalog_layer(self) -> Ref:

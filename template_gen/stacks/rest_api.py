@@ -22,6 +22,7 @@ ACCESS_LOG_FORMAT = json.dumps(
     {
         "requestId": "$context.requestId",
         "ip": "$context.identity.sourceIp",
+        "caller": "$context.identity.userArn",  # the IAM caller of an AWS_IAM method (the admin API)
         "requestTime": "$context.requestTime",
         "httpMethod": "$context.httpMethod",
         "resourcePath": "$context.resourcePath",

@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from admin_support import AUTHORIZER_STAGES, AUTHORIZER_STAGES_PARAMETER, Faults, answer_flushes
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
@@ -47,7 +48,13 @@ class Platform:
     usage_plans_parameter: str = USAGE_PLANS_PARAMETER
 
     def items(self) -> list[dict[str, Any]]:
-        """Every item of the consumers table (tests may Scan; the functions may not)."""
+        """Every consumer and key item of the consumers table (tests may Scan; onboarding may not)."""
+        return [item for item in self._scan() if item["type"] != "audit"]
+
+    def audit_items(self) -> list[dict[str, Any]]:
+        return sorted((item for item in self._scan() if item["type"] == "audit"), key=lambda item: item["pk"])
+
+    def _scan(self) -> list[dict[str, Any]]:
         return boto3.resource("dynamodb").Table(CONSUMERS_TABLE).scan()["Items"]
 
     def api_keys(self) -> list[dict[str, Any]]:
@@ -63,6 +70,7 @@ def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
     monkeypatch.setenv("CONSUMERS_TABLE_NAME", CONSUMERS_TABLE)
     monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", IDEMPOTENCY_TABLE)
     monkeypatch.setenv("USAGE_PLANS_PARAMETER", USAGE_PLANS_PARAMETER)
+    monkeypatch.setenv("AUTHORIZER_STAGES_PARAMETER", AUTHORIZER_STAGES_PARAMETER)
     monkeypatch.setenv("ADMIN_BASE_PATH", "/admin")
     monkeypatch.setenv("KEY_CACHE_TTL_SECONDS", "60")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "platform-tests")
@@ -81,6 +89,7 @@ def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
             plans[plan] = apigateway.create_usage_plan(name=f"dev-{plan}")["id"]
         ssm = boto3.client("ssm")
         ssm.put_parameter(Name=USAGE_PLANS_PARAMETER, Type="String", Value=json.dumps(plans))
+        ssm.put_parameter(Name=AUTHORIZER_STAGES_PARAMETER, Type="String", Value=json.dumps(AUTHORIZER_STAGES))
         yield Platform(dynamodb=dynamodb, apigateway=apigateway, ssm=ssm, usage_plans=plans)
 
 
@@ -110,6 +119,10 @@ class Admin:
     def __init__(self, app: Any, context: Any) -> None:
         self.app = app
         self.context = context
+        self.flushed: list[str] = []  # "api/stage" of every FlushStageAuthorizersCache call
+
+    def event(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        return admin_event(method, path, body)
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, dict[str, Any], dict[str, str]]:
         response = self.app.lambda_handler(admin_event(method, path, body), self.context)
@@ -132,7 +145,9 @@ class Admin:
 def admin(platform, load_function, lambda_context, clock) -> Admin:
     app = load_function("onboarding")
     app.set_service(app.ConsumerService(app.Settings.from_env(), clock=clock))
-    return Admin(app, lambda_context)
+    admin = Admin(app, lambda_context)
+    answer_flushes(admin.service.clients.get("apigateway"), admin.flushed)
+    return admin
 
 
 @pytest.fixture()
@@ -196,3 +211,8 @@ def fail_next_call(
 @pytest.fixture()
 def fail_next() -> Callable[..., None]:
     return fail_next_call
+
+
+@pytest.fixture()
+def faults(admin) -> Faults:
+    return Faults(admin.service)

@@ -212,8 +212,25 @@ def test_onboarding_rejects_a_malformed_consumer_id(admin):
 
 
 def test_onboarding_answers_404_for_an_unknown_route(admin):
-    status, payload, _ = admin.call("GET", "/consumers")
+    status, payload, _ = admin.call("GET", "/producers")
     assert (status, payload) == (404, {"error": "not_found", "message": "no such route"})
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/consumers", "POST"),
+        ("PUT", "/consumers/c-0f8fad5bd9cb469fa16570867728950e", "GET, DELETE"),
+        ("GET", "/consumers/c-0f8fad5bd9cb469fa16570867728950e/rotate", "POST"),
+    ],
+)
+def test_onboarding_answers_405_with_allow_for_an_unsupported_method(admin, method, path, allowed):
+    status, payload, headers = admin.call(method, path)
+    assert (status, headers["Allow"], payload) == (
+        405,
+        allowed,
+        {"error": "method_not_allowed", "message": f"method: {method} is not allowed here (allowed: {allowed})"},
+    )
 
 
 @pytest.mark.filterwarnings("error")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from pathlib import Path
@@ -76,6 +77,10 @@ BAD_BODIES: list[tuple[str, Any, str, list[str]]] = [
         ["expires_at"],
     ),
     ("expiry not a date", VALID | {"expires_at": "next tuesday"}, f"expires_at: {ISO_HINT}", ["expires_at"]),
+    # Epoch seconds (the year 2100) are not ISO 8601, as a number or as a string.
+    ("expiry as a number", VALID | {"expires_at": 4102444800}, f"expires_at: {ISO_HINT}", ["expires_at"]),
+    ("expiry as a numeric string", VALID | {"expires_at": "4102444800"}, f"expires_at: {ISO_HINT}", ["expires_at"]),
+    ("expiry as a date only", VALID | {"expires_at": "2100-01-01"}, f"expires_at: {ISO_HINT}", ["expires_at"]),
     (
         "several problems",
         {"plan": "basic", "extra": 1},
@@ -88,6 +93,8 @@ BAD_BODIES: list[tuple[str, Any, str, list[str]]] = [
     ("empty body", "", "body: a JSON object is required", ["body"]),
     ("no body", None, "body: a JSON object is required", ["body"]),
     ("oversized body", VALID | {"description": "d" * 5000}, "body: must be at most 4096 bytes", ["body"]),
+    # Small enough for the size limit, deep enough for json's recursion limit.
+    ("deeply nested JSON", "[" * 2040 + "]" * 2040, "body: JSON is nested too deeply", ["body"]),
 ]
 
 
@@ -120,3 +127,31 @@ def test_onboarding_accepts_the_sample_event(onboarding, platform, lambda_contex
     response = onboarding.lambda_handler(copy.deepcopy(SAMPLE), lambda_context)
     assert response["statusCode"] == 201
     assert len(platform.api_keys()) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["!!! not base64 !!!", "QUJDRA", "/w=="],
+    ids=["not base64", "bad padding", "not UTF-8 once decoded"],
+)
+def test_onboarding_rejects_a_garbage_base64_body(onboarding, platform, lambda_context, body):
+    # API Gateway base64-encodes the bodies of binary media types (isBase64Encoded: true).
+    event = copy.deepcopy(SAMPLE)
+    event["body"], event["isBase64Encoded"] = body, True
+
+    response = onboarding.lambda_handler(event, lambda_context)
+
+    assert (response["statusCode"], json.loads(response["body"])) == (
+        400,
+        {"error": "bad_request", "message": "body: is not valid base64-encoded UTF-8", "fields": ["body"]},
+    )
+    assert (platform.api_keys(), platform.items()) == ([], [])
+
+
+def test_onboarding_accepts_a_base64_encoded_body(onboarding, platform, lambda_context):
+    event = copy.deepcopy(SAMPLE)
+    event["body"], event["isBase64Encoded"] = base64.b64encode(SAMPLE["body"].encode()).decode(), True
+
+    response = onboarding.lambda_handler(event, lambda_context)
+
+    assert response["statusCode"] == 201

@@ -54,8 +54,9 @@ def test_sam_build_builds_every_nested_stack(example: Path, env: str) -> None:
     assert "TemplateURL: ObservabilityStack/template.yaml" in root
     # Every function of the compute stage was built from its code folder.
     functions = {p.name for p in (built / "ComputeStack").iterdir() if p.is_dir()}
-    assert functions == {"ApiKeyValidatorFunction", "OnboardingFunction", "PlatformInfoFunction"}
+    assert functions == {"ApiKeyValidatorFunction", "OnboardingFunction", "PlatformInfoFunction", "ReconcilerFunction"}
     assert (built / "ComputeStack/ApiKeyValidatorFunction/app.py").is_file()
+    assert (built / "ComputeStack/ReconcilerFunction/reconciler.py").is_file()  # onboarding's code, other handler
     assert (built / "ComputeStack/PlatformInfoFunction/app.py").is_file()
 
 
