@@ -28,6 +28,11 @@ class Placement:
     compute: Mapping[str, int] = field(default_factory=dict)  # service -> compute shard
     albs: Mapping[str, int] = field(default_factory=dict)  # ECS service -> ALB
     routes: Mapping[str, int] = field(default_factory=dict)  # first path segment -> API route shard
+    # API -> path -> logical ID fragment of its resource (see route_ids: recorded so that it never changes)
+    resources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def resource_fragment(self, api: str, path: str) -> str | None:
+        return self.resources.get(api, {}).get(path)
 
     # Anything not placed (yet) lives in the first compute shard, ALB and route stack.
     def compute_shard_of(self, service: str) -> int:
@@ -57,12 +62,16 @@ class Placement:
         return len(self.compute_shards) > 1 or self.alb_count > 1 or len(self.route_shards) > 1
 
     def to_json(self) -> str:
-        data = {
+        data: dict[str, Any] = {
             "version": FILE_VERSION,
             "compute": dict(sorted(self.compute.items())),
             "albs": dict(sorted(self.albs.items())),
             "api_routes": dict(sorted(self.routes.items())),
         }
+        if any(self.resources.values()):
+            data["api_resources"] = {
+                api: dict(sorted(ids.items())) for api, ids in sorted(self.resources.items()) if ids
+            }
         return json.dumps(data, indent=2) + "\n"
 
 
@@ -112,9 +121,12 @@ def read(project_dir: Path, env_name: str) -> Placement:
         maps = [{str(k): int(v) for k, v in data[key].items()} for key in ("compute", "albs", "api_routes")]
         if any(v < 1 for m in maps for v in m.values()):
             raise ValueError("places are numbered from 1")
+        resources = {
+            str(api): {str(k): str(v) for k, v in ids.items()} for api, ids in data.get("api_resources", {}).items()
+        }
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise LookupFailed(
             f"{rel}: the placement file is damaged ({exc}); restore it from version control (deleting it "
             "re-places services from scratch, which can move them between stacks)"
         ) from exc
-    return Placement(*maps)
+    return Placement(*maps, resources=resources)

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from template_gen import route_ids, route_table
 from template_gen.layout import waves as waves_
 from template_gen.layout.capacity import ALB_CAPACITY, SHARD_CAPACITY, Cost
 from template_gen.layout.costs import Costs
@@ -103,6 +104,19 @@ def plan(spec: EnvironmentSpec, previous: Placement, ctx: RenderContext) -> Layo
         SHARD_CAPACITY,
         {1: costs.api_core()},
     )
-    placement = Placement(compute, albs, routes)
+    placement = Placement(compute, albs, routes, resource_ids(spec.routes, routes, previous))
     placed = dataclasses.replace(spec, placement=placement)
     return Layout(previous, placement, waves_.plan(placed, costs, groups))
+
+
+def resource_ids(
+    routes: tuple[RouteEntry, ...], shards: Mapping[str, int], previous: Placement
+) -> dict[str, dict[str, str]]:
+    """The logical ID fragment of every API resource, per API: recorded ones kept (see route_ids)."""
+    out: dict[str, dict[str, str]] = {}
+    for which in route_table.apis(routes):
+        order = route_table.resource_order(route_table.on_api(routes, which))
+        known = previous.resources.get(which, {})
+        placed = [(path, shards.get(route_table.route_group(path), 1)) for path in order]
+        out[which] = route_ids.assign(placed, known, known.values())
+    return out

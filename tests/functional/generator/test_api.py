@@ -97,6 +97,7 @@ def test_lambda_routes_use_proxy_integration_and_a_permission_scoped_to_api_stag
     integration = res["PublicStatusAnyMethod"]["Properties"]["Integration"]
     assert integration == {
         "Type": "AWS_PROXY",
+        "ContentHandling": "CONVERT_TO_TEXT",
         "IntegrationHttpMethod": "POST",
         "TimeoutInMillis": 29000,
         "Uri": {
