@@ -129,4 +129,4 @@ def read(project_dir: Path, env_name: str) -> Placement:
             f"{rel}: the placement file is damaged ({exc}); restore it from version control (deleting it "
             "re-places services from scratch, which can move them between stacks)"
         ) from exc
-    return Placement(*maps, resources=resources)
+    return Placement(maps[0], maps[1], maps[2], resources)

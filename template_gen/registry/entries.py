@@ -34,8 +34,14 @@ class ServiceEntry:
         assert isinstance(self.model, EcsService)
         if self.model.alb.path_patterns is not None:
             return tuple(self.model.alb.path_patterns)
-        assert self.model.api.base_path is not None  # validation requires one of them
-        return paths.default_alb_patterns(self.model.api.base_path)
+        # The default covers every route of the service: its base path and each of `api.routes`.
+        routes = [(self.model.api.base_path, True)] if self.model.api.base_path is not None else []
+        routes += [(route.path, route.proxy) for route in self.model.api.routes]
+        assert routes  # validation requires a base path, routes or explicit patterns
+        patterns: dict[str, None] = {}
+        for path, proxy in routes:
+            patterns.update(dict.fromkeys(paths.default_alb_patterns(path, proxy)))
+        return tuple(patterns)
 
 
 @dataclass(frozen=True)

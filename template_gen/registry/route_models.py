@@ -36,7 +36,7 @@ class ApiRoute(Model):
         "and every other service's routes take precedence over it."
     )
     methods: list[Method] = Field(
-        default_factory=lambda: ["ANY"], min_length=1, description="HTTP methods; ANY: every method."
+        default_factory=lambda: list[Method](["ANY"]), min_length=1, description="HTTP methods; ANY: every method."
     )
     proxy: bool = Field(True, description="Also route everything below the path (a {proxy+} resource).")
     auth: Auth | None = Field(None, description="Defaults to api.auth.")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from template_gen.registry import cross_checks, quota_rules, rules, runtime_rules
+from template_gen.registry import cross_checks, quota_rules, route_rules, rules, runtime_rules
 from template_gen.registry.context import ServiceContext
 from template_gen.registry.models import EcsService, LambdaService
 from template_gen.registry.rules import Finding
@@ -34,7 +34,9 @@ def _ecs(ctx: ServiceContext) -> Iterator[Finding]:
 
 def _alb_patterns(ctx: ServiceContext) -> Iterator[Finding]:
     model = ctx.model
-    if isinstance(model, EcsService) and (model.api.base_path is not None or model.alb.path_patterns is not None):
+    if isinstance(model, EcsService) and (
+        model.api.base_path is not None or model.alb.path_patterns is not None or model.api.routes
+    ):
         yield from runtime_rules.alb_rules(model, ctx.entry.alb_patterns())
 
 
@@ -57,6 +59,9 @@ RULES: tuple[Rule, ...] = (
     Rule("alb-patterns", "service", _alb_patterns),
     Rule("lambda-service", "service", _lambda),
     Rule("lambda-events", "service", _lambda_events),
+    Rule("api-routes", "service", route_rules.route_rules),
+    Rule("unique-route-methods", "service", route_rules.unique_methods),
+    Rule("alb-reaches-routes", "service", route_rules.alb_reaches_routes),
     # the environment's settings
     Rule("network", "environment", lambda ctx: rules.network_rules(ctx.env)),
     Rule("api-settings", "environment", lambda ctx: rules.api_settings_rules(ctx.env, ctx.region)),
@@ -70,6 +75,8 @@ RULES: tuple[Rule, ...] = (
     Rule("admin-path-is-reserved", "cross-service", cross_checks.admin_path_is_reserved),
     Rule("keys-need-a-usage-plan", "cross-service", cross_checks.keys_need_a_usage_plan),
     Rule("registry-quotas", "cross-service", quota_rules.quota_rules),
+    Rule("no-nested-routes", "cross-service", route_rules.no_nested_routes),
+    Rule("authorizers-per-api", "cross-service", route_rules.authorizer_quota),
 )
 
 

@@ -118,7 +118,7 @@ def base_path_rules(service: EcsService | LambdaService) -> Iterator[Finding]:
 def ecs_rules(service: EcsService) -> Iterator[Finding]:
     yield from fargate_size(service.cpu, service.memory)
     yield from base_path_rules(service)
-    if service.api.base_path is None and service.alb.path_patterns is None:  # so exposure is none (the model checks)
+    if service.api.base_path is None and service.alb.path_patterns is None and not service.api.routes:
         yield Finding(
             ("alb", "path_patterns"),
             "required field is missing (the ALB rule needs path patterns when there is no api.base_path)",

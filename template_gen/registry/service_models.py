@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from template_gen.registry.route_models import ApiRoute, Auth
+from template_gen.registry.route_models import ApiRoute
+from template_gen.registry.route_models import Auth as Auth  # re-exported: Auth lives with the route models
 from template_gen.registry.types import LogRetention, Model, Range, Tags
 
 Exposure = Literal["public", "private", "both", "none"]
