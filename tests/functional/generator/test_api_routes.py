@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from support import QUOTING, REGISTRY, lint_matches, make_project
 
+from template_gen import route_ids
 from template_gen.pipeline import synthesize
 
 POOL = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf123"
@@ -169,3 +170,28 @@ def test_the_placement_file_records_every_resource_id(tmp_path: Path) -> None:
     assert recorded["/"] == "Root"
     assert recorded["/api/v1/auth"] == "ApiV1Auth"
     assert recorded["/{proxy+}"] == "Proxy"
+
+
+def test_adding_a_colliding_path_never_renames_a_deployed_resource(tmp_path: Path) -> None:
+    # GIVEN /orders/v1 synthesized (and its IDs recorded in the placement file)
+    data = copy.deepcopy(REGISTRY)
+    data["environments"]["dev"]["services"] = ["quoting"]
+    quoting = {**copy.deepcopy(QUOTING), "api": {"base_path": "/orders/v1"}}
+    root = make_project(tmp_path, data, {"quoting": quoting})
+    synthesize(root, "dev").write()
+    first = yaml.safe_load((root / "build/dev/api.yaml").read_text())["Resources"]
+    assert first["PublicOrdersV1Resource"]["Properties"]["PathPart"] == "v1"
+    # WHEN a service at /orders-v1 (the same words) is added
+    data["environments"]["dev"]["services"] = ["quoting", "legacy"]
+    legacy = {"kind": "ecs", "port": 8080, "api": {"base_path": "/orders-v1"}, "alb": {"priority": 20}}
+    root = make_project(tmp_path, data, {"quoting": quoting, "legacy": legacy})
+    synthesize(root, "dev").write()
+    second = yaml.safe_load((root / "build/dev/api.yaml").read_text())["Resources"]
+    # THEN the deployed resource keeps its ID and path; the new one is hashed
+    assert second["PublicOrdersV1Resource"]["Properties"] == first["PublicOrdersV1Resource"]["Properties"]
+    new = [
+        lid
+        for lid, r in second.items()
+        if r["Type"] == "AWS::ApiGateway::Resource" and r["Properties"]["PathPart"] == "orders-v1"
+    ]
+    assert new == ["PublicOrdersV1" + route_ids.hashed("/orders-v1")[-6:] + "Resource"]
