@@ -204,6 +204,24 @@ def choose_auth(valid: ValidRegistry, environments: Sequence[str]) -> str:
     return "authorizer"
 
 
+def auth_note(valid: ValidRegistry, environments: Sequence[str], auth: str) -> str | None:
+    """Say so when the new service does not get the platform's default (`authorizer`) because the API key
+    validator is disabled: an auth mode never changes silently."""
+    if auth != "api_key" or any(
+        s.model.api.auth == "api_key" for env in environments for s in valid.environments[env].services
+    ):
+        return None
+    off = [
+        env for env in environments if not valid.environments[env].model.platform_functions.api_key_validator.enabled
+    ]
+    if not off:
+        return None
+    return (
+        f"api.auth is api_key, not authorizer: the platform's API key validator is disabled in environment "
+        f"{', '.join(repr(e) for e in off)} (enable platform_functions.api_key_validator there to use it)"
+    )
+
+
 def make_plan(
     project_dir: Path,
     raw: RawRegistry,
@@ -227,14 +245,16 @@ def make_plan(
         raise UsageError(f"{plan_test} already exists; choose another name or remove the file")
     base_path, note = choose_path(name, path, existing_routes(raw))
     priority = next_priority(used_priorities(raw)) if kind == "ecs" else None
+    auth = choose_auth(valid, envs)
+    notes = tuple(n for n in (note, auth_note(valid, envs, auth)) if n)
     return Plan(
         name=name,
         kind=kind,
         base_path=base_path,
         port=port,
         priority=priority,
-        auth=choose_auth(valid, envs),
+        auth=auth,
         environments=envs,
         code_dir=code_dir,
-        notes=(note,) if note else (),
+        notes=notes,
     )
