@@ -60,6 +60,8 @@ class Layout:
         parts += (
             [f"removed: {', '.join(name.removeprefix('routes ') for name in self.removed)}"] if self.removed else []
         )
+        if not parts and self.placement.resources != self.previous.resources:
+            parts.append("API resource IDs recorded")  # nothing moved: only the IDs of new or removed paths
         return "; ".join(parts)
 
     @property

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from template_gen.registry import cross_checks, quota_rules, route_rules, rules, runtime_rules
+from template_gen.registry import cross_checks, quota_rules, route_cross_checks, route_rules, rules, runtime_rules
 from template_gen.registry.context import ServiceContext
 from template_gen.registry.models import EcsService, LambdaService
 from template_gen.registry.rules import Finding
@@ -75,8 +75,9 @@ RULES: tuple[Rule, ...] = (
     Rule("admin-path-is-reserved", "cross-service", cross_checks.admin_path_is_reserved),
     Rule("keys-need-a-usage-plan", "cross-service", cross_checks.keys_need_a_usage_plan),
     Rule("registry-quotas", "cross-service", quota_rules.quota_rules),
-    Rule("no-nested-routes", "cross-service", route_rules.no_nested_routes),
-    Rule("authorizers-per-api", "cross-service", route_rules.authorizer_quota),
+    Rule("no-nested-routes", "cross-service", route_cross_checks.no_nested_routes),
+    Rule("authorizers-per-api", "cross-service", route_cross_checks.authorizer_quota),
+    Rule("jwt-authorizer-code", "cross-service", route_cross_checks.jwt_authorizer_code),
 )
 
 

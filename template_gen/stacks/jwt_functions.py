@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 from troposphere import GetAtt
 
 from template_gen import naming
+from template_gen.registry.route_rules import JWT_CODE
 from template_gen.stacks.lambda_function import FunctionSpec
 
 if TYPE_CHECKING:
     from template_gen.stacks.compute import ComputeStage
 
-CODE_DIR = "functions/jwt_authorizer"
+CODE_DIR = JWT_CODE
 
 
 def function_output(name: str) -> str:

@@ -349,7 +349,13 @@ def test_new_lambda_service_gets_code_and_a_test_that_pass_at_once(tmp_path: Pat
     ]
     service = yaml.safe_load((project / "services/billing-api/service.yaml").read_text())
     assert service["kind"] == "lambda"
-    assert service["api"] == {"base_path": "/billing", "exposure": "public", "auth": "api_key", "timeout_ms": 29000}
+    assert service["api"] == {
+        "base_path": "/billing",
+        "exposure": "public",
+        "routes": [],
+        "auth": "api_key",
+        "timeout_ms": 29000,
+    }
     assert run_cli("synth", "--env", "dev", project=project).code == 0
     compute = yaml.safe_load((project / "build/dev/compute.yaml").read_text())
     function = compute["Resources"]["BillingApiFunction"]["Properties"]
