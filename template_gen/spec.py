@@ -240,7 +240,8 @@ def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple
     env = entry.model
     net = env.network
     ecs = [s.model for s in entry.services if isinstance(s.model, EcsService)]
-    private_exposed = any(s.model.api.exposure in ("private", "both") for s in entry.services)
+    # A service route on the private API (`api.exposure`, or one of its `api.routes`), from the route table.
+    private_exposed = any(r.api == "private" and r.name != route_table.ADMIN for r in routes_of(entry))
     endpoint = net.execute_api_endpoint
     if endpoint.endpoint_id:
         endpoint_mode = "existing"

@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import APIGatewayAuthorizerResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from method_arn import MethodArn, parse_method_arn
+from request_arn import MethodArn, parse_method_arn
 from token_check import JwksCache, Rejected, Settings, bearer_token, context_of, verify
 
 ANONYMOUS = "anonymous"

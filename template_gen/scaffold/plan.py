@@ -119,6 +119,12 @@ def existing_routes(raw: RawRegistry) -> list[Route]:
             patterns = [p for p in explicit if isinstance(p, str)] if isinstance(explicit, list) else []
             if isinstance(base, str):
                 patterns += list(paths.default_alb_patterns(base))
+            # Paths of `api.routes` too; not the root route, which every other service's path takes precedence over.
+            listed = api.get("routes") if isinstance(api, dict) else None
+            for route in listed if isinstance(listed, list) else []:
+                path = route.get("path") if isinstance(route, dict) else None
+                if isinstance(path, str) and path != "/":
+                    patterns += list(paths.default_alb_patterns(path))
             routes += [Route(owner, source.rel_path, p) for p in dict.fromkeys(patterns)]
     return routes
 

@@ -431,6 +431,9 @@ BAD_INPUT = [
             },
         ),
         [
+            "services/product-pricing/service.yaml: api.base_path: '/quoting' is not reached by any ALB path "
+            "pattern of this service ('/pp/*')",
+            "    hint: add a pattern to alb.path_patterns, or remove alb.path_patterns to use the default (every route)",
             "services/quoting/service.yaml: api.base_path: '/quoting' is already used on the private API by "
             "services/product-pricing/service.yaml",
         ],

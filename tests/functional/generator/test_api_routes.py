@@ -38,7 +38,8 @@ WEB = {  # the web UI at the API's root; its ALB rule comes last
     "alb": {"priority": 900},
 }
 ORDERS = {"kind": "lambda", "api": {"base_path": "/orders", "auth": "jwt"}}
-ORDERS_CODE = {"functions/orders": "def lambda_handler(event, context):\n    return {}\n"}
+STUB = "def lambda_handler(event, context):\n    return {}\n"
+ORDERS_CODE = {"functions/orders": STUB, "functions/jwt_authorizer": STUB}
 
 
 def project(tmp_path: Path, **extra: Any) -> Path:

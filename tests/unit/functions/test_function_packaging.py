@@ -93,4 +93,4 @@ def test_user_sample_events_match_the_test_events():
     user = {path.name: path.read_text() for path in (ROOT / "events").glob("*.json")}
     tests = {path.name: path.read_text() for path in (ROOT / "tests" / "events").glob("*.json")}
     assert user == tests
-    assert len(user) == 7
+    assert len(user) == 8

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from support import PRICING, QUOTING, REGISTRY, make_project, run_cli
 
-CODE = {"functions/big": "def lambda_handler(event, context):\n    return {}\n"}
+STUB = "def lambda_handler(event, context):\n    return {}\n"
+CODE = {"functions/big": STUB, "functions/jwt_authorizer": STUB}
 POOL = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_X"
 
 
@@ -227,3 +228,17 @@ def test_a_valid_routing_setup_has_no_problem(tmp_path: Path) -> None:
     result = run_cli("validate", "--env", "dev", project=make_project(tmp_path, reg(), svcs(routes=routes), CODE))
     assert result.code == 0
     assert result.err == "note: no samconfig.toml: the SAM CLI's sections per environment were not checked\n"
+
+
+def test_a_jwt_route_needs_the_jwt_authorizer_code(tmp_path: Path) -> None:
+    data = reg({"authorizers": {"partners": jwt(1)}})
+    routes = [{"path": "/me", "auth": "jwt"}]
+    project = make_project(tmp_path, data, svcs(routes=routes), {"functions/big": STUB})
+    result = run_cli("validate", "--env", "dev", project=project)
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "services/registry.yaml: environments.dev.api.authorizers: a jwt authorizer is in use, but its code "
+        "(functions/jwt_authorizer/app.py) is missing",
+        "    hint: restore functions/jwt_authorizer (the platform's JWT authorizer) in the project",
+        "error: 1 problem found",
+    ]
