@@ -9,7 +9,7 @@ import pytest
 import yaml
 from synth_cases import CASES, PARAMS
 
-from template_gen import naming
+from template_gen import route_ids, route_table
 from template_gen.pipeline import load_registry
 
 Templates = Callable[[str, str], dict[str, str]]
@@ -54,12 +54,12 @@ def test_every_lambda_route_has_a_permission_for_its_function(templates: Templat
 @pytest.mark.parametrize(("case", "env"), PARAMS)
 def test_no_public_method_is_open_unless_its_service_says_auth_none(templates: Templates, case: str, env: str) -> None:
     valid = load_registry(CASES[case].project, [env])
-    open_bases = {
-        s.model.api.base_path
-        for s in valid.environments[env].services
-        if s.model.api.auth == "none" and s.model.api.base_path is not None
+    entry = valid.environments[env]
+    # Every path of a route (`api.base_path` or `api.routes`) whose auth is none, by its resource's ID.
+    open_paths = {
+        p for r in route_table.for_environment(entry.model, entry.services) if r.auth == "none" for p in r.paths
     }
-    open_prefixes = {"Public" + naming.camel(*b.strip("/").split("/")) for b in open_bases}
+    open_prefixes = {"Public" + route_ids.plain(path) for path in open_paths}
     for lid, method in methods(api(templates, case, env)).items():
         if not lid.startswith("Public") or method["HttpMethod"] == "OPTIONS":
             continue  # CORS preflights carry no credentials by design
