@@ -15,7 +15,14 @@ FUNCTIONS = sorted(path for path in (ROOT / "functions").iterdir() if path.is_di
 # What the python3.13 runtime plus the Powertools layer provide.
 PROVIDED = {"boto3", "botocore", "aws_lambda_powertools", "pydantic", "aws_xray_sdk"}
 # Functions that bundle packages: requirements.txt line -> the module it provides.
-REQUIRED_IMPORTS = {"jwt_authorizer": {"PyJWT[crypto]==2.15.1": "jwt", "cryptography==50.0.2": "cryptography"}}
+REQUIRED_IMPORTS = {
+    "jwt_authorizer": {
+        "PyJWT[crypto]==2.15.1": "jwt",
+        "cryptography==50.0.2": "cryptography",
+        "cffi==2.1.1": "cffi",  # cryptography's own dependencies, pinned too
+        "pycparser==3.12": "pycparser",
+    }
+}
 
 
 def imported_roots(path: Path) -> set[str]:
