@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from template_gen.registry.types import Model, Range
 
@@ -84,3 +84,5 @@ class JwtAuthorizer(Model):
 
 
 AnyAuthorizer = Annotated[CognitoAuthorizer | JwtAuthorizer, Field(discriminator="type")]
+# Authorizer names become logical IDs and function names (jwt-<name>).
+AuthorizerName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$")]

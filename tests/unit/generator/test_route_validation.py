@@ -242,3 +242,17 @@ def test_a_jwt_route_needs_the_jwt_authorizer_code(tmp_path: Path) -> None:
         "    hint: restore functions/jwt_authorizer (the platform's JWT authorizer) in the project",
         "error: 1 problem found",
     ]
+
+
+def test_authorizer_names_and_types_are_checked(tmp_path: Path) -> None:
+    bad = {"Bad_Name": jwt(1), "ok": {"type": "oidc"}}
+    result = run_cli(
+        "validate", "--env", "dev", project=make_project(tmp_path, reg({"authorizers": bad}), svcs(), CODE)
+    )
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "services/registry.yaml: environments.dev.api.authorizers.Bad_Name.[key]: 'Bad_Name' does not match the "
+        "expected format ^[a-z][a-z0-9-]{0,31}$",
+        "services/registry.yaml: environments.dev.api.authorizers.ok.type: must be one of 'cognito', 'jwt' (got 'oidc')",
+        "error: 2 problems found",
+    ]
