@@ -169,3 +169,10 @@ def resource_paths(routes: Iterable[RouteEntry]) -> set[str]:
 
 def api_resource_count(routes: Iterable[RouteEntry], which: str) -> int:
     return len(resource_paths(r for r in routes if r.api == which))
+
+
+def authorizer_count(routes: Iterable[RouteEntry], which: str) -> int:
+    """Authorizers the API needs: the API key validator (any `auth: authorizer` route) and each cognito or
+    jwt authorizer its routes name."""
+    mine = [r for r in routes if r.api == which]
+    return len({r.authorizer for r in mine if r.authorizer is not None}) + any(r.auth == "authorizer" for r in mine)

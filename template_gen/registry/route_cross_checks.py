@@ -39,9 +39,7 @@ def no_nested_routes(ctx: EnvironmentContext) -> Iterator[Finding]:
 def authorizer_quota(ctx: EnvironmentContext) -> Iterator[Finding]:
     """At most 10 authorizers per REST API: the API key validator and each token authorizer in use."""
     for which in route_table.apis(ctx.routes):
-        on_api = route_table.on_api(ctx.routes, which)
-        names = {r.authorizer for r in on_api if r.authorizer is not None}
-        count = len(names) + any(r.auth == "authorizer" for r in on_api)
+        count = route_table.authorizer_count(ctx.routes, which)
         if count > API_AUTHORIZERS.limit:
             yield Finding(
                 ("api", "authorizers"),

@@ -87,6 +87,7 @@ def build_core(
     if binary:
         # Bodies of these types pass as bytes (images, downloads) instead of being mangled as UTF-8 text.
         # CloudFormation wants '/' escaped as '~1' here (image/png -> image~1png), or the type never matches.
+        # A change only reaches callers with a new deployment: the RestApi is part of the deployment's hash.
         props["BinaryMediaTypes"] = [media.replace("/", "~1") for media in binary]
     if core.which == "private":
         props["EndpointConfiguration"] = apigw.EndpointConfiguration(Types=["PRIVATE"], VpcEndpointIds=[endpoint_id])

@@ -75,6 +75,17 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], list[str]]] = [
         ],
     ),
     (
+        "default_alb_patterns_of_three_routes_exceed_a_rule",
+        reg(),
+        svcs(quoting=q(routes=[{"path": "/login"}, {"path": "/users"}])),
+        [
+            "services/quoting/service.yaml: alb.path_patterns: the listener rule would have 6 condition values (path "
+            "patterns 6, host headers 0, HTTP header values 0); an ALB rule allows at most 5",
+            "    hint: the default patterns are two per route (the path and below it): list fewer, broader patterns in "
+            "alb.path_patterns, such as '/api/v1/*'",
+        ],
+    ),
+    (
         "route_inside_another_services_route",
         reg(),
         svcs(routes=[{"path": "/product-pricing/export"}]),
