@@ -15,6 +15,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 ISSUER = "https://issuer.example.com/"
 AUDIENCE = "orders-api"
@@ -235,3 +237,25 @@ def test_clock_skew_is_bounded(load_function):
         ("a", "b"),
         "https://issuer.example.com/.well-known/jwks.json",
     )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    header=st.one_of(
+        st.text(max_size=300),
+        st.builds(lambda t: f"Bearer {t}", st.text(max_size=300)),
+        st.builds(
+            lambda a, b, c: f"Bearer {b64(a)}.{b64(b)}.{b64(c)}",
+            st.binary(max_size=120),
+            st.binary(max_size=120),
+            st.binary(max_size=120),
+        ),
+        st.builds(
+            lambda h, c: f"Bearer {b64(json.dumps(h).encode())}.{b64(json.dumps(c).encode())}.",
+            st.dictionaries(st.sampled_from(["alg", "kid", "typ", "jku", "x5u"]), st.text(max_size=20)),
+            st.dictionaries(st.sampled_from(["iss", "aud", "sub", "exp", "nbf"]), st.text(max_size=20)),
+        ),
+    )
+)
+def test_random_authorization_headers_are_denied_and_never_raise(authorizer, lambda_context, header):
+    assert_denied(authorizer.lambda_handler(event(header), lambda_context))
