@@ -32,7 +32,7 @@ def do_services(project_dir: Path, env_name: str) -> list[dict[str, Any]]:
                 "name": entry.name,
                 "kind": model.kind,
                 "base_path": model.api.base_path,
-                "routes": [route.path for route in model.api.routes],
+                "routes": list(dict.fromkeys(route.path for route in model.api.routes)),
                 "exposure": model.api.exposure,
                 "auth": model.api.auth,
                 "alb_paths": list(entry.alb_patterns()) if is_ecs else [],
