@@ -90,3 +90,28 @@ def test_every_stage_logs_access_as_json_to_a_group_with_retention(templates: Te
         group = stage["AccessLogSetting"]["DestinationArn"]["Fn::GetAtt"][0]
         assert resources[group]["Properties"]["RetentionInDays"] > 0
         assert stage["AccessLogSetting"]["Format"].startswith("{") and stage["AccessLogSetting"]["Format"].endswith("}")
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_no_two_resources_share_a_path_part_under_one_parent(templates: Templates, case: str, env: str) -> None:
+    """API Gateway refuses it at deploy time ("Another resource with the same parent already has this name"),
+    which cfn-lint cannot see; and a method's resource is one of these, or the API's root."""
+    by_api: dict[str, Any] = {}
+    for name, text in sorted(templates(case, env).items()):
+        if not (name.startswith("api") and name.endswith(".yaml")):
+            continue
+        resources = yaml.safe_load(text)["Resources"]
+        seen: set[tuple[str, str]] = set()
+        for lid, resource in resources.items():
+            if resource["Type"] == "AWS::ApiGateway::Resource":
+                props = resource["Properties"]
+                key = (str(props["RestApiId"]) + str(props["ParentId"]), props["PathPart"])
+                assert key not in seen, f"{name}: {lid} repeats {key}"
+                seen.add(key)
+                by_api.setdefault(props["RestApiId"]["Ref"], []).append(lid)
+        for lid, method in methods(resources).items():
+            target = method["ResourceId"]
+            root = target.get("Fn::GetAtt", [""])[0].endswith("Api") or target.get("Ref", "").endswith("RootResourceId")
+            assert root or resources[target["Ref"]]["Type"] == "AWS::ApiGateway::Resource", f"{name}: {lid}"
+    for api_id, ids in by_api.items():
+        assert len(ids) == len(set(ids)), api_id
