@@ -127,6 +127,11 @@ def test_a_valid_es256_token_is_allowed(authorizer, lambda_context):
     assert response["principalId"] == "user-42"
 
 
+def test_a_token_expired_within_the_clock_skew_is_still_allowed(authorizer, lambda_context):
+    response = authorizer.lambda_handler(event(f"Bearer {token(claims(exp=NOW - 30))}"), lambda_context)
+    assert response["principalId"] == "user-42"
+
+
 def test_the_jwks_is_fetched_once_and_cached(authorizer, lambda_context):
     for _ in range(3):
         authorizer.lambda_handler(event(f"Bearer {token()}"), lambda_context)
@@ -145,6 +150,8 @@ HOSTILE = {  # case -> (Authorization header, the reason the authorizer logs)
     "bad signature": (lambda: f"Bearer {bad_signature()}", "bad signature"),
     "signed by another key": (lambda: f"Bearer {token(key=OTHER_RSA_KEY)}", "bad signature"),
     "unknown kid": (lambda: f"Bearer {token(kid='rotated-away')}", "unknown kid"),
+    "no kid": (lambda: f"Bearer {jwt.encode(claims(), RSA_KEY, algorithm='RS256')}", "no kid"),
+    "expired just beyond the clock skew": (lambda: f"Bearer {token(claims(exp=NOW - 65))}", "expired"),
     "ES256 header on the RSA key": (
         lambda: f"Bearer {token(key=EC_KEY, alg='ES256', kid='rsa-1')}",
         "key does not match the algorithm",
