@@ -21,7 +21,12 @@ from hypothesis import strategies as st
 ISSUER = "https://issuer.example.com/"
 AUDIENCE = "orders-api"
 SAMPLE = json.loads((Path(__file__).resolve().parents[2] / "events" / "jwt_authorizer_request.json").read_text())
-NOW = int(time.time())
+
+
+def now() -> int:
+    """Token times are relative to when a test runs (a long test session must not age them)."""
+    return int(time.time())
+
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -38,7 +43,7 @@ JWKS = json.dumps({"keys": [jwk(RSA_KEY, "rsa-1", "RS256"), jwk(EC_KEY, "ec-1", 
 
 
 def claims(**changes: Any) -> dict[str, Any]:
-    base = {"iss": ISSUER, "aud": AUDIENCE, "sub": "user-42", "iat": NOW, "exp": NOW + 600, "scope": "orders:read"}
+    base = {"iss": ISSUER, "aud": AUDIENCE, "sub": "user-42", "iat": now(), "exp": now() + 600, "scope": "orders:read"}
     base.update(changes)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -106,7 +111,8 @@ def assert_denied(response: dict[str, Any]) -> None:
 
 
 def test_a_valid_rs256_token_is_allowed_with_its_claims_as_context(authorizer, lambda_context):
-    response = authorizer.lambda_handler(event(f"Bearer {token()}"), lambda_context)
+    issued = now()
+    response = authorizer.lambda_handler(event(f"Bearer {token(claims(iat=issued, exp=issued + 600))}"), lambda_context)
     assert response["principalId"] == "user-42"
     assert [s["Effect"] for s in response["policyDocument"]["Statement"]] == ["Allow"]
     assert response["policyDocument"]["Statement"][0]["Resource"] == [
@@ -114,8 +120,8 @@ def test_a_valid_rs256_token_is_allowed_with_its_claims_as_context(authorizer, l
     ]
     assert response["context"] == {
         "aud": AUDIENCE,
-        "exp": NOW + 600,
-        "iat": NOW,
+        "exp": issued + 600,
+        "iat": issued,
         "iss": ISSUER,
         "scope": "orders:read",
         "sub": "user-42",
@@ -128,7 +134,7 @@ def test_a_valid_es256_token_is_allowed(authorizer, lambda_context):
 
 
 def test_a_token_expired_within_the_clock_skew_is_still_allowed(authorizer, lambda_context):
-    response = authorizer.lambda_handler(event(f"Bearer {token(claims(exp=NOW - 30))}"), lambda_context)
+    response = authorizer.lambda_handler(event(f"Bearer {token(claims(exp=now() - 30))}"), lambda_context)
     assert response["principalId"] == "user-42"
 
 
@@ -139,8 +145,8 @@ def test_the_jwks_is_fetched_once_and_cached(authorizer, lambda_context):
 
 
 HOSTILE = {  # case -> (Authorization header, the reason the authorizer logs)
-    "expired": (lambda: f"Bearer {token(claims(exp=NOW - 120))}", "expired"),
-    "not yet valid": (lambda: f"Bearer {token(claims(nbf=NOW + 600))}", "not yet valid"),
+    "expired": (lambda: f"Bearer {token(claims(exp=now() - 120))}", "expired"),
+    "not yet valid": (lambda: f"Bearer {token(claims(nbf=now() + 600))}", "not yet valid"),
     "wrong audience": (lambda: f"Bearer {token(claims(aud='someone-else'))}", "wrong audience"),
     "wrong issuer": (lambda: f"Bearer {token(claims(iss='https://evil.example.com/'))}", "wrong issuer"),
     "no exp": (lambda: f"Bearer {token(claims(exp=None))}", "invalid token"),
@@ -151,7 +157,7 @@ HOSTILE = {  # case -> (Authorization header, the reason the authorizer logs)
     "signed by another key": (lambda: f"Bearer {token(key=OTHER_RSA_KEY)}", "bad signature"),
     "unknown kid": (lambda: f"Bearer {token(kid='rotated-away')}", "unknown kid"),
     "no kid": (lambda: f"Bearer {jwt.encode(claims(), RSA_KEY, algorithm='RS256')}", "no kid"),
-    "expired just beyond the clock skew": (lambda: f"Bearer {token(claims(exp=NOW - 65))}", "expired"),
+    "expired just beyond the clock skew": (lambda: f"Bearer {token(claims(exp=now() - 65))}", "expired"),
     "ES256 header on the RSA key": (
         lambda: f"Bearer {token(key=EC_KEY, alg='ES256', kid='rsa-1')}",
         "key does not match the algorithm",
