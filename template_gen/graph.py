@@ -60,14 +60,21 @@ def build(spec: EnvironmentSpec) -> Graph:
     # What each API routes: ECS base paths through the VPC link, Lambda services and the admin route.
     ecs_paths: dict[str, list[str]] = {"public": [], "private": []}
     lambda_edges: list[Edge] = []
+    lambda_paths: dict[tuple[str, str], list[str]] = {}  # (API, service) -> its paths, in route order
+    admin_edges: list[Edge] = []
     # In service order, public before private, the admin route last.
     for route in sorted(spec.routes, key=lambda r: (r.name == ADMIN, r.name, r.api != "public")):
         if route.name == ADMIN:
-            lambda_edges.append(Edge(f"{route.api}_api", "fn_onboarding", f"{route.base_path} (IAM auth)"))
+            admin_edges.append(Edge(f"{route.api}_api", "fn_onboarding", f"{route.base_path} (IAM auth)"))
         elif route.backend == "vpc_link":
-            ecs_paths[route.api].append(route.base_path)
+            if route.base_path not in ecs_paths[route.api]:  # a path with several routes (methods) is one label
+                ecs_paths[route.api].append(route.base_path)
         else:
-            lambda_edges.append(Edge(f"{route.api}_api", _sid("fn", route.name), f"{route.base_path} (Lambda proxy)"))
+            lambda_paths.setdefault((route.api, route.name), []).append(route.base_path)
+    for (api, name), fn_paths in lambda_paths.items():
+        label = ", ".join(dict.fromkeys(fn_paths)) + " (Lambda proxy)"
+        lambda_edges.append(Edge(f"{api}_api", _sid("fn", name), label))
+    lambda_edges += admin_edges
     apis = [w for w in ("public", "private") if ecs_paths[w] or any(e.source == f"{w}_api" for e in lambda_edges)]
 
     gateway = Cluster("api_gateway", "API Gateway")

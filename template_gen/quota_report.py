@@ -38,7 +38,7 @@ def usage(env: EnvironmentSpec, stacks: Sequence[RenderedStack], created: int | 
         routes = route_table.on_api(env.routes, which)
         limit = env.api_resources_quota
         out.append(Usage(quotas.API_RESOURCES, f"{which} API", route_table.api_resource_count(routes, which), limit))
-        authorizers = int(any(r.auth == "authorizer" for r in routes))
+        authorizers = route_table.authorizer_count(routes, which)
         out.append(Usage(quotas.API_AUTHORIZERS, f"{which} API", authorizers, quotas.API_AUTHORIZERS.limit))
     # Each service's own group admits the ALB (when behind it) and each declared caller.
     inbound: Counter[str] = Counter({s.name: int(s.behind_alb) for s in env.ecs_services})

@@ -42,6 +42,7 @@ from template_gen.registry.models import (
     UsagePlan,
     WorkerService,
 )
+from template_gen.registry.route_models import BinaryMediaTypes, CognitoAuthorizer, JwtAuthorizer
 from template_gen.registry.validate import EnvironmentEntry, ServiceEntry, ValidRegistry
 from template_gen.route_table import RouteEntry
 
@@ -194,6 +195,15 @@ class ApiSpec:
     authorizer_cache_ttl: int
     custom_domain: CustomDomain | None
     admin: AdminApi
+    binary_media_types: BinaryMediaTypes = field(default_factory=BinaryMediaTypes)
+    authorizers: tuple[tuple[str, CognitoAuthorizer | JwtAuthorizer], ...] = ()  # api.authorizers, by name
+
+    def authorizer(self, name: str) -> CognitoAuthorizer | JwtAuthorizer:
+        return dict(self.authorizers)[name]
+
+    @property
+    def jwt_authorizers(self) -> list[tuple[str, JwtAuthorizer]]:
+        return [(name, a) for name, a in self.authorizers if isinstance(a, JwtAuthorizer)]
 
 
 @dataclass(frozen=True)
@@ -262,7 +272,8 @@ def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple
     env = entry.model
     net = env.network
     behind_alb = [s.model for s in entry.services if isinstance(s.model, EcsService) and s.model.alb is not None]
-    private_exposed = any(s.model.api.exposure in ("private", "both") for s in entry.services)
+    # A service route on the private API (`api.exposure`, or one of its `api.routes`), from the route table.
+    private_exposed = any(r.api == "private" and r.name != route_table.ADMIN for r in routes_of(entry))
     endpoint = net.execute_api_endpoint
     if endpoint.endpoint_id:
         endpoint_mode = "existing"
@@ -488,6 +499,8 @@ def environment_spec(
             authorizer_cache_ttl=env.api.authorizer_cache_ttl_seconds,
             custom_domain=env.api.custom_domain,
             admin=env.api.admin,
+            binary_media_types=env.api.binary_media_types,
+            authorizers=tuple(sorted(env.api.authorizers.items())),
         ),
         api_resources_quota=env.quotas.api_resources_per_api,
         services=tuple(service_spec(s, entry, image_tags or {}) for s in entry.services),

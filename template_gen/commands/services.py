@@ -42,6 +42,7 @@ def do_services(project_dir: Path, env_name: str) -> list[dict[str, Any]]:
                 "name": entry.name,
                 "kind": model.kind,
                 "base_path": model.api.base_path,
+                "routes": list(dict.fromkeys(route.path for route in model.api.routes)),
                 "exposure": model.api.exposure,
                 "auth": model.api.auth,
                 "alb_paths": list(entry.alb_patterns()) if is_ecs else [],
@@ -61,10 +62,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.format == "json":
         console.print(json.dumps(rows, indent=2))
         return 0
-    headers = ("NAME", "KIND", "BASE PATH", "EXPOSURE", "AUTH", "ALB PATHS", "PRIORITY")
+    headers = ("NAME", "KIND", "PATHS", "EXPOSURE", "AUTH", "ALB PATHS", "PRIORITY")
     table = [
         (
-            styled(r["name"], "bold"), styled(r["kind"], KIND_STYLE[r["kind"]]), r["base_path"] or "-",
+            styled(r["name"], "bold"), styled(r["kind"], KIND_STYLE[r["kind"]]),
+            ", ".join(([r["base_path"]] if r["base_path"] else []) + r["routes"]) or "-",
             r["exposure"], styled(r["auth"], "yellow") if _open(r) else r["auth"],
             ", ".join(r["alb_paths"]) or "-", str(r["priority"]) if r["priority"] is not None else "-",
         )

@@ -50,11 +50,18 @@ def _shape(svc: ServiceSpec) -> str:
             image_tag=None if svc.image_tag is None else "tag",
             priority=1,
             path_patterns=("/shape",) * len(svc.path_patterns),
-            api=svc.api.model_copy(update={"base_path": None if svc.api.base_path is None else "/shape"}),
+            api=svc.api.model_copy(
+                update={"base_path": None if svc.api.base_path is None else "/shape", **_routes(svc)}
+            ),
         )
     else:
-        common.update(code_dir="", handler="", api=svc.api.model_copy(update={"base_path": None}))
+        common.update(code_dir="", handler="", api=svc.api.model_copy(update={"base_path": None, **_routes(svc)}))
     return repr(dataclasses.replace(svc, **common))
+
+
+def _routes(svc: ServiceSpec) -> dict[str, Any]:
+    """`api.routes` without their paths (compute resources never depend on them)."""
+    return {"routes": [r.model_copy(update={"path": "/shape"}) for r in svc.api.routes]}
 
 
 def _renamed(svc: ServiceSpec, name: str) -> ServiceSpec:

@@ -41,6 +41,11 @@ class Placement:
     repositories: frozenset[str] | None = None  # ECS services whose ECR repository the stack creates
     retained_repositories: frozenset[str] = frozenset()  # repositories kept after their service left
     released: Mapping[str, str] | None = None  # ECS service -> the image tag of its first release
+    # API -> path -> logical ID fragment of its resource (see route_ids: recorded so that it never changes)
+    resources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def resource_fragment(self, api: str, path: str) -> str | None:
+        return self.resources.get(api, {}).get(path)
 
     # Anything not placed (yet) lives in the first compute shard, ALB and route stack.
     def compute_shard_of(self, service: str) -> int:
@@ -70,7 +75,7 @@ class Placement:
         return len(self.compute_shards) > 1 or self.alb_count > 1 or len(self.route_shards) > 1
 
     def to_json(self) -> str:
-        data = {
+        data: dict[str, Any] = {
             "version": FILE_VERSION,
             "compute": dict(sorted(self.compute.items())),
             "albs": dict(sorted(self.albs.items())),
@@ -82,6 +87,10 @@ class Placement:
             data["retained_ecr_repositories"] = sorted(self.retained_repositories)
         if self.released is not None:
             data["first_releases"] = dict(sorted(self.released.items()))
+        if any(self.resources.values()):
+            data["api_resources"] = {
+                api: dict(sorted(ids.items())) for api, ids in sorted(self.resources.items()) if ids
+            }
         return json.dumps(data, indent=2) + "\n"
 
 
@@ -138,13 +147,16 @@ def read(project_dir: Path, env_name: str) -> Placement:
         released = data.get("first_releases")
         if released is not None:
             released = {str(k): str(v) for k, v in released.items()}
+        resources = {
+            str(api): {str(k): str(v) for k, v in ids.items()} for api, ids in data.get("api_resources", {}).items()
+        }
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise LookupFailed(
             f"{rel}: the placement file is damaged ({exc}); restore it from version control (deleting it "
             "re-places services from scratch, which can move them between stacks)"
         ) from exc
     compute, albs, routes = maps
-    return Placement(compute, albs, routes, repositories, retained, released)
+    return Placement(compute, albs, routes, repositories, retained, released, resources)
 
 
 def _names(data: Any, key: str) -> frozenset[str] | None:

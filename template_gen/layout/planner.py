@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from template_gen import route_ids, route_table
 from template_gen.layout import deploy_state
 from template_gen.layout import waves as waves_
 from template_gen.layout.capacity import ALB_CAPACITY, SHARD_CAPACITY, SHARD_LOAD_CAPACITY, AlbLoad, max_targets
@@ -69,6 +70,8 @@ class Layout:
             added = sorted(set(after or ()) - set(before or ()))
             if added:
                 parts.append(f"{label}: {', '.join(added)}")
+        if self.placement.resources != self.previous.resources:
+            parts.append("API resource IDs recorded")  # the IDs of new or removed paths
         return "; ".join(parts) or "its format"
 
     @property
@@ -119,6 +122,20 @@ def plan(spec: EnvironmentSpec, previous: Placement, ctx: RenderContext) -> Layo
         {1: costs.api_core()},
     )
     # What deployments left behind (kept ECR repositories, first releases) rides along in the same file.
-    placement, notes = deploy_state.track(spec, previous, Placement(compute, albs, routes))
+    planned = Placement(compute, albs, routes, resources=resource_ids(spec.routes, routes, previous))
+    placement, notes = deploy_state.track(spec, previous, planned)
     placed = dataclasses.replace(spec, placement=placement)
     return Layout(previous, placement, waves_.plan(placed, costs, groups), notes)
+
+
+def resource_ids(
+    routes: tuple[RouteEntry, ...], shards: Mapping[str, int], previous: Placement
+) -> dict[str, dict[str, str]]:
+    """The logical ID fragment of every API resource, per API: recorded ones kept (see route_ids)."""
+    out: dict[str, dict[str, str]] = {}
+    for which in route_table.apis(routes):
+        order = route_table.resource_order(route_table.on_api(routes, which))
+        known = previous.resources.get(which, {})
+        placed = [(path, shards.get(route_table.route_group(path), 1)) for path in order]
+        out[which] = route_ids.assign(placed, known, known.values())
+    return out

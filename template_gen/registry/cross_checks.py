@@ -21,6 +21,13 @@ def by_service(routes: Sequence[RouteEntry]) -> list[RouteEntry]:
     return sorted(routes, key=lambda r: (r.name, r.api != "public"))
 
 
+def auth_field(route: RouteEntry, entry: ServiceEntry) -> tuple[str | int, ...]:
+    """Where a route's auth is set: its own `auth`, or the service's `api.auth` it inherits."""
+    if route.index is None or entry.model.api.routes[route.index].auth is None:
+        return ("api", "auth")
+    return ("api", "routes", route.index, "auth")
+
+
 PLATFORM_FUNCTION_CODE = {"api_key_validator": "functions/api_key_validator", "onboarding": "functions/onboarding"}
 
 
@@ -40,10 +47,17 @@ def authorizer_needs_validator(ctx: EnvironmentContext) -> Iterator[Finding]:
     """`auth: authorizer` needs the platform's API key validator."""
     if ctx.env.platform_functions.api_key_validator.enabled:
         return
-    for entry in ctx.services:
-        if entry.model.api.auth == "authorizer" and entry.model.api.exposure != "none":
+    owners = {e.name: e for e in ctx.services}
+    blamed: set[tuple[str, tuple[str | int, ...]]] = set()
+    for route in by_service(ctx.routes):
+        if route.name == ADMIN:
+            continue
+        field = auth_field(route, owners[route.name])
+        if route.auth == "authorizer" and (route.name, field) not in blamed:
+            blamed.add((route.name, field))
+            entry = owners[route.name]
             yield Finding(
-                ("api", "auth"),
+                field,
                 f"'authorizer' needs the platform's API key validator, which is disabled in environment "
                 f"'{ctx.env_name}'",
                 hint="use auth: api_key, or enable platform_functions.api_key_validator",
@@ -80,10 +94,24 @@ def no_overlapping_alb_paths(ctx: EnvironmentContext) -> Iterator[Finding]:
             continue
         reported.add(pair)
         a, b = owners[owner_a], owners[owner_b]
+        if _root_yields(a, pat_a, b) or _root_yields(b, pat_b, a):
+            continue
         explicit_a, explicit_b = _explicit_patterns(a), _explicit_patterns(b)
         blame_b = explicit_b if explicit_a != explicit_b else owner_b > owner_a
         (mine, theirs, me, other) = (pat_b, pat_a, b, a) if blame_b else (pat_a, pat_b, a, b)
-        field: tuple[str | int, ...] = ("api", "base_path")
+        root = next((x for x, pat in ((a, pat_a), (b, pat_b)) if _is_root_catch_all(x, pat)), None)
+        if root is not None:  # the root service's rule is checked first: it would shadow the other service
+            other = b if root is a else a
+            yield Finding(
+                ("alb", "priority"),
+                f"the root route's ALB pattern '/*' is checked before {other.file} (priority "
+                f"{other.model.alb.priority}) and would take its requests",  # type: ignore[union-attr]
+                hint="give the service of the root route the highest alb.priority number of the environment, so "
+                "its catch-all rule comes last",
+                service=root,
+            )
+            continue
+        field: tuple[str | int, ...] = ("api", "base_path") if me.model.api.base_path is not None else ("api", "routes")
         if _explicit_patterns(me):
             field = ("alb", "path_patterns", me.alb_patterns().index(mine))
         yield Finding(
@@ -100,6 +128,18 @@ def _explicit_patterns(entry: ServiceEntry) -> bool:
     return isinstance(model, EcsService) and model.alb is not None and model.alb.path_patterns is not None
 
 
+def _is_root_catch_all(entry: ServiceEntry, pattern: str) -> bool:
+    return pattern == "/*" and any(r.path == "/" for r in entry.model.api.routes)
+
+
+def _root_yields(root: ServiceEntry, pattern: str, other: ServiceEntry) -> bool:
+    """The root route's catch-all ALB pattern may overlap another service's when its rule comes last (a
+    higher priority number), so the ALB, like API Gateway, prefers the more specific service."""
+    if not _is_root_catch_all(root, pattern):
+        return False
+    return root.model.alb.priority > other.model.alb.priority  # type: ignore[union-attr]
+
+
 def unique_base_paths(ctx: EnvironmentContext) -> Iterator[Finding]:
     """One service per base path and API (the route table's own entries)."""
     owners = {e.name: e for e in ctx.services}
@@ -110,7 +150,7 @@ def unique_base_paths(ctx: EnvironmentContext) -> Iterator[Finding]:
         first = claimed.setdefault((route.api, route.base_path), route.name)
         if first != route.name:
             yield Finding(
-                ("api", "base_path"),
+                route.field,
                 f"'{route.base_path}' is already used on the {route.api} API by {owners[first].file}",
                 service=owners[route.name],
             )
@@ -119,15 +159,16 @@ def unique_base_paths(ctx: EnvironmentContext) -> Iterator[Finding]:
 def one_api_key_source(ctx: EnvironmentContext) -> Iterator[Finding]:
     """A REST API has one API key source: HEADER (auth: api_key) or AUTHORIZER (auth: authorizer)."""
     owners = {e.name: e for e in ctx.services}
-    key_source: dict[str, str] = {}
+    key_source: dict[str, RouteEntry] = {}
     for route in by_service(ctx.routes):
-        if route.auth not in ("api_key", "authorizer"):
+        if route.auth not in ("api_key", "authorizer") or route.name == ADMIN:
             continue
-        first = owners[key_source.setdefault(route.api, route.name)]
-        if first.model.api.auth != route.auth:
+        first_route = key_source.setdefault(route.api, route)
+        first = owners[first_route.name]
+        if first_route.auth != route.auth:
             yield Finding(
-                ("api", "auth"),
-                f"'{route.auth}' cannot share the {route.api} API with '{first.model.api.auth}' "
+                auth_field(route, owners[route.name]),
+                f"'{route.auth}' cannot share the {route.api} API with '{first_route.auth}' "
                 f"({first.file}): a REST API has one API key source",
                 hint="use the same auth for every keyed service of an API (authorizer also meters API keys)",
                 service=owners[route.name],

@@ -40,9 +40,13 @@ class ServiceEntry:
             return ()
         if self.model.alb.path_patterns is not None:
             return tuple(self.model.alb.path_patterns)
-        if self.model.api.base_path is None:
-            return ()
-        return paths.default_alb_patterns(self.model.api.base_path)
+        # The default covers every route of the service: its base path and each of `api.routes`.
+        routes = [(self.model.api.base_path, True)] if self.model.api.base_path is not None else []
+        routes += [(route.path, route.proxy) for route in self.model.api.routes]
+        patterns: dict[str, None] = {}
+        for path, proxy in routes:
+            patterns.update(dict.fromkeys(paths.default_alb_patterns(path, proxy)))
+        return tuple(patterns)  # () for a service with no route: internal, or a worker
 
 
 @dataclass(frozen=True)

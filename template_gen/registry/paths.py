@@ -40,8 +40,21 @@ def check_alb_pattern(pattern: str) -> str | None:
     return None
 
 
-def default_alb_patterns(base_path: str) -> tuple[str, ...]:
-    return (base_path, f"{base_path}/*")
+def default_alb_patterns(base_path: str, proxy: bool = True) -> tuple[str, ...]:
+    """The ALB patterns that reach a route: its path, and everything below it with `proxy`."""
+    if base_path == "/":
+        return ("/*",) if proxy else ("/",)
+    return (base_path, f"{base_path}/*") if proxy else (base_path,)
+
+
+def check_route_path(path: str) -> str | None:
+    """A path of `api.routes`: a base path, or the API's root `/`."""
+    return None if path == "/" else check_base_path(path)
+
+
+def reaches(pattern: str, path: str) -> bool:
+    """True when the ALB pattern matches the literal request path."""
+    return overlap(pattern, path) == path
 
 
 def overlap(a: str, b: str) -> str | None:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from template_gen.registry.observability_models import ObservabilitySettings
+from template_gen.registry.route_models import AnyAuthorizer, AuthorizerName, BinaryMediaTypes
 from template_gen.registry.types import LogRetention, Model, Range, Tags
 
 # --------------------------------------------------------------------------------------------------
@@ -240,6 +241,14 @@ class ApiSettings(Model):
     )
     custom_domain: CustomDomain | None = None
     admin: AdminApi = AdminApi()
+    binary_media_types: BinaryMediaTypes = Field(
+        BinaryMediaTypes(), description="Media types each API passes as bytes (images, downloads), per API."
+    )
+    authorizers: dict[AuthorizerName, AnyAuthorizer] = Field(
+        default_factory=dict,
+        description="Token authorizers routes name (auth: cognito or jwt): a Cognito user pool authorizer, "
+        "or a Lambda authorizer that checks any OIDC issuer's JWTs.",
+    )
 
 
 class QuotaSettings(Model):

@@ -17,6 +17,8 @@ from template_gen.registry import (
     cross_checks,
     deploy_rules,
     quota_rules,
+    route_cross_checks,
+    route_rules,
     rules,
     runtime_rules,
     traffic_rules,
@@ -70,6 +72,9 @@ RULES: tuple[Rule, ...] = (
     Rule("lambda-events", "service", _lambda_events),
     Rule("alb-targets", "service", quota_rules.alb_targets),
     Rule("arm64-not-on-fargate-spot", "service", deploy_rules.ecs_deploy_rules),
+    Rule("api-routes", "service", route_rules.route_rules),
+    Rule("unique-route-methods", "service", route_rules.unique_methods),
+    Rule("alb-reaches-routes", "service", route_rules.alb_reaches_routes),
     # the environment's settings
     Rule("network", "environment", lambda ctx: rules.network_rules(ctx.env)),
     Rule("api-settings", "environment", lambda ctx: rules.api_settings_rules(ctx.env, ctx.region)),
@@ -86,6 +91,9 @@ RULES: tuple[Rule, ...] = (
     Rule("calls", "cross-service", traffic_rules.calls),
     Rule("security-group-quotas", "cross-service", traffic_rules.security_group_quotas),
     Rule("first-deploy-settings", "cross-service", deploy_rules.environment_deploy_rules),
+    Rule("no-nested-routes", "cross-service", route_cross_checks.no_nested_routes),
+    Rule("authorizers-per-api", "cross-service", route_cross_checks.authorizer_quota),
+    Rule("jwt-authorizer-code", "cross-service", route_cross_checks.jwt_authorizer_code),
 )
 
 

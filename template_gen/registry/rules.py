@@ -128,7 +128,8 @@ def ecs_rules(service: EcsService) -> Iterator[Finding]:
                 hint="set alb.priority, or api.exposure: none for a service reached only through Service Connect",
                 related=(("api", "exposure"),),
             )
-    elif service.api.base_path is None and service.alb.path_patterns is None:  # so exposure is none (the model checks)
+    elif service.api.base_path is None and service.alb.path_patterns is None and not service.api.routes:
+        # so exposure is none (the model checks)
         yield Finding(
             ("alb", "path_patterns"),
             "required field is missing (the ALB rule needs path patterns when there is no api.base_path)",

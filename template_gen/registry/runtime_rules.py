@@ -75,6 +75,10 @@ def alb_rules(service: EcsService, patterns: tuple[str, ...]) -> Iterator[Findin
             ("alb", "conditions") if service.alb.conditions else ("alb", "path_patterns"),
             f"the listener rule would have {total} condition values (path patterns {len(patterns)}, host headers "
             f"{hosts}, HTTP header values {headers}); an ALB rule allows at most {ALB_CONDITION_VALUES.limit}",
+            hint=""
+            if service.alb.path_patterns is not None or not service.api.routes
+            else "the default patterns are two per route (the path and below it): list fewer, broader patterns "
+            "in alb.path_patterns, such as '/api/v1/*'",
             related=(("alb", "path_patterns"),),
         )
     slow_start = service.target_group.slow_start_seconds

@@ -20,9 +20,10 @@ from template_gen.registry.container_models import (
     WorkerQueue,
 )
 from template_gen.registry.observability_models import EcsServiceAlarms, LambdaServiceAlarms
+from template_gen.registry.route_models import ApiRoute
+from template_gen.registry.route_models import Auth as Auth  # re-exported: Auth lives with the route models
 from template_gen.registry.types import LogRetention, Model, Range, Tags
 
-Auth = Literal["api_key", "authorizer", "iam", "none"]
 Exposure = Literal["public", "private", "both", "none"]
 
 # The REST APIs a service's routes go on, by its `api.exposure`.
@@ -36,16 +37,22 @@ APIS_BY_EXPOSURE: dict[str, tuple[str, ...]] = {
 
 class Api(Model):
     exposure: Exposure = Field("public", description="Which REST API(s) carry the routes.")
+    routes: list[ApiRoute] = Field(
+        default_factory=list,
+        description="Routes besides base_path (several paths, the root '/', per-method auth and throttling).",
+    )
     base_path: str | None = Field(
         None,
         validate_default=True,
         description="API base path, e.g. /quoting; routes /base and /base/{proxy+}. Required unless exposure is "
-        "none (a Lambda driven only by events, or a container reached through explicit ALB path patterns).",
+        "none or api.routes is set (a Lambda driven only by events, or a container reached through explicit "
+        "ALB path patterns).",
     )
     auth: Auth = Field(
         "api_key",
         description="api_key: API Gateway API keys; authorizer: the platform's API key validator; "
-        "iam: SigV4; none: open (explicitly public).",
+        "iam: SigV4; none: open (explicitly public); cognito: a Cognito user pool token; jwt: a token of any "
+        "OIDC issuer (api.authorizers in registry.yaml).",
     )
     timeout_ms: Annotated[int, Range(50, 29000)] = Field(29000, description="Integration timeout.")
 
@@ -53,7 +60,7 @@ class Api(Model):
     @classmethod
     def _needed_when_exposed(cls, value: str | None, info: ValidationInfo) -> str | None:
         exposure = info.data.get("exposure")
-        if value is None and exposure not in (None, "none"):
+        if value is None and exposure not in (None, "none") and not info.data.get("routes"):
             raise PydanticCustomError("missing", f"required field is missing (exposure is {exposure})")
         return value
 

@@ -119,6 +119,12 @@ def existing_routes(raw: RawRegistry) -> list[Route]:
             patterns = [p for p in explicit if isinstance(p, str)] if isinstance(explicit, list) else []
             if isinstance(base, str):
                 patterns += list(paths.default_alb_patterns(base))
+            # Paths of `api.routes` too; not the root route, which every other service's path takes precedence over.
+            listed = api.get("routes") if isinstance(api, dict) else None
+            for route in listed if isinstance(listed, list) else []:
+                path = route.get("path") if isinstance(route, dict) else None
+                if isinstance(path, str) and path != "/":
+                    patterns += list(paths.default_alb_patterns(path))
             routes += [Route(owner, source.rel_path, p) for p in dict.fromkeys(patterns)]
     return routes
 
@@ -204,6 +210,24 @@ def choose_auth(valid: ValidRegistry, environments: Sequence[str]) -> str:
     return "authorizer"
 
 
+def auth_note(valid: ValidRegistry, environments: Sequence[str], auth: str) -> str | None:
+    """Say so when the new service does not get the platform's default (`authorizer`) because the API key
+    validator is disabled: an auth mode never changes silently."""
+    if auth != "api_key" or any(
+        s.model.api.auth == "api_key" for env in environments for s in valid.environments[env].services
+    ):
+        return None
+    off = [
+        env for env in environments if not valid.environments[env].model.platform_functions.api_key_validator.enabled
+    ]
+    if not off:
+        return None
+    return (
+        f"api.auth is api_key, not authorizer: the platform's API key validator is disabled in environment "
+        f"{', '.join(repr(e) for e in off)} (enable platform_functions.api_key_validator there to use it)"
+    )
+
+
 def make_plan(
     project_dir: Path,
     raw: RawRegistry,
@@ -227,14 +251,16 @@ def make_plan(
         raise UsageError(f"{plan_test} already exists; choose another name or remove the file")
     base_path, note = choose_path(name, path, existing_routes(raw))
     priority = next_priority(used_priorities(raw)) if kind == "ecs" else None
+    auth = choose_auth(valid, envs)
+    notes = tuple(n for n in (note, auth_note(valid, envs, auth)) if n)
     return Plan(
         name=name,
         kind=kind,
         base_path=base_path,
         port=port,
         priority=priority,
-        auth=choose_auth(valid, envs),
+        auth=auth,
         environments=envs,
         code_dir=code_dir,
-        notes=(note,) if note else (),
+        notes=notes,
     )

@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from troposphere import Ref
 
 from template_gen import naming
-from template_gen.route_table import ADMIN, route_group
+from template_gen.route_table import ADMIN, on_api, route_group
 from template_gen.spec import EnvironmentSpec
-from template_gen.stacks import api_stage, resolved
+from template_gen.stacks import api_stage, resolved, token_authorizers
 from template_gen.stacks.common import StackBuilder, Stage, StageOutput
 from template_gen.stacks.compute import shard_stage
-from template_gen.stacks.rest_api import ApiCore, build_core
-from template_gen.stacks.routes import Backends, Batches, Route, RouteBuilder, root_resource
+from template_gen.stacks.rest_api import ApiCore, build_core, method_throttles
+from template_gen.stacks.routes import Backends, Batches, Route, RouteBuilder, root_resource, token_authorizer_id
 
 
 def route_stage(shard: int) -> tuple[str, str, str]:
@@ -41,6 +41,8 @@ class ApiStages:
                 naming.camel(which),
                 any(r.auth == "authorizer" for r in api_routes),
                 any(r.auth in ("api_key", "authorizer") for r in api_routes),
+                token_authorizers=tuple(sorted({r.authorizer for r in api_routes if r.authorizer is not None})),
+                throttles=method_throttles(on_api(env.routes, which)),
             )
             for which, api_routes in self.routes.items()
         }
@@ -60,6 +62,11 @@ class ApiStages:
                     entry.backend,
                     entry.timeout_ms,
                     1 if admin else env.placement.alb_of(entry.name),
+                    methods=entry.methods,
+                    proxy=entry.proxy,
+                    short_form=entry.index is None,
+                    authorizer=entry.authorizer,
+                    scopes=entry.scopes,
                 )
             )
         return {which: api_routes for which, api_routes in routes.items() if api_routes}
@@ -116,6 +123,7 @@ class ApiStages:
                 )
             for core in cores.values():
                 build_core(b, env, core, endpoint, validator)
+                token_authorizers.build(b, env, core)
         else:
             for which, api_routes in shard_routes.items():
                 core = cores[which]
@@ -131,6 +139,12 @@ class ApiStages:
                         f"{p}ApiAuthorizer",
                         StageOutput("api", f"{p}ApiAuthorizerId"),
                         description=f"{which} API authorizer",
+                    )
+                for name in sorted({r.authorizer for r in api_routes if r.authorizer is not None}):
+                    b.parameter(
+                        token_authorizer_id(p, name),
+                        StageOutput("api", f"{token_authorizer_id(p, name)}Id"),
+                        description=f"{which} API: token authorizer '{name}'",
                     )
         backends = self._backends(b, [r for rs in shard_routes.values() for r in rs])
         batches = Batches()

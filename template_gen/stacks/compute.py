@@ -15,7 +15,7 @@ from troposphere import GetAtt, Ref, Sub, dynamodb, ecs, serverless
 from template_gen import aws_data, naming
 from template_gen.registry.models import APIS_BY_EXPOSURE
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec, LambdaServiceSpec
-from template_gen.stacks import consumer_upkeep, iam, lambda_service, lambda_vpc, service_connect
+from template_gen.stacks import consumer_upkeep, iam, jwt_functions, lambda_service, lambda_vpc, service_connect
 from template_gen.stacks.common import RenderContext, StackBuilder, Stage, StageOutput, log_group
 from template_gen.stacks.ecs_service import EcsShared, ecs_service
 from template_gen.stacks.lambda_function import (
@@ -45,8 +45,8 @@ def function_code(project_dir: Path, code_dir: str, bundle: bool) -> tuple[str, 
         for path in sorted(source.rglob("*"))
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
     }
-    if bundle:
-        files[f"{target}/requirements.txt"] = BUNDLE_REQUIREMENTS
+    if bundle:  # added to the function's own requirements (the JWT authorizer has some), if any
+        files[f"{target}/requirements.txt"] = files.get(f"{target}/requirements.txt", "") + BUNDLE_REQUIREMENTS
     return target, files
 
 
@@ -96,6 +96,7 @@ class ComputeStage:
                 self._api_key_validator()
             if env.onboarding_enabled:
                 self._onboarding()
+            jwt_functions.add(self)
             if env.lambda_services:
                 self.catalog_layer = self._catalog_layer()
         if lambda_services:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from troposphere import GetAtt, Ref, Sub, awslambda, encode_to_dict
 from troposphere import apigateway as apigw
 
 from template_gen import naming
+from template_gen.route_table import RouteEntry
 from template_gen.spec import EnvironmentSpec
 from template_gen.stacks import iam
 from template_gen.stacks.common import StackBuilder, log_group
@@ -49,6 +51,20 @@ class ApiCore:
     has_authorizer: bool
     keyed: bool  # some method needs an API key, so usage plans include this API's stage
     hashed: list[Any] = field(default_factory=list)  # definitions a deployment must be re-created for
+    token_authorizers: tuple[str, ...] = ()  # cognito/jwt authorizers (api.authorizers) the routes use
+    throttles: tuple[tuple[str, str, float, int], ...] = ()  # (resource path, method, rate, burst)
+
+
+def method_throttles(routes: Iterable[RouteEntry]) -> tuple[tuple[str, str, float, int], ...]:
+    """Stage method settings for the routes that set their own throttling (each path and method)."""
+    out = {}
+    for route in routes:
+        if route.throttle is None:
+            continue
+        for path in route.paths:
+            for verb in route.methods:
+                out[(path, "*" if verb == "ANY" else verb)] = route.throttle
+    return tuple((path, verb, rate, burst) for (path, verb), (rate, burst) in sorted(out.items()))
 
 
 def lambda_uri(function_arn: Any) -> Sub:
@@ -68,6 +84,12 @@ def build_core(
         "Description": f"{env.platform} {env.name}: {core.which} API",
         "ApiKeySourceType": "AUTHORIZER" if core.has_authorizer else "HEADER",
     }
+    binary = getattr(env.api.binary_media_types, core.which)
+    if binary:
+        # Bodies of these types pass as bytes (images, downloads) instead of being mangled as UTF-8 text.
+        # CloudFormation wants '/' escaped as '~1' here (image/png -> image~1png), or the type never matches.
+        # A change only reaches callers with a new deployment: the RestApi is part of the deployment's hash.
+        props["BinaryMediaTypes"] = [media.replace("/", "~1") for media in binary]
     if core.which == "private":
         props["EndpointConfiguration"] = apigw.EndpointConfiguration(Types=["PRIVATE"], VpcEndpointIds=[endpoint_id])
         # RestApi.Policy is typed as a plain mapping: write it with awacs, then encode it.
@@ -149,7 +171,20 @@ def deployment_and_stage(b: StackBuilder, env: EnvironmentSpec, core: ApiCore) -
                     MetricsEnabled=api.metrics,
                     ThrottlingRateLimit=api.throttle.rate_limit,
                     ThrottlingBurstLimit=api.throttle.burst_limit,
-                )
+                ),
+                *(
+                    # Per-method settings replace the stage's for that method: repeat logging and metrics.
+                    apigw.MethodSetting(
+                        ResourcePath="/" + path.replace("/", "~1"),  # /orders -> /~1orders
+                        HttpMethod=verb,
+                        LoggingLevel=api.execution_logging,
+                        DataTraceEnabled=api.data_trace,
+                        MetricsEnabled=api.metrics,
+                        ThrottlingRateLimit=rate,
+                        ThrottlingBurstLimit=burst,
+                    )
+                    for path, verb, rate, burst in core.throttles
+                ),
             ],
         )
     )

@@ -7,14 +7,14 @@ in api.yaml (`PublicApi`, ...), so references render the same in every stack.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from troposphere import GetAtt, Ref, Sub, awslambda
 from troposphere import apigateway as apigw
 
-from template_gen import naming
+from template_gen import naming, route_ids
+from template_gen.route_table import proxy_path
 from template_gen.spec import EnvironmentSpec
 from template_gen.stacks.common import StackBuilder
 from template_gen.stacks.rest_api import ApiCore, lambda_uri
@@ -22,16 +22,21 @@ from template_gen.stacks.rest_api import ApiCore, lambda_uri
 
 @dataclass(frozen=True)
 class Route:
-    """Requests to `base_path` and below, sent to one backend."""
+    """Requests to `base_path` (and below, with `proxy`), sent to one backend."""
 
     name: str  # service name, or "admin"
     logical: str
     base_path: str
-    auth: str  # api_key | authorizer | iam | none
+    auth: str  # api_key | authorizer | iam | none | cognito | jwt
     backend: str  # vpc_link | lambda
     timeout_ms: int = 29000
     alb: int = 1  # the ALB of a vpc_link route
     function_arn: Any = None  # a Lambda route: Ref to its function ARN parameter
+    methods: tuple[str, ...] = ("ANY",)
+    proxy: bool = True
+    short_form: bool = True  # the service's `api.base_path` (not one of its `api.routes`)
+    authorizer: str | None = None  # auth cognito | jwt: the authorizer's name
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,8 +78,9 @@ class Batches:
         self.current.append(resource.title)
 
 
-def _ref_name(path: str) -> str:
-    return naming.camel(*(("proxy" if part == "{proxy+}" else part) for part in path.strip("/").split("/")))
+def token_authorizer_id(prefix: str, name: str) -> str:
+    """Logical ID of a cognito or jwt authorizer (and of its parameter in a route stack)."""
+    return f"{prefix}{naming.camel(name)}TokenAuthorizer"
 
 
 class RouteBuilder:
@@ -92,19 +98,30 @@ class RouteBuilder:
         self.prefix = core.prefix
         self.api = Ref(f"{core.prefix}Api")
         self.root = root_resource
-        self.resources: dict[str, apigw.Resource] = {}  # by path
-        self.titles: set[str] = set()
+        self.resources: dict[str, tuple[str, Any]] = {}  # path -> (logical ID fragment, Ref to its resource)
+        self.fragments: set[str] = set()
+        self.methods: set[tuple[str, str]] = set()  # (path, verb)
+        self.permissions: set[str] = set()
 
     def add(self, route: Route) -> None:
-        for path, proxy in ((route.base_path, False), (route.base_path + "/{proxy+}", True)):
-            resource = self._resource(path)
-            self._method(resource, "ANY", self._proxy_method(route, proxy))
-            if self.env.api.cors is not None:
-                self._method(resource, "OPTIONS", self._preflight())
+        paths = (route.base_path, proxy_path(route.base_path)) if route.proxy else (route.base_path,)
+        for path in paths:
+            fragment, resource = self._resource(path)
+            for verb in route.methods:
+                self._method(path, fragment, resource, verb, self._proxy_method(route, path != route.base_path))
+            if self.env.api.cors is not None and "OPTIONS" not in route.methods:
+                self._method(path, fragment, resource, "OPTIONS", self._preflight())
         if route.backend == "lambda":
+            # The short form keeps its historical ID; a route of `api.routes` is named by its path.
+            title = f"{self.prefix}{route.logical}Permission"
+            if not route.short_form:
+                title = f"{self.prefix}{route.logical}Via{self._resource(route.base_path)[0]}Permission"
+            if title in self.permissions:
+                return
+            self.permissions.add(title)
             self.b.add(
                 awslambda.Permission(
-                    f"{self.prefix}{route.logical}Permission",
+                    title,
                     FunctionName=route.function_arn,
                     Action="lambda:InvokeFunction",
                     Principal="apigateway.amazonaws.com",
@@ -116,37 +133,53 @@ class RouteBuilder:
                 )
             )
 
-    def _resource(self, path: str) -> apigw.Resource:
-        """The resource for `path`, creating missing parents once (nested base paths share them)."""
+    def _resource(self, path: str) -> tuple[str, Any]:
+        """The resource for `path`, creating missing parents once (nested paths share them)."""
         if path in self.resources:
             return self.resources[path]
+        fragment = self.env.placement.resource_fragment(self.core.which, path)
+        if fragment is None:  # not laid out (a cost probe): unique in this stack, as route_ids would do
+            fragment = route_ids.plain(path)
+            if fragment in self.fragments:
+                fragment = route_ids.hashed(path)
+        self.fragments.add(fragment)
+        if path == "/":
+            self.resources[path] = (fragment, self.root)
+            return self.resources[path]
         parent_path, _, part = path.rpartition("/")
-        parent = self.root if not parent_path else Ref(self._resource(parent_path))
-        title = f"{self.prefix}{_ref_name(path)}Resource"
-        if title in self.titles:
-            title = f"{self.prefix}{_ref_name(path)}{hashlib.sha256(path.encode()).hexdigest()[:6]}Resource"
-        resource = apigw.Resource(title, RestApiId=self.api, ParentId=parent, PathPart=part)
+        parent = self.root if not parent_path else self._resource(parent_path)[1]
+        resource = apigw.Resource(
+            f"{self.prefix}{fragment}Resource", RestApiId=self.api, ParentId=parent, PathPart=part
+        )
         self.batches.place(resource, {parent.data["Ref"]} if isinstance(parent, Ref) else set())
         self.b.add(resource)
-        self.resources[path] = resource
-        self.titles.add(title)
+        self.resources[path] = (fragment, Ref(resource))
         self.core.hashed.append(resource.to_dict())
-        return resource
+        return self.resources[path]
 
-    def _method(self, resource: apigw.Resource, verb: str, props: dict[str, Any]) -> None:
-        title = resource.title.removesuffix("Resource") + verb.capitalize() + "Method"
-        method = apigw.Method(title, RestApiId=self.api, ResourceId=Ref(resource), HttpMethod=verb, **props)
-        self.batches.place(method, {resource.title})
-        self.b.add(method)
+    def _method(self, path: str, fragment: str, resource: Any, verb: str, props: dict[str, Any]) -> None:
+        if (path, verb) in self.methods:  # a CORS preflight shared by two routes of one path
+            return
+        self.methods.add((path, verb))
+        title = f"{self.prefix}{fragment}{verb.capitalize()}Method"
+        method = apigw.Method(title, RestApiId=self.api, ResourceId=resource, HttpMethod=verb, **props)
+        self.batches.place(method, {resource.data["Ref"]} if isinstance(resource, Ref) else set())
+        method = self.b.add(method)
         self.core.hashed.append(method.to_dict())
 
     def _proxy_method(self, route: Route, proxy: bool) -> dict[str, Any]:
+        kind = {"authorizer": "CUSTOM", "jwt": "CUSTOM", "iam": "AWS_IAM", "cognito": "COGNITO_USER_POOLS"}
         props: dict[str, Any] = {
-            "AuthorizationType": {"authorizer": "CUSTOM", "iam": "AWS_IAM"}.get(route.auth, "NONE"),
+            "AuthorizationType": kind.get(route.auth, "NONE"),
             "ApiKeyRequired": route.auth in ("api_key", "authorizer"),
         }
         if route.auth == "authorizer":
             props["AuthorizerId"] = Ref(f"{self.prefix}ApiAuthorizer")
+        elif route.auth in ("cognito", "jwt"):
+            assert route.authorizer is not None  # resolved by the route table
+            props["AuthorizerId"] = Ref(token_authorizer_id(self.prefix, route.authorizer))
+            if route.scopes:
+                props["AuthorizationScopes"] = list(route.scopes)
         if proxy:
             props["RequestParameters"] = {"method.request.path.proxy": True}
         if route.backend == "lambda":
@@ -155,11 +188,15 @@ class RouteBuilder:
                 IntegrationHttpMethod="POST",
                 Uri=lambda_uri(route.function_arn),
                 TimeoutInMillis=route.timeout_ms,
+                # Binary request bodies (the API's binary media types) reach the function base64-encoded.
+                ContentHandling="CONVERT_TO_TEXT",
             )
             return props
         # HTTP proxy through the VPC link: the path is passed through, identity is mapped into headers
         # (overwriting anything the client sent under those names).
-        path = route.base_path + ("/{proxy}" if proxy else "")
+        path = route.base_path
+        if proxy:
+            path = ("" if path == "/" else path) + "/{proxy}"
         parameters = {
             "integration.request.header.X-Request-Id": "context.requestId",
             "integration.request.header.X-Consumer-Id": (
@@ -168,6 +205,8 @@ class RouteBuilder:
         }
         if route.auth == "authorizer":
             parameters["integration.request.header.X-Consumer-Plan"] = "context.authorizer.plan"
+        elif route.auth == "jwt":  # the token's subject, from the authorizer's context
+            parameters["integration.request.header.X-Jwt-Subject"] = "context.authorizer.sub"
         if proxy:
             parameters["integration.request.path.proxy"] = "method.request.path.proxy"
         port = self.backends.ports[route.alb]

@@ -97,6 +97,7 @@ def test_lambda_routes_use_proxy_integration_and_a_permission_scoped_to_api_stag
     integration = res["PublicStatusAnyMethod"]["Properties"]["Integration"]
     assert integration == {
         "Type": "AWS_PROXY",
+        "ContentHandling": "CONVERT_TO_TEXT",
         "IntegrationHttpMethod": "POST",
         "TimeoutInMillis": 29000,
         "Uri": {
@@ -438,6 +439,9 @@ BAD_INPUT = [
             },
         ),
         [
+            "services/product-pricing/service.yaml: api.base_path: '/quoting' is not reached by any ALB path "
+            "pattern of this service ('/pp/*')",
+            "    hint: add a pattern to alb.path_patterns, or remove alb.path_patterns to use the default (every route)",
             "services/quoting/service.yaml: api.base_path: '/quoting' is already used on the private API by "
             "services/product-pricing/service.yaml",
         ],

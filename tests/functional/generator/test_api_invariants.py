@@ -9,7 +9,7 @@ import pytest
 import yaml
 from synth_cases import CASES, PARAMS
 
-from template_gen import naming
+from template_gen import route_ids, route_table
 from template_gen.pipeline import load_registry
 
 Templates = Callable[[str, str], dict[str, str]]
@@ -54,12 +54,12 @@ def test_every_lambda_route_has_a_permission_for_its_function(templates: Templat
 @pytest.mark.parametrize(("case", "env"), PARAMS)
 def test_no_public_method_is_open_unless_its_service_says_auth_none(templates: Templates, case: str, env: str) -> None:
     valid = load_registry(CASES[case].project, [env])
-    open_bases = {
-        s.model.api.base_path
-        for s in valid.environments[env].services
-        if s.model.api.auth == "none" and s.model.api.base_path is not None
+    entry = valid.environments[env]
+    # Every path of a route (`api.base_path` or `api.routes`) whose auth is none, by its resource's ID.
+    open_paths = {
+        p for r in route_table.for_environment(entry.model, entry.services) if r.auth == "none" for p in r.paths
     }
-    open_prefixes = {"Public" + naming.camel(*b.strip("/").split("/")) for b in open_bases}
+    open_prefixes = {"Public" + route_ids.plain(path) for path in open_paths}
     for lid, method in methods(api(templates, case, env)).items():
         if not lid.startswith("Public") or method["HttpMethod"] == "OPTIONS":
             continue  # CORS preflights carry no credentials by design
@@ -90,3 +90,28 @@ def test_every_stage_logs_access_as_json_to_a_group_with_retention(templates: Te
         group = stage["AccessLogSetting"]["DestinationArn"]["Fn::GetAtt"][0]
         assert resources[group]["Properties"]["RetentionInDays"] > 0
         assert stage["AccessLogSetting"]["Format"].startswith("{") and stage["AccessLogSetting"]["Format"].endswith("}")
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_no_two_resources_share_a_path_part_under_one_parent(templates: Templates, case: str, env: str) -> None:
+    """API Gateway refuses it at deploy time ("Another resource with the same parent already has this name"),
+    which cfn-lint cannot see; and a method's resource is one of these, or the API's root."""
+    by_api: dict[str, Any] = {}
+    for name, text in sorted(templates(case, env).items()):
+        if not (name.startswith("api") and name.endswith(".yaml")):
+            continue
+        resources = yaml.safe_load(text)["Resources"]
+        seen: set[tuple[str, str]] = set()
+        for lid, resource in resources.items():
+            if resource["Type"] == "AWS::ApiGateway::Resource":
+                props = resource["Properties"]
+                key = (str(props["RestApiId"]) + str(props["ParentId"]), props["PathPart"])
+                assert key not in seen, f"{name}: {lid} repeats {key}"
+                seen.add(key)
+                by_api.setdefault(props["RestApiId"]["Ref"], []).append(lid)
+        for lid, method in methods(resources).items():
+            target = method["ResourceId"]
+            root = target.get("Fn::GetAtt", [""])[0].endswith("Api") or target.get("Ref", "").endswith("RootResourceId")
+            assert root or resources[target["Ref"]]["Type"] == "AWS::ApiGateway::Resource", f"{name}: {lid}"
+    for api_id, ids in by_api.items():
+        assert len(ids) == len(set(ids)), api_id

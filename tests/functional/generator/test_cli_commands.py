@@ -28,7 +28,7 @@ def test_services_lists_the_enabled_services(tmp_path: Path) -> None:
     result = run_cli("services", "--env", "dev", project=example_project(tmp_path))
     assert result.code == 0
     assert result.out.splitlines() == [
-        "NAME             KIND    BASE PATH         EXPOSURE  AUTH        ALB PATHS                             PRIORITY",
+        "NAME             KIND    PATHS             EXPOSURE  AUTH        ALB PATHS                             PRIORITY",
         "platform-info    lambda  /platform         public    none        -                                     -",
         "pricing-rules    ecs     -                 none      none        -                                     -",
         "product-pricing  ecs     /product-pricing  both      authorizer  /product-pricing, /product-pricing/*  20",
@@ -44,6 +44,7 @@ def test_services_as_json(tmp_path: Path) -> None:
         "name": "quoting",
         "kind": "ecs",
         "base_path": "/quoting",
+        "routes": [],
         "exposure": "public",
         "auth": "authorizer",
         "alb_paths": ["/quoting", "/quoting/*"],

@@ -109,3 +109,31 @@ def test_sam_build_installs_bundled_powertools(tmp_path: Path) -> None:
     built = project / ".aws-sam/dev/ComputeStack/ApiKeyValidatorFunction"
     assert (built / "app.py").is_file()
     assert (built / "aws_lambda_powertools/shared/version.py").read_text().strip().endswith('VERSION = "3.37.0"')
+
+
+def test_sam_build_installs_the_jwt_authorizers_pinned_dependencies(tmp_path: Path) -> None:
+    env = _python_for("python3.13")
+    if env is None:
+        pytest.skip("no python3.13 interpreter to build bundled dependencies with")
+    # The api-routes case uses a JWT authorizer; its code is the real function, not the case's stub.
+    project = copy_project(CASES["api-routes"].project, tmp_path)
+    shutil.rmtree(project / "functions/jwt_authorizer")
+    shutil.copytree(
+        Path(__file__).resolve().parents[3] / "functions/jwt_authorizer", project / "functions/jwt_authorizer"
+    )
+    synthesize(project, "dev").write()
+    env.update(SAM_CLI_TELEMETRY="0", AWS_DEFAULT_REGION="eu-west-1")
+    result = subprocess.run(
+        [SAM, "build", "--template-file", "build/dev/template.yaml", "--build-dir", ".aws-sam/dev"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    built = project / ".aws-sam/dev/ComputeStack/JwtAuthorizerPartnersFunction"
+    assert (built / "app.py").is_file()
+    assert (built / "pyjwt-2.15.1.dist-info").is_dir()
+    assert (built / "cryptography-50.0.2.dist-info").is_dir()

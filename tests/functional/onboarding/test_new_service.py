@@ -317,6 +317,11 @@ def test_the_first_keyed_service_uses_the_authorizer_unless_an_environment_disab
     project = make_project(tmp_path, registry=registry, services={})
     both = run_cli("new-service", "ledger", "--kind", "ecs", project=project)
     assert both.out.splitlines()[2] == "ledger: kind ecs, base path /ledger, auth api_key, port 8080, ALB priority 10"
+    # The change from the platform's default is said, never silent.
+    assert (
+        "note: api.auth is api_key, not authorizer: the platform's API key validator is disabled in environment "
+        "'prod' (enable platform_functions.api_key_validator there to use it)"
+    ) in both.out.splitlines() + both.err.splitlines()
 
 
 def test_new_lambda_service_gets_code_and_a_test_that_pass_at_once(tmp_path: Path) -> None:
@@ -342,7 +347,13 @@ def test_new_lambda_service_gets_code_and_a_test_that_pass_at_once(tmp_path: Pat
     ]
     service = yaml.safe_load((project / "services/billing-api/service.yaml").read_text())
     assert service["kind"] == "lambda"
-    assert service["api"] == {"base_path": "/billing", "exposure": "public", "auth": "api_key", "timeout_ms": 29000}
+    assert service["api"] == {
+        "base_path": "/billing",
+        "exposure": "public",
+        "routes": [],
+        "auth": "api_key",
+        "timeout_ms": 29000,
+    }
     assert run_cli("synth", "--env", "dev", project=project).code == 0
     compute = yaml.safe_load((project / "build/dev/compute.yaml").read_text())
     function = compute["Resources"]["BillingApiFunction"]["Properties"]

@@ -14,6 +14,15 @@ ROOT = Path(__file__).resolve().parents[3]
 FUNCTIONS = sorted(path for path in (ROOT / "functions").iterdir() if path.is_dir() and path.name != "__pycache__")
 # What the python3.13 runtime plus the Powertools layer provide.
 PROVIDED = {"boto3", "botocore", "aws_lambda_powertools", "pydantic", "aws_xray_sdk"}
+# Functions that bundle packages: requirements.txt line -> the module it provides.
+REQUIRED_IMPORTS = {
+    "jwt_authorizer": {
+        "PyJWT[crypto]==2.15.1": "jwt",
+        "cryptography==50.0.2": "cryptography",
+        "cffi==2.1.1": "cffi",  # cryptography's own dependencies, pinned too
+        "pycparser==3.12": "pycparser",
+    }
+}
 
 
 def imported_roots(path: Path) -> set[str]:
@@ -32,19 +41,29 @@ def test_library_has_the_three_platform_functions():
 
 
 @pytest.mark.parametrize("function", FUNCTIONS, ids=lambda path: path.name)
-def test_function_imports_only_the_runtime_the_layer_and_its_own_modules(function: Path):
+def test_function_imports_only_the_runtime_the_layer_its_requirements_and_its_own_modules(function: Path):
     siblings = {path.stem for path in function.glob("*.py")}
+    required = set(REQUIRED_IMPORTS.get(function.name, {}).values())
     for module in function.glob("*.py"):
-        foreign = imported_roots(module) - siblings - PROVIDED - set(sys.stdlib_module_names) - {"__future__"}
+        foreign = (
+            imported_roots(module) - siblings - PROVIDED - required - set(sys.stdlib_module_names) - {"__future__"}
+        )
         assert foreign == set(), f"{module.relative_to(ROOT)} imports {sorted(foreign)}"
 
 
 @pytest.mark.parametrize("function", FUNCTIONS, ids=lambda path: path.name)
-def test_function_has_an_app_lambda_handler_and_no_requirements_file(function: Path):
+def test_function_has_an_app_lambda_handler_and_only_pinned_requirements(function: Path):
     tree = ast.parse((function / "app.py").read_text())
     handlers = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
     assert "lambda_handler" in handlers
-    assert not (function / "requirements.txt").exists()
+    requirements = function / "requirements.txt"
+    pins = requirements.read_text().split() if requirements.exists() else []
+    # Only the JWT authorizer bundles packages (sam build installs them); each pinned exactly as in the
+    # project's constraints, so the tests run the versions that are deployed.
+    assert pins == list(REQUIRED_IMPORTS.get(function.name, {}))
+    constraints = (ROOT / "constraints.txt").read_text().split()
+    for pin in pins:
+        assert pin.replace("[crypto]", "") in constraints
 
 
 def test_function_module_names_do_not_collide_across_functions():
@@ -81,4 +100,4 @@ def test_user_sample_events_match_the_test_events():
     user = {path.name: path.read_text() for path in (ROOT / "events").glob("*.json")}
     tests = {path.name: path.read_text() for path in (ROOT / "tests" / "events").glob("*.json")}
     assert user == tests
-    assert len(user) == 9
+    assert len(user) == 10

@@ -96,6 +96,9 @@ CASES: list[tuple[str, dict[str, Any] | str | None, Services | None, list[str]]]
             "'/quoting' of services/quoting/service.yaml (both match '/quoting')",
             "    hint: give each service its own path prefix; the ALB would send these requests to whichever rule "
             "has the lower priority",
+            "services/product-pricing/service.yaml: api.base_path: '/product-pricing' is not reached by any ALB "
+            "path pattern of this service ('/quot*')",
+            "    hint: add a pattern to alb.path_patterns, or remove alb.path_patterns to use the default (every route)",
         ],
     ),
     (
@@ -106,8 +109,11 @@ CASES: list[tuple[str, dict[str, Any] | str | None, Services | None, list[str]]]
             "product-pricing": p(api={"base_path": "/quoting"}, alb={"priority": 20, "path_patterns": ["/pp"]}),
         },
         [
+            "services/product-pricing/service.yaml: api.base_path: '/quoting' is not reached by any ALB path "
+            "pattern of this service ('/pp')",
+            "    hint: add a pattern to alb.path_patterns, or remove alb.path_patterns to use the default (every route)",
             "services/quoting/service.yaml: api.base_path: '/quoting' is already used on the public API by "
-            "services/product-pricing/service.yaml"
+            "services/product-pricing/service.yaml",
         ],
     ),
     (

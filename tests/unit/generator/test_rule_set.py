@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import inspect
 
-from template_gen.registry import cross_checks, quota_rules
+from template_gen.registry import cross_checks, quota_rules, route_cross_checks
 from template_gen.registry.rule_set import RULES, of_scope
 
 
@@ -16,7 +16,7 @@ def test_every_rule_has_a_unique_name_and_a_known_scope() -> None:
 def test_every_rule_function_is_registered_once() -> None:
     defined = {
         fn
-        for module in (cross_checks, quota_rules)
+        for module in (cross_checks, quota_rules, route_cross_checks)
         for name, fn in inspect.getmembers(module, inspect.isfunction)
         if fn.__module__ == module.__name__ and not name.startswith("_") and "ctx" in inspect.signature(fn).parameters
     }
