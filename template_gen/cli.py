@@ -15,7 +15,7 @@ from template_gen.errors import RegistryError, TemplateGenError, UsageError
 from template_gen.registry.loader import REGISTRY_FILE, find_project_dir
 
 EXIT_OK, EXIT_USER, EXIT_INTERNAL = 0, 1, 2
-WRITING_COMMANDS = frozenset({"synth", "new-service", "new-env", "publish", "schema", "deploy"})
+WRITING_COMMANDS = frozenset({"synth", "new-service", "new-env", "publish", "schema", "deploy", "init", "migrate"})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,7 +51,9 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     try:
         args = build_parser().parse_args(argv)
         command = args.command
-        args.project_dir = _project_dir(getattr(args, "project_dir", None))
+        # `init` creates a project, so it is the one command that runs outside of one.
+        needs_project = getattr(args, "needs_project", True)
+        args.project_dir = _project_dir(getattr(args, "project_dir", None)) if needs_project else None
         return int(args.run(args, console))
     except RegistryError as exc:
         for problem in exc.problems:

@@ -20,6 +20,7 @@ from typing import Any
 
 from template_gen import deployed_images, lookup, quotas
 from template_gen.errors import Problem, RegistryError, UsageError
+from template_gen.escape_hatches.apply import apply_to as apply_escape_hatches
 from template_gen.layout import placement as placement_store
 from template_gen.layout import planner
 from template_gen.layout.planner import Layout
@@ -185,8 +186,10 @@ def render(spec: EnvironmentSpec, ctx: RenderContext) -> Build:
     """Build every stage of a placed spec and render it to text."""
     stages = build_stages(spec, ctx)
     root_builder = root.build(spec, stages)
+    templates = {stage.key: stage.template.to_dict() for stage in stages}
+    apply_escape_hatches(spec, templates, {stage.key: stage.file_name for stage in stages})
     out = [_render(ROOT_FILE, "", root_builder.template.to_dict())]
-    out += [_render(stage.file_name, stage.logical_id, stage.template.to_dict()) for stage in stages]
+    out += [_render(stage.file_name, stage.logical_id, templates[stage.key]) for stage in stages]
     files = {name: text for stage in stages for name, text in stage.files.items()}
     return Build(tuple(out), files)
 

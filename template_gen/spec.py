@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from template_gen import naming, route_table
+from template_gen.escape_hatches.spec import EscapeHatches, of_environment
 from template_gen.layout.placement import Placement
 from template_gen.lookup import ResolvedVpc
-from template_gen.registry import rules
+from template_gen.registry import rules, versions
 from template_gen.registry.models import (
     AdminApi,
     AlbCondition,
@@ -190,6 +191,7 @@ class EnvironmentSpec:
     routes: tuple[RouteEntry, ...] = ()  # every API route, from `route_table.build`
     warnings: tuple[str, ...] = field(default=())
     placement: Placement = field(default_factory=Placement)  # set by the layout once services are placed
+    escape_hatches: EscapeHatches = field(default_factory=EscapeHatches)  # overrides:, extra_resources:
 
     @property
     def stack_name(self) -> str:
@@ -411,6 +413,7 @@ def environment_spec(
     network, warnings = network_spec(entry, resolved)
     warnings += _cloudwatch_role_warnings(valid, env_name)
     warnings += _custom_domain_warnings(entry)
+    warnings += tuple(filter(None, [versions.warning(valid.registry.version)]))
     tags = {**registry.tags, **env.tags, "platform": registry.platform, "environment": env_name}
     runtime = env.lambda_
     functions = env.platform_functions
@@ -456,6 +459,7 @@ def environment_spec(
         services=tuple(service_spec(s, entry, image_tags or {}) for s in entry.services),
         routes=routes_of(entry),
         warnings=warnings,
+        escape_hatches=of_environment(entry),
     )
 
 

@@ -9,7 +9,9 @@ from template_gen.commands import (
     diff,
     execute,
     graph,
+    init,
     logs,
+    migrate,
     new_env,
     new_service,
     publish,
@@ -22,10 +24,12 @@ from template_gen.commands import (
 )
 
 COMMANDS = (
+    init,
     validate,
     synth,
     services,
     schema,
+    migrate,
     new_service,
     new_env,
     graph,

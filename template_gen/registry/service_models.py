@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from template_gen.registry.escape_hatch_models import ExtraResources, PatchOp
 from template_gen.registry.types import LogRetention, Model, Range, Tags
 
 Auth = Literal["api_key", "authorizer", "iam", "none"]
@@ -191,6 +192,15 @@ class ServiceBase(Model):
     log_retention_days: LogRetention | None = Field(None, description="Defaults to the environment's.")
     environments: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-environment overrides, merged over this file."
+    )
+    overrides: list[PatchOp] = Field(
+        default_factory=list,
+        description="Escape hatch: patches on the generated resources, applied after building (docs/overrides.md).",
+    )
+    extra_resources: ExtraResources = Field(
+        default_factory=dict,
+        description="Escape hatch: raw CloudFormation resources, in the stack that holds the service "
+        "(docs/overrides.md).",
     )
 
 
