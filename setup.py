@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 HERE = Path(__file__).resolve().parent
 
@@ -27,7 +27,7 @@ NAMES = platform_functions()
 
 setup(
     packages=[
-        *find_packages(include=["template_gen", "template_gen.*"]),
+        *find_namespace_packages(include=["template_gen", "template_gen.*"], exclude=["*__pycache__*"]),
         PACKAGED,
         *(f"{PACKAGED}.{name}" for name in NAMES),
     ],
