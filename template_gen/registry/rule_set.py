@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from template_gen.registry import cross_checks, quota_rules, rules, runtime_rules
+from template_gen.registry import cross_checks, escape_hatch_rules, quota_rules, rules, runtime_rules
 from template_gen.registry.context import ServiceContext
 from template_gen.registry.models import EcsService, LambdaService
 from template_gen.registry.rules import Finding
@@ -60,6 +60,7 @@ RULES: tuple[Rule, ...] = (
     # the environment's settings
     Rule("network", "environment", lambda ctx: rules.network_rules(ctx.env)),
     Rule("api-settings", "environment", lambda ctx: rules.api_settings_rules(ctx.env, ctx.region)),
+    Rule("registry-patch-stage", "environment", escape_hatch_rules.registry_patches_take_their_stack_from_the_key),
     # services together
     Rule("platform-function-code", "cross-service", cross_checks.platform_function_code),
     Rule("authorizer-needs-validator", "cross-service", cross_checks.authorizer_needs_validator),

@@ -211,3 +211,15 @@ def test_diff_shows_an_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert "  modify  Alb  AWS::ElasticLoadBalancingV2::LoadBalancer  replacement: False  scope: Properties" in (
         result.out.splitlines()
     )
+
+
+def test_a_registry_patch_takes_its_stack_from_its_key(tmp_path: Path) -> None:
+    patch = {**DELETION_PROTECTION, "stage": "compute"}
+    result = run_cli("validate", project=project_with(tmp_path, env={"overrides": {"network": [patch]}}))
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "services/registry.yaml: environments.dev.overrides.network[0].stage: the stack is the key here "
+        "('network'); stage: is for the overrides of a service file",
+        "    hint: remove stage:, or move the patch under the key of the stack to patch",
+        "error: 1 problem found",
+    ]
