@@ -62,8 +62,10 @@ MAKEFILE = """\
 # Two commands:
 #   make synth            generate build/<env>/ for every environment of services/registry.yaml
 #   make deploy ENV=dev   synthesize, build and deploy one environment (needs AWS credentials)
-PYTHON       ?= python3
-TEMPLATE_GEN ?= template-gen
+# template-gen from ./.venv when it is there, else from the PATH.
+VENV         ?= .venv
+TEMPLATE_GEN ?= $(if $(wildcard $(VENV)/bin/template-gen),$(VENV)/bin/template-gen,template-gen)
+PYTHON       ?= $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3)
 # The registry's environments, read from services/registry.yaml.
 ENVS         ?= $(shell $(PYTHON) -m template_gen.registry.environments)
 ENV          ?= dev

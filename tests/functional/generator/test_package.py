@@ -62,14 +62,15 @@ def test_the_wheel_installs_into_a_fresh_venv_and_builds_a_new_platform(tmp_path
     packaged = venv_site / "template_gen" / "platform_functions"
     assert sorted(p.name for p in packaged.iterdir() if p.is_dir()) == sorted(platform_code.PLATFORM_FUNCTIONS)
 
-    # AND from an empty folder: init, synth, cfn-lint
+    # AND from an empty folder: init, synth (the new repository's Makefile), cfn-lint
     empty = tmp_path / "work"
     empty.mkdir()
     template_gen = venv / "bin" / "template-gen"
     run([template_gen, "init", "shop", "--platform", "shop"], empty, env)
     project = empty / "shop"
+    # `make synth` synthesizes every environment of the registry with the installed template-gen.
+    run(["make", "synth", f"TEMPLATE_GEN={template_gen}", f"PYTHON={python}"], project, env)
     for env_name in ("dev", "prod"):
-        run([template_gen, "synth", "--env", env_name], project, env)
         templates = sorted((project / "build" / env_name).glob("*.yaml"))
         assert [t.name for t in templates] == [
             "api-stage.yaml",
