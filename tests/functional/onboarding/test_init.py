@@ -3,6 +3,9 @@ is, and the folders it refuses."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -11,6 +14,7 @@ from support import lint_matches, load, run_cli
 
 from template_gen.registry import schema
 
+SAM = str(Path(sys.executable).with_name("sam"))
 FILES = [
     ".gitignore",
     "Makefile",
@@ -100,3 +104,23 @@ def test_init_refuses_a_bad_name_or_region_and_writes_nothing(tmp_path: Path, ar
     assert result.code == 1
     assert result.err.splitlines() == [expected]
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.sam
+def test_sam_validates_and_builds_the_new_repository_with_its_samconfig(tmp_path: Path) -> None:
+    # GIVEN a new repository, synthesized: its platform functions come from the package
+    target = tmp_path / "shop"
+    assert run_cli("init", str(target), "--platform", "shop").code == 0
+    assert run_cli("synth", "--env", "dev", project=target).code == 0
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "eu-west-1"}
+
+    def sam(*args: str) -> str:
+        done = subprocess.run([SAM, *args], cwd=target, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout + done.stderr
+
+    # WHEN the SAM CLI runs with the sections init wrote into samconfig.toml, THEN it validates and builds
+    assert "build/dev/template.yaml is a valid SAM Template" in sam("validate", "--lint", "--config-env", "dev")
+    assert "Build Succeeded" in sam("build", "--config-env", "dev")
+    built = sorted(p.parent.name for p in (target / ".aws-sam/dev/ComputeStack").glob("*/app.py"))
+    assert built == ["ApiKeyValidatorFunction", "OnboardingFunction"]
