@@ -223,3 +223,14 @@ def test_a_registry_patch_takes_its_stack_from_its_key(tmp_path: Path) -> None:
         "    hint: remove stage:, or move the patch under the key of the stack to patch",
         "error: 1 problem found",
     ]
+
+
+def test_an_environment_block_can_drop_an_extra_resource_of_the_service_file(tmp_path: Path) -> None:
+    quoting = {
+        "extra_resources": {"QuotingJobs": QUEUE},
+        "environments": {"dev": {"extra_resources": {"QuotingJobs": None}}},
+    }
+    project = project_with(tmp_path, quoting=quoting)
+    assert "QuotingJobs" not in synth_dev(project)["compute"]["Resources"]
+    assert run_cli("synth", "--env", "prod", project=project).code == 0
+    assert load(project / "build/prod/compute.yaml")["Resources"]["QuotingJobs"] == QUEUE
