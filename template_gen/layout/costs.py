@@ -73,7 +73,15 @@ class Costs:
         if key not in self._services:
             a, b = _renamed(svc, "probe-a"), _renamed(svc, "probe-b")
             self._services[key] = self._compute_probe((a, b)) - self._compute_probe((a,))
-        return self._services[key]
+        return self._services[key] + self.extra_resources(svc.name)
+
+    def extra_resources(self, service: str | None, stage: str | None = None) -> Cost:
+        """The raw resources an escape hatch adds (a service's, or a stack's in the registry), counted as
+        CloudFormation counts them; they are added after building, so the probes do not see them."""
+        resources = {
+            e.logical_id: e.resource for e in self.env.escape_hatches.extras if (e.service, e.stage) == (service, stage)
+        }
+        return Cost(quotas.transformed_resource_count({"Resources": resources})) if resources else Cost()
 
     def _compute_probe(self, services: Sequence[ServiceSpec]) -> Cost:
         placement = Placement(compute={s.name: PROBE_SHARD for s in services})
@@ -88,6 +96,7 @@ class Costs:
             placement = Placement(compute={s.name: PROBE_SHARD for s in self.env.services})
             env = dataclasses.replace(self.env, placement=placement)
             self._shared = stage_cost(compute.ComputeStage(env, self.ctx, 1).build())
+            self._shared += self.extra_resources(None, "compute")
         return self._shared
 
     # ------------------------------------------------------------------ API routes

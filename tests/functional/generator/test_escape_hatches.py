@@ -186,16 +186,26 @@ def test_extra_resources_are_counted_in_the_stack_and_its_quota(tmp_path: Path) 
     project = project_with(tmp_path / "extra", quoting={"extra_resources": {"QuotingJobs": QUEUE}})
     extra = run_cli("synth", "--env", "dev", "--format", "json", project=project)
 
-    def compute_resources(out: str) -> int:
-        return next(s["resources"] for s in json.loads(out)["stacks"] if s["file"] == "compute.yaml")
+    def compute_resources(out: str) -> dict[str, int]:
+        return {s["file"]: s["resources"] for s in json.loads(out)["stacks"] if s["file"].startswith("compute")}
 
-    assert compute_resources(extra.out) == compute_resources(plain.out) + 1
-    # 500 resources in one template is a quota: extra resources past it are refused, with the quota named.
+    assert compute_resources(extra.out) == {"compute.yaml": compute_resources(plain.out)["compute.yaml"] + 1}
+    # The layout counts a service's extra resources: two services with 300 each go to two compute stacks.
+    queues = {f"Queue{i}": QUEUE for i in range(300)}
+    services = {
+        "quoting": {**QUOTING, "extra_resources": queues},
+        "product-pricing": {**PRICING, "extra_resources": {f"Pricing{k}": v for k, v in queues.items()}},
+    }
+    sharded = run_cli(
+        "synth", "--env", "dev", "--format", "json", project=make_project(tmp_path / "two", None, services)
+    )
+    assert compute_resources(sharded.out) == {"compute.yaml": 317, "compute-2.yaml": 308}
+    # One template holds at most 500 resources: a service that cannot fit alone is refused, the quota named.
     many = {f"Queue{i}": QUEUE for i in range(500)}
     project = project_with(tmp_path / "many", quoting={"extra_resources": many})
     assert errors(project) == [
-        "build/dev/compute.yaml: quota exceeded: resources per CloudFormation template is 500; compute.yaml would "
-        "have 525",
+        "build/dev/compute-2.yaml: quota exceeded: resources per CloudFormation template is 500; compute-2.yaml "
+        "would have 508",
         "error: 1 problem found; nothing was written",
     ]
 
