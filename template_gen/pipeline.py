@@ -21,6 +21,7 @@ from typing import Any
 from template_gen import deployed_images, lookup, parallel, quotas
 from template_gen.encode import template_dict
 from template_gen.errors import Problem, RegistryError, UsageError
+from template_gen.escape_hatches.apply import apply_to as apply_escape_hatches
 from template_gen.layout import placement as placement_store
 from template_gen.layout import planner
 from template_gen.layout.planner import Layout
@@ -184,7 +185,14 @@ def render(spec: EnvironmentSpec, ctx: RenderContext, jobs: int = 1) -> Build:
     """Build every stage of a placed spec (in order: later stages read earlier ones) and render it to text,
     the rendering in up to `jobs` processes (byte-identical to `jobs=1`)."""
     stages = build_stages(spec, ctx)
-    rendered = parallel.render_stages(stages, _render, jobs)
+    if not spec.escape_hatches:
+        rendered = parallel.render_stages(stages, _render, jobs)
+    else:
+        # Patches and extra resources apply to the built templates, all of them at once (a patch may name any
+        # stack), before any is rendered: rendered here, in this process.
+        templates = {stage.key: template_dict(stage.template) for stage in stages}
+        apply_escape_hatches(spec, templates, {stage.key: stage.file_name for stage in stages})
+        rendered = [_render(stage.file_name, stage.logical_id, templates[stage.key]) for stage in stages]
     root_builder = root.build(spec, [stage.info() for stage in stages])
     out = [_render(ROOT_FILE, "", template_dict(root_builder.template)), *rendered]
     files = {name: text for stage in stages for name, text in stage.files.items()}

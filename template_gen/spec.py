@@ -14,10 +14,11 @@ from typing import Any
 
 from template_gen import container_spec, naming, route_table
 from template_gen.errors import LookupFailed
+from template_gen.escape_hatches.spec import EscapeHatches, of_environment
 from template_gen.layout.placement import Placement
 from template_gen.lookup import ResolvedVpc
 from template_gen.observability_spec import ObservabilitySpec, observability_spec
-from template_gen.registry import rules
+from template_gen.registry import rules, versions
 from template_gen.registry.container_models import InitContainer, Sidecar, Volume, WorkerQueue
 from template_gen.registry.models import (
     AdminApi,
@@ -232,6 +233,7 @@ class EnvironmentSpec:
     service_connect_namespace: str = ""  # "" when Service Connect is off
     placement: Placement = field(default_factory=Placement)  # set by the layout once services are placed
     observability: ObservabilitySpec = field(default_factory=ObservabilitySpec)
+    escape_hatches: EscapeHatches = field(default_factory=EscapeHatches)  # overrides:, extra_resources:
 
     @property
     def stack_name(self) -> str:
@@ -459,6 +461,7 @@ def environment_spec(
             "private ones), where a function gets no public IP: they reach the services they call, but not the "
             "internet or AWS APIs without VPC endpoints",
         )
+    warnings += tuple(filter(None, [versions.warning(valid.registry.version)]))
     tags = {**registry.tags, **env.tags, "platform": registry.platform, "environment": env_name}
     runtime = env.lambda_
     functions = env.platform_functions
@@ -514,6 +517,7 @@ def environment_spec(
         service_connect_namespace=(env.service_connect.namespace or f"{registry.platform}-{env_name}")
         if env.service_connect.enabled and any(isinstance(s.model, EcsService | WorkerService) for s in entry.services)
         else "",
+        escape_hatches=of_environment(entry),
     )
 
 

@@ -17,6 +17,7 @@ from template_gen.console import Console
 REGION = "eu-west-1"
 
 REGISTRY: dict[str, Any] = {
+    "version": 1,
     "platform": "acme",
     "region": REGION,
     "environments": {

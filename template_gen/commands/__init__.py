@@ -27,10 +27,22 @@ class Command:
 
 _M = "template_gen.commands."
 COMMANDS: tuple[Command, ...] = (
+    Command(
+        "init",
+        _M + "init",
+        "create a new platform repository: registry (dev, prod), an example service, samconfig.toml, Makefile",
+        True,
+    ),
     Command("validate", _M + "validate", "check the registry and report every problem at once"),
     Command("synth", _M + "synth", "generate the templates of an environment into build/<env>/", writes=True),
     Command("services", _M + "services", "list the services enabled in an environment"),
     Command("schema", _M + "schema", "write JSON Schemas for registry.yaml and service.yaml (editor support)", True),
+    Command(
+        "migrate",
+        _M + "migrate",
+        "upgrade services/ to the current registry format (edits in place, comments and layout kept)",
+        True,
+    ),
     Command("new-service", _M + "new_service", "scaffold a service: files, registry entries, function", True),
     Command(
         "new-env",

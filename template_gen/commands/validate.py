@@ -6,7 +6,7 @@ import argparse
 
 from template_gen.console import Console
 from template_gen.errors import RegistryError
-from template_gen.registry import samconfig_rules
+from template_gen.registry import samconfig_rules, versions
 from template_gen.registry.validate import load_registry
 from template_gen.samconfig import SAMCONFIG
 
@@ -25,6 +25,9 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
 
 def run(args: argparse.Namespace, console: Console) -> int:
     valid = load_registry(args.project_dir, args.env)
+    old_format = versions.warning(valid.registry.version)
+    if old_format:
+        console.warning(old_format)
     sam_problems = samconfig_rules.check(args.project_dir, list(valid.registry.environments), args.env)
     if sam_problems:
         raise RegistryError(sam_problems)

@@ -87,7 +87,16 @@ class Costs:
         if key not in self._services:
             a, b = _renamed(svc, "probe-a"), _renamed(svc, "probe-b")
             self._services[key] = self._compute_probe((a, b), svc.name) - self._compute_probe((a,), svc.name)
-        return self._services[key]
+        extra = self.extra_resources(svc.name)
+        return self._services[key] + ShardLoad(compute=extra)
+
+    def extra_resources(self, service: str | None, stage: str | None = None) -> Cost:
+        """The raw resources an escape hatch adds (a service's, or a stack's in the registry), counted as
+        CloudFormation counts them; they are added after building, so the probes do not see them."""
+        resources = {
+            e.logical_id: e.resource for e in self.env.escape_hatches.extras if (e.service, e.stage) == (service, stage)
+        }
+        return Cost(quotas.transformed_resource_count({"Resources": resources})) if resources else Cost()
 
     def _compute_probe(self, services: Sequence[ServiceSpec], like: str) -> ShardLoad:
         """Scratch compute and observability stacks holding `services`, each alarmed like service `like`."""
@@ -120,7 +129,8 @@ class Costs:
             if apis.routes:  # the API core and stage, which the gateway alarms watch; the routes are elsewhere
                 stages += [apis.route_stack(1), api_stage.build(env, list(apis.cores.values()), ["api"])]
             watching = observability.ObservabilityStage(env, stages, 1).build()
-            self._shared = ShardLoad(stage_cost(first), stage_cost(watching))
+            extra = self.extra_resources(None, "compute")
+            self._shared = ShardLoad(stage_cost(first) + extra, stage_cost(watching))
         return self._shared
 
     # ------------------------------------------------------------------ API routes

@@ -290,3 +290,18 @@ def copy_entry(text: str, parent_path: Sequence[str], source: str, new_key: str,
     node = _data_at(expected, parent_path)
     node[new_key] = copy.deepcopy(node[source])
     return _checked(new, expected, rel_path, path)
+
+
+def insert_first(text: str, key: str, value: Any, rel_path: str) -> str:
+    """Add `key: value` as the first entry of the top-level mapping, below the file's leading comments,
+    followed by a blank line; every other byte stays as it was."""
+    root = _compose(text, rel_path)
+    if getattr(root, "flow_style", False) or not root.value:
+        raise EditFailed(_cannot(rel_path, [key]))
+    if _pair(root, key) is not None:
+        raise EditFailed(f"{rel_path}: {key} is already set")
+    first = root.value[0][0].start_mark
+    start = first.index - first.column  # the start of the first key's line
+    new = text[:start] + f"{scalar(key)}: {scalar(value)}\n\n" + text[start:]
+    expected = {key: value, **_data(text, rel_path)}
+    return _checked(new, expected, rel_path, [key])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from template_gen import platform_code
 from template_gen.registry import paths
 from template_gen.registry.context import EnvironmentContext
 from template_gen.registry.entries import ServiceEntry
@@ -28,18 +29,26 @@ def auth_field(route: RouteEntry, entry: ServiceEntry) -> tuple[str | int, ...]:
     return ("api", "routes", route.index, "auth")
 
 
-PLATFORM_FUNCTION_CODE = {"api_key_validator": "functions/api_key_validator", "onboarding": "functions/onboarding"}
-
-
 def platform_function_code(ctx: EnvironmentContext) -> Iterator[Finding]:
-    """An enabled platform function needs its code."""
+    """An enabled platform function needs its code: the project's own `functions/<name>` when it has one
+    (it overrides the packaged copy), else the copy shipped with template-gen."""
     functions = ctx.env.platform_functions
-    for key, folder in PLATFORM_FUNCTION_CODE.items():
-        if getattr(functions, key).enabled and not (ctx.project_dir / folder / "app.py").is_file():
+    for key in platform_code.PLATFORM_FUNCTIONS:
+        if not getattr(functions, key).enabled:
+            continue
+        folder = f"functions/{key}"
+        own = platform_code.project_override(ctx.project_dir, key)
+        if own is not None and not (own / "app.py").is_file():
             yield Finding(
                 ("platform_functions", key),
-                f"is enabled but its code ({folder}/app.py) is missing",
-                f"restore {folder} or set platform_functions.{key}.enabled: false",
+                f"is enabled and {folder}/ overrides the packaged code, but {folder}/app.py is missing",
+                f"add {folder}/app.py, or remove {folder}/ to use the code shipped with template-gen",
+            )
+        elif own is None and not (platform_code.packaged_root() / key / "app.py").is_file():
+            yield Finding(
+                ("platform_functions", key),
+                f"is enabled but its code is neither in {folder}/ nor in the installed template-gen",
+                f"reinstall template-gen, add {folder}/app.py, or set platform_functions.{key}.enabled: false",
             )
 
 

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from template_gen.registry import versions
+from template_gen.registry.escape_hatch_models import ExtraResources, PatchOp, StageKey
 from template_gen.registry.observability_models import ObservabilitySettings
 from template_gen.registry.route_models import AnyAuthorizer, AuthorizerName, BinaryMediaTypes
 from template_gen.registry.types import LogRetention, Model, Range, Tags
@@ -288,9 +290,23 @@ class Environment(EnvironmentSettings):
     account_id: str | None = Field(
         None, pattern=r"^\d{12}$", description="Refuse to review/deploy with credentials of another account."
     )
+    overrides: dict[StageKey, list[PatchOp]] = Field(
+        default_factory=dict,
+        description="Escape hatch: patches on the generated resources, by stack (network, compute, api, ...), "
+        "applied after building (docs/overrides.md).",
+    )
+    extra_resources: dict[StageKey, ExtraResources] = Field(
+        default_factory=dict,
+        description="Escape hatch: raw CloudFormation resources, by stack (docs/overrides.md).",
+    )
 
 
 class Registry(Model):
+    version: Annotated[int, Range(versions.OLDEST, versions.CURRENT)] = Field(
+        versions.OLDEST,
+        description=f"Registry format version (current: {versions.CURRENT}). Missing: version {versions.OLDEST}, "
+        "read with a warning; `template-gen migrate` upgrades it.",
+    )
     platform: str = Field(description="Platform name: prefix of stack, function and repository names.")
     region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$", description="Default AWS Region.")
     tags: Tags = Field(default_factory=dict, description="Tags for every resource of every environment.")

@@ -16,6 +16,7 @@ from template_gen import naming
 from template_gen.registry import (
     cross_checks,
     deploy_rules,
+    escape_hatch_rules,
     quota_rules,
     route_cross_checks,
     route_rules,
@@ -78,6 +79,7 @@ RULES: tuple[Rule, ...] = (
     # the environment's settings
     Rule("network", "environment", lambda ctx: rules.network_rules(ctx.env)),
     Rule("api-settings", "environment", lambda ctx: rules.api_settings_rules(ctx.env, ctx.region)),
+    Rule("registry-patch-stage", "environment", escape_hatch_rules.registry_patches_take_their_stack_from_the_key),
     # services together
     Rule("platform-function-code", "cross-service", cross_checks.platform_function_code),
     Rule("authorizer-needs-validator", "cross-service", cross_checks.authorizer_needs_validator),

@@ -19,6 +19,7 @@ from template_gen.registry.container_models import (
     WorkerHealthCheck,
     WorkerQueue,
 )
+from template_gen.registry.escape_hatch_models import ExtraResources, PatchOp
 from template_gen.registry.observability_models import EcsServiceAlarms, LambdaServiceAlarms
 from template_gen.registry.route_models import ApiRoute
 from template_gen.registry.route_models import Auth as Auth  # re-exported: Auth lives with the route models
@@ -215,6 +216,15 @@ class ServiceBase(Model):
 
     # Fields a kind does not take, with the reason given when a file sets them (see pydantic_errors).
     refused_fields: ClassVar[dict[str, str]] = {}
+    overrides: list[PatchOp] = Field(
+        default_factory=list,
+        description="Escape hatch: patches on the generated resources, applied after building (docs/overrides.md).",
+    )
+    extra_resources: ExtraResources = Field(
+        default_factory=dict,
+        description="Escape hatch: raw CloudFormation resources, in the stack that holds the service "
+        "(docs/overrides.md).",
+    )
 
 
 class ContainerService(ServiceBase):

@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from template_gen import naming, route_table
 from template_gen.errors import RegistryError, UsageError
-from template_gen.registry import loader, rule_set
+from template_gen.registry import loader, rule_set, versions
 from template_gen.registry.context import EnvironmentContext, ServiceContext
 from template_gen.registry.entries import AnyService, EnvironmentEntry, Problems, ServiceEntry, ValidRegistry, report
 from template_gen.registry.loader import REGISTRY_FILE, RawRegistry
@@ -36,6 +36,10 @@ def load_registry(project_dir: Path, environments: Sequence[str] | None = None) 
 def validate(raw: RawRegistry, environments: Sequence[str] | None = None) -> ValidRegistry:
     """Validate the registry for `environments` (all of them when None); raise RegistryError listing
     every problem."""
+    # A format this template-gen does not know is refused first, as one problem, not field by field.
+    found = versions.problem(raw.registry.data) if raw.registry.data is not None else None
+    if found is not None:
+        raise RegistryError([found])
     problems = Problems()
     registry = _registry(raw, problems)
     base_services = _services(raw, registry, problems)

@@ -12,7 +12,7 @@ from awacs import dynamodb as ddb
 from awacs import ssm as ssm_actions
 from troposphere import GetAtt, Ref, Sub, dynamodb, ecs, serverless
 
-from template_gen import aws_data, naming
+from template_gen import aws_data, naming, platform_code
 from template_gen.registry.models import APIS_BY_EXPOSURE
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec, LambdaServiceSpec
 from template_gen.stacks import consumer_upkeep, iam, jwt_functions, lambda_service, lambda_vpc, service_connect
@@ -38,7 +38,7 @@ def function_code(project_dir: Path, code_dir: str, bundle: bool) -> tuple[str, 
     so a build means the same wherever it is written (`--out`) and diffs never show path noise.
     `powertools.source: bundle` adds a requirements.txt that `sam build` installs into the package (it
     then needs the runtime's Python)."""
-    source = project_dir / code_dir
+    source = platform_code.source_of(project_dir, code_dir)  # a platform function: the project's or packaged
     target = code_dir if ".." not in Path(code_dir).parts else f"functions/{Path(code_dir).name}"
     files = {
         f"{target}/{path.relative_to(source).as_posix()}": path.read_bytes().decode("utf-8")

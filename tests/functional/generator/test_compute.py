@@ -368,9 +368,10 @@ def test_missing_platform_function_code_is_reported(tmp_path: Path) -> None:
     (project / "functions/onboarding/app.py").unlink()
     result = run_cli("validate", "--env", "dev", project=project)
     assert result.err.splitlines() == [
-        "services/registry.yaml: environments.dev.platform_functions.onboarding: is enabled but its code "
-        "(functions/onboarding/app.py) is missing",
-        "    hint: restore functions/onboarding or set platform_functions.onboarding.enabled: false",
+        "services/registry.yaml: environments.dev.platform_functions.onboarding: is enabled and functions/onboarding/ "
+        "overrides the packaged code, but functions/onboarding/app.py is missing",
+        "    hint: add functions/onboarding/app.py, or remove functions/onboarding/ to use the code shipped with "
+        "template-gen",
         "error: 1 problem found",
     ]
 

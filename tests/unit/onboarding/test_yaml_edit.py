@@ -110,3 +110,14 @@ def test_set_value_refuses_to_replace_a_mapping_with_a_scalar() -> None:
     with pytest.raises(yaml_edit.EditFailed) as caught:
         yaml_edit.set_value(SERVICE, ["image"], "x", "s.yaml")
     assert str(caught.value) == "s.yaml: cannot edit image automatically (unusual layout); edit it by hand"
+
+
+def test_insert_first_adds_a_key_above_the_first_one_below_the_leading_comments() -> None:
+    out = yaml_edit.insert_first(REGISTRY, "version", 1, "r.yaml")
+    assert out == REGISTRY.replace("# The registry.\n", "# The registry.\nversion: 1\n\n")
+
+
+def test_insert_first_refuses_a_key_that_is_already_set() -> None:
+    with pytest.raises(yaml_edit.EditFailed) as raised:
+        yaml_edit.insert_first(REGISTRY, "platform", "x", "r.yaml")
+    assert str(raised.value) == "r.yaml: platform is already set"
