@@ -38,6 +38,7 @@ from template_gen.registry.models import (
     Throttle,
     UsagePlan,
 )
+from template_gen.registry.security_models import SecuritySettings
 from template_gen.registry.validate import EnvironmentEntry, ServiceEntry, ValidRegistry
 
 Pairs = tuple[tuple[str, str], ...]
@@ -187,6 +188,7 @@ class EnvironmentSpec:
     api_resources_quota: int
     services: tuple[ServiceSpec, ...]
     warnings: tuple[str, ...] = field(default=())
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     placement: Placement = field(default_factory=Placement)  # set by the pipeline once services are placed
 
     @property
@@ -389,6 +391,20 @@ def _custom_domain_warnings(entry: EnvironmentEntry) -> tuple[str, ...]:
     )
 
 
+def _web_acl_warnings(entry: EnvironmentEntry) -> tuple[str, ...]:
+    """A production environment with a public API and no web ACL is served without WAF (docs/security.md)."""
+    env = entry.model
+    if not env.security.production or env.security.waf_web_acl_arn:
+        return ()
+    admin_public = env.platform_functions.onboarding.enabled and env.api.admin.exposure == "public"
+    if not admin_public and not any("public" in APIS_BY_EXPOSURE[s.model.api.exposure] for s in entry.services):
+        return ()
+    return (
+        f"environment '{entry.name}' is a production environment (security.production) with a public API but no "
+        "security.waf_web_acl_arn: the public stage is served without AWS WAF",
+    )
+
+
 def environment_spec(
     valid: ValidRegistry,
     env_name: str,
@@ -400,7 +416,7 @@ def environment_spec(
     registry = valid.registry
     network, warnings = network_spec(entry, resolved)
     warnings += _cloudwatch_role_warnings(valid, env_name)
-    warnings += _custom_domain_warnings(entry)
+    warnings += _custom_domain_warnings(entry) + _web_acl_warnings(entry)
     tags = {**registry.tags, **env.tags, "platform": registry.platform, "environment": env_name}
     runtime = env.lambda_
     functions = env.platform_functions
@@ -428,6 +444,7 @@ def environment_spec(
         container_insights=env.ecs.container_insights,
         xray_daemon_image=env.ecs.xray_daemon_image,
         network=network,
+        security=env.security,
         api=ApiSpec(
             stage_name=env.api.stage_name or env_name,
             throttle=env.api.throttle,

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from template_gen.registry.security_models import SecuritySettings
 from template_gen.registry.types import LogRetention, Model, Range, Tags
 
 # --------------------------------------------------------------------------------------------------
@@ -249,6 +250,7 @@ class EnvironmentSettings(Model):
     ecs: EcsSettings = EcsSettings()
     api: ApiSettings = ApiSettings()
     quotas: QuotaSettings = QuotaSettings()
+    security: SecuritySettings = SecuritySettings()
     tags: Tags = Field(default_factory=dict, description="Extra tags for every resource of the environment.")
 
 

@@ -62,7 +62,7 @@ deployment:
 ecr:
   scan_on_push: true  # scan every pushed image for vulnerabilities
   keep_images: 30  # lifecycle policy: keep the newest N images
-  immutable_tags: false  # refuse to push a tag twice
+  immutable_tags: true  # refuse to push a tag twice
 
 # Per-environment overrides, merged over this file, e.g. prod: {cpu: 512, memory: 1024, desired_count: 2}
 environments: {}

@@ -13,7 +13,7 @@ from troposphere import GetAtt, Ref, Sub, awslambda, logs, serverless
 
 from template_gen import aws_data, naming
 from template_gen.spec import EnvironmentSpec, LambdaRuntimeSpec
-from template_gen.stacks import iam
+from template_gen.stacks import async_failures, iam
 from template_gen.stacks.common import StackBuilder, log_group
 
 
@@ -34,6 +34,7 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     architecture: str | None = None  # default: the environment's
     events: Mapping[str, Any] = field(default_factory=dict)  # SAM event sources by logical name
+    failure_queue_arn: Any = None  # where failed asynchronous invocations go (stacks.async_failures)
 
 
 @dataclass(frozen=True)
@@ -113,5 +114,7 @@ def lambda_function(
         props["ReservedConcurrentExecutions"] = fn.reserved_concurrency
     if fn.events:
         props["Events"] = dict(fn.events)
+    if fn.failure_queue_arn is not None:
+        props.update(async_failures.function_properties(fn.failure_queue_arn))
     function = b.add(serverless.Function(f"{fn.logical}Function", **props), fn.tags)
     return FunctionResources(function, role, group)

@@ -133,6 +133,8 @@ class RouteBuilder:
         }
         if route.auth == "authorizer":
             parameters["integration.request.header.X-Consumer-Plan"] = "context.authorizer.plan"
+        if not self.env.security.forward_api_key:  # a REST proxy cannot drop a header: overwrite the secret
+            parameters["integration.request.header.x-api-key"] = "'redacted'"
         if proxy:
             parameters["integration.request.path.proxy"] = "method.request.path.proxy"
         port = self.backends.ports[route.alb]
