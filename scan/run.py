@@ -17,6 +17,7 @@ line per unsuppressed finding and a summary with times; exits 1 if any finding i
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -40,7 +41,7 @@ class Finding:
     rule: str
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Reads templates with short-form intrinsics (none are written, but a user's edits may add them)."""
 
 
@@ -113,6 +114,7 @@ def run_guard(guard: str, rules: dict[str, Path], templates: list[Path], root: P
     return findings
 
 
+@functools.cache
 def _suppressed(template: Path) -> dict[str, tuple[str, ...]]:
     doc = yaml.load(template.read_text(), Loader=_Loader) or {}
     out = {}

@@ -100,7 +100,7 @@ def test_scaffolded_ecs_service_passes_validate_and_synth_with_every_field_writt
         "xray": False,
         "capacity_provider_strategy": [],
         "deployment": {"minimum_healthy_percent": 100, "maximum_percent": 200, "circuit_breaker": True},
-        "ecr": {"scan_on_push": True, "keep_images": 30, "immutable_tags": False},
+        "ecr": {"scan_on_push": True, "keep_images": 30, "immutable_tags": True},
         "environments": {},
     }
     # Every field line carries a comment.
