@@ -394,14 +394,14 @@ def _custom_domain_warnings(entry: EnvironmentEntry) -> tuple[str, ...]:
 def _web_acl_warnings(entry: EnvironmentEntry) -> tuple[str, ...]:
     """A production environment with a public API and no web ACL is served without WAF (docs/security.md)."""
     env = entry.model
-    if not env.security.production or env.security.waf_web_acl_arn:
+    if not env.security.production or env.security.waf_web_acl_arn or env.security.baseline_web_acl:
         return ()
     admin_public = env.platform_functions.onboarding.enabled and env.api.admin.exposure == "public"
     if not admin_public and not any("public" in APIS_BY_EXPOSURE[s.model.api.exposure] for s in entry.services):
         return ()
     return (
-        f"environment '{entry.name}' is a production environment (security.production) with a public API but no "
-        "security.waf_web_acl_arn: the public stage is served without AWS WAF",
+        f"environment '{entry.name}' is a production environment (security.production) with a public API but no web "
+        "ACL (security.waf_web_acl_arn or security.baseline_web_acl): the public stage is served without AWS WAF",
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
 
-from template_gen.registry.types import Model
+from pydantic import Field, model_validator
+
+from template_gen.registry.types import Model, Range
 
 
 class SecuritySettings(Model):
@@ -23,3 +25,17 @@ class SecuritySettings(Model):
         pattern=r"^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[A-Za-z0-9_-]+/[a-f0-9-]+$",
         description="Regional AWS WAF web ACL associated with the public API's stage.",
     )
+    baseline_web_acl: bool = Field(
+        False,
+        description="Create a web ACL for the public API's stage: AWS managed rule groups (common rule set, known "
+        "bad inputs, IP reputation) and a rate-based rule per client IP.",
+    )
+    baseline_rate_limit: Annotated[int, Range(10, 2_000_000_000)] = Field(
+        2000, description="Baseline web ACL: requests per client IP in any 5 minutes before it is blocked."
+    )
+
+    @model_validator(mode="after")
+    def _one_web_acl(self) -> SecuritySettings:
+        if self.waf_web_acl_arn and self.baseline_web_acl:
+            raise ValueError("set waf_web_acl_arn or baseline_web_acl, not both (the public stage takes one web ACL)")
+        return self

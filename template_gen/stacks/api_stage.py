@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from awacs import logs as logs_actions
-from troposphere import GetAtt, Join, Ref, Sub, apigateway, route53, ssm, wafv2
+from troposphere import GetAtt, Join, Ref, Sub, apigateway, route53, ssm
 
 from template_gen import naming
 from template_gen.spec import EnvironmentSpec
-from template_gen.stacks import iam
+from template_gen.stacks import iam, web_acl
 from template_gen.stacks.common import StackBuilder, Stage, StageOutput
 from template_gen.stacks.rest_api import ApiCore, deployment_and_stage
 
@@ -31,8 +31,8 @@ def build(env: EnvironmentSpec, cores: Sequence[ApiCore], route_stacks: Sequence
         _url(b, env, core)
     if env.api.custom_domain is not None and "public" in stages:
         _custom_domain(b, env, stages["public"])
-    if env.security.waf_web_acl_arn and "public" in stages:
-        _web_acl(b, env, stages["public"])
+    if (env.security.waf_web_acl_arn or env.security.baseline_web_acl) and "public" in stages:
+        web_acl.associate(b, env, stages["public"])
     stage = Stage("api-stage", "ApiStageStack", "api-stage.yaml", b)
     # A deployment snapshots the API as it is: it must be made after every route stack.
     stage.depends_on = list(route_stacks)
@@ -159,17 +159,3 @@ def _url(b: StackBuilder, env: EnvironmentSpec, core: ApiCore) -> None:
             f".${{AWS::URLSuffix}}/{stage_name}"
         )
     b.output(f"{core.prefix}ApiUrl", url, f"Invoke URL of the {core.which} API")
-
-
-def _web_acl(b: StackBuilder, env: EnvironmentSpec, public_stage: apigateway.Stage) -> None:
-    """The environment's regional web ACL in front of the public stage (the private API is VPC-only)."""
-    b.add(
-        wafv2.WebACLAssociation(
-            "PublicApiWebAclAssociation",
-            ResourceArn=Sub(
-                "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${PublicApi}/stages/${Stage}",
-                Stage=Ref(public_stage),
-            ),
-            WebACLArn=env.security.waf_web_acl_arn,
-        )
-    )

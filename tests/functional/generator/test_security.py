@@ -69,8 +69,8 @@ def test_production_protects_both_load_balancers_and_warns_without_a_web_acl(tmp
         suppressed = lb.get("Metadata", {}).get("guard", {}).get("SuppressedRules", [])
         assert "ELB_DELETION_PROTECTION_ENABLED" not in suppressed, lid
     assert (
-        "warning: environment 'prod' is a production environment (security.production) with a public API but no "
-        "security.waf_web_acl_arn: the public stage is served without AWS WAF"
+        "warning: environment 'prod' is a production environment (security.production) with a public API but no web "
+        "ACL (security.waf_web_acl_arn or security.baseline_web_acl): the public stage is served without AWS WAF"
     ) in err
 
 
@@ -177,3 +177,31 @@ def test_wildcard_resources_are_exempt_only_for_actions_without_resource_permiss
 def test_security_doc_lists_every_exemption_as_the_code_has_it() -> None:
     doc = (ROOT / "docs" / "security.md").read_text()
     assert exemptions.markdown() in doc
+
+
+def test_baseline_web_acl_blocks_with_managed_groups_and_a_rate_rule(tmp_path: Path) -> None:
+    templates, err = synth(tmp_path, "prod", production=True, baseline_web_acl=True, baseline_rate_limit=500)
+    resources = templates["api-stage.yaml"]["Resources"]
+    acl = resources["PublicApiWebAcl"]["Properties"]
+    assert (acl["Name"], acl["Scope"], acl["DefaultAction"]) == ("acme-prod-public-api", "REGIONAL", {"Allow": {}})
+    assert [(r["Name"], r["Priority"]) for r in acl["Rules"]] == [
+        ("AWSManagedRulesCommonRuleSet", 0), ("AWSManagedRulesKnownBadInputsRuleSet", 1),
+        ("AWSManagedRulesAmazonIpReputationList", 2), ("RequestsPerClientIp", 3),
+    ]  # fmt: skip
+    assert acl["Rules"][3]["Statement"] == {"RateBasedStatement": {"AggregateKeyType": "IP", "Limit": 500}}
+    assert acl["Rules"][3]["Action"] == {"Block": {}}
+    assert all(r["OverrideAction"] == {"None": {}} for r in acl["Rules"][:3])
+    association = resources["PublicApiWebAclAssociation"]["Properties"]
+    assert association["WebACLArn"] == {"Fn::GetAtt": ["PublicApiWebAcl", "Arn"]}
+    assert "waf" not in err.lower()
+
+
+def test_an_existing_and_a_baseline_web_acl_together_are_refused(tmp_path: Path) -> None:
+    registry = copy.deepcopy(REGISTRY)
+    registry["environments"]["dev"]["security"] = {"waf_web_acl_arn": WEB_ACL, "baseline_web_acl": True}
+    result = run_cli("validate", project=make_project(tmp_path, registry))
+    assert result.code == 1
+    assert (
+        "services/registry.yaml: environments.dev.security: set waf_web_acl_arn or baseline_web_acl, not both "
+        "(the public stage takes one web ACL)"
+    ) in result.err
