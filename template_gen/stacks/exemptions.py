@@ -27,6 +27,7 @@ class Exemption:
     guard: tuple[str, ...]  # Guard Rules Registry and Control Tower rule names
     reason: str
     applies: Callable[[Props], bool] = _always
+    id_suffixes: tuple[str, ...] = ()  # when set, only resources whose logical ID ends with one of them
 
 
 def _no_kms(key: str) -> Callable[[Props], bool]:
@@ -220,6 +221,22 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         lambda props: "PointInTimeRecoverySpecification" not in props,
     ),
     Exemption(
+        ("AWS::SQS::Queue",),
+        ("CKV_AWS_27",),
+        ("SQS_QUEUE_KMS_MASTER_KEY_ID_RULE",),
+        "Encrypted at rest with SQS-managed keys (SqsManagedSseEnabled); a customer-managed key would have to "
+        "admit every producer (EventBridge, Lambda) in its policy.",
+        lambda props: props.get("SqsManagedSseEnabled") is True and "KmsMasterKeyId" not in props,
+    ),
+    Exemption(
+        ("AWS::SQS::Queue",),
+        (),
+        ("sqs_dlq_check",),
+        "This queue is itself where failed messages or events end (a dead-letter queue); nothing comes after it.",
+        lambda props: "RedrivePolicy" not in props,
+        ("DeadLetterQueue", "FailedEventsQueue"),
+    ),
+    Exemption(
         ("AWS::ECR::Repository",),
         ("CKV_AWS_136",),
         (),
@@ -325,14 +342,18 @@ EXEMPTIONS: tuple[Exemption, ...] = (
 )
 
 
-def for_resource(resource_type: str, props: Props) -> list[Exemption]:
-    return [e for e in EXEMPTIONS if resource_type in e.types and e.applies(props)]
+def for_resource(resource_type: str, props: Props, logical_id: str = "") -> list[Exemption]:
+    return [
+        e
+        for e in EXEMPTIONS
+        if resource_type in e.types and (not e.id_suffixes or logical_id.endswith(e.id_suffixes)) and e.applies(props)
+    ]
 
 
 def annotate(template: dict[str, Any]) -> dict[str, Any]:
     """Add each resource's exemptions to its Metadata (checkov skips, cfn-guard SuppressedRules)."""
-    for resource in template.get("Resources", {}).values():
-        found = for_resource(resource.get("Type", ""), resource.get("Properties", {}))
+    for logical_id, resource in template.get("Resources", {}).items():
+        found = for_resource(resource.get("Type", ""), resource.get("Properties", {}), logical_id)
         if not found:
             continue
         metadata = resource.setdefault("Metadata", {})
@@ -351,6 +372,8 @@ def markdown(exemptions: Iterable[Exemption] = EXEMPTIONS) -> str:
     lines = ["| resources | checkov | cfn-guard | reason |", "| --- | --- | --- | --- |"]
     for e in exemptions:
         types = "<br>".join(f"`{t}`" for t in e.types)
+        if e.id_suffixes:
+            types += " named " + " or ".join(f"`*{suffix}`" for suffix in e.id_suffixes)
         checkov = "<br>".join(e.checkov) or "-"
         guard = "<br>".join(e.guard) or "-"
         lines.append(f"| {types} | {checkov} | {guard} | {e.reason} |")

@@ -205,3 +205,11 @@ def test_an_existing_and_a_baseline_web_acl_together_are_refused(tmp_path: Path)
         "services/registry.yaml: environments.dev.security: set waf_web_acl_arn or baseline_web_acl, not both "
         "(the public stage takes one web ACL)"
     ) in result.err
+
+
+def test_only_dead_letter_queues_are_exempt_from_having_one() -> None:
+    queue = {"Type": "AWS::SQS::Queue", "Properties": {"SqsManagedSseEnabled": True}}
+    template = {"Resources": {"ReportsFailedEventsQueue": queue, "ReportsWorkQueue": copy.deepcopy(queue)}}
+    resources = exemptions.annotate(template)["Resources"]
+    assert "sqs_dlq_check" in resources["ReportsFailedEventsQueue"]["Metadata"]["guard"]["SuppressedRules"]
+    assert "sqs_dlq_check" not in resources["ReportsWorkQueue"]["Metadata"]["guard"]["SuppressedRules"]
