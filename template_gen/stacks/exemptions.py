@@ -351,7 +351,8 @@ def for_resource(resource_type: str, props: Props, logical_id: str = "") -> list
 
 
 def annotate(template: dict[str, Any]) -> dict[str, Any]:
-    """Add each resource's exemptions to its Metadata (checkov skips, cfn-guard SuppressedRules)."""
+    """Add each resource's exemptions to its Metadata: checkov skips with the reason as comment, cfn-guard
+    SuppressedRules, and under `template-gen.exemptions` the reason of each rule only cfn-guard checks."""
     for logical_id, resource in template.get("Resources", {}).items():
         found = for_resource(resource.get("Type", ""), resource.get("Properties", {}), logical_id)
         if not found:
@@ -363,7 +364,10 @@ def annotate(template: dict[str, Any]) -> dict[str, Any]:
         guard = [rule for e in found for rule in e.guard]
         if guard:
             metadata["guard"] = {"SuppressedRules": guard}
-            metadata["template-gen"] = {"exemptions": {rule: e.reason for e in found for rule in e.guard}}
+        # The reasons of cfn-guard-only exemptions (the others' are in the checkov comments), each once.
+        reasons = {rule: e.reason for e in found if not e.checkov for rule in e.guard}
+        if reasons:
+            metadata["template-gen"] = {"exemptions": reasons}
     return template
 
 

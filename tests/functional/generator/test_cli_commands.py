@@ -64,7 +64,7 @@ def test_synth_prints_where_templates_went_and_usage_per_stack(tmp_path: Path) -
         f"{sizes['template.yaml']:,}/1,000,000",
         "bytes",
     ]
-    assert lines[3].split()[:3] == ["network.yaml", "NetworkStack", "33/500"]
+    assert lines[3].split()[:3] == ["network.yaml", "NetworkStack", "35/500"]
     assert lines[3].split()[4] == f"{sizes['network.yaml']:,}/1,000,000"
     assert lines[4].split()[:2] == ["compute.yaml", "ComputeStack"]
     assert lines[5].split()[:2] == ["api.yaml", "ApiStack"]
@@ -72,7 +72,7 @@ def test_synth_prints_where_templates_went_and_usage_per_stack(tmp_path: Path) -
     # Then every other quota at its most used scope.
     assert lines[7:9] == ["", "QUOTA                                         MOST USED            USED"]
     assert lines[9:] == [
-        "resources per nested-stack operation          all stacks           119/2,500",
+        "resources per nested-stack operation          all stacks           121/2,500",
         "listener rules per Application Load Balancer  ALB 1                3/100",
         "target groups per Application Load Balancer   ALB 1                2/100",
         "resources per REST API                        public API           8/300",
@@ -90,14 +90,14 @@ def test_synth_json_summary(tmp_path: Path) -> None:
     assert [s["file"] for s in data["stacks"]] == [
         "template.yaml", "network.yaml", "compute.yaml", "api.yaml", "api-stage.yaml"
     ]  # fmt: skip
-    # dev has 33; prod adds a third AZ (2 subnets + 2 associations), two NAT gateways with EIPs and
+    # dev has 35; prod adds a third AZ (2 subnets + 2 associations), two NAT gateways with EIPs and
     # two private route tables with their default routes.
-    assert data["stacks"][1]["resources"] == 33 + 4 + 4 + 4
+    assert data["stacks"][1]["resources"] == 35 + 4 + 4 + 4
     assert data["warnings"] == []
     assert (data["wave"], data["waves"]) == (None, 1)
     assert data["placement"] == {"compute_shards": [1], "albs": 1, "route_shards": [1]}
     quotas = {(q["quota"], q["scope"]): (q["used"], q["limit"]) for q in data["quotas"]}
-    assert quotas[("cfn_resources", "network.yaml")] == (45, 500)
+    assert quotas[("cfn_resources", "network.yaml")] == (47, 500)
     assert quotas[("alb_rules", "ALB 1")] == (3, 100)
     assert quotas[("api_resources", "public API")] == (8, 300)
     assert quotas[("api_resources", "private API")] == (2, 300)
