@@ -95,14 +95,25 @@ def _relative(path: Path, root: Path) -> str:
 
 def run_guard(guard: str, rules: dict[str, Path], templates: list[Path], root: Path) -> list[Finding]:
     data = [arg for t in templates for arg in ("--data", str(t))]
+    flags = ["--output-format", "json", "--show-summary", "none", "--structured"]
+    # One cfn-guard per rule set, side by side (each is single-threaded).
+    with tempfile.TemporaryDirectory(prefix="template-gen-guard-") as tmp:
+        running = {}
+        for label, rule_dir in rules.items():
+            out = open(Path(tmp) / f"{label}.json", "w+")  # noqa: SIM115 (closed below)
+            command = [guard, "validate", "--rules", str(rule_dir), *data, *flags]
+            running[label] = (subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, text=True), out)
+        outputs = {}
+        for label, (proc, out) in running.items():
+            _, stderr = proc.communicate()
+            out.seek(0)
+            outputs[label] = out.read()
+            out.close()
+            if proc.returncode not in (0, GUARD_FAILED):
+                raise SystemExit(f"cfn-guard could not run (exit {proc.returncode}):\n{stderr[-2000:]}")
     findings: list[Finding] = []
-    for label, rule_dir in rules.items():
-        command = [guard, "validate", "--rules", str(rule_dir), *data]
-        command += ["--output-format", "json", "--show-summary", "none", "--structured"]
-        proc = subprocess.run(command, capture_output=True, text=True)
-        if proc.returncode not in (0, GUARD_FAILED):
-            raise SystemExit(f"cfn-guard could not run (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
-        for result in json.loads(proc.stdout):
+    for label, text in outputs.items():
+        for result in json.loads(text):
             template = Path(result["name"])
             suppressed = _suppressed(template)
             for entry in result.get("not_compliant") or []:
