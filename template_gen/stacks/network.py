@@ -273,7 +273,7 @@ class NetworkStage:
                     DefaultActions=[elbv2.Action(Type="forward", TargetGroupArn=Ref(target))],
                 )
             )
-        security.alb_ingress_from(self, nlb_sg, "from the NLB (API Gateway's VPC link)")
+        security.alb_ingress_from(self, nlb_sg, "from the NLB (the API Gateway VPC link)")
         link = b.add(
             apigw.VpcLink(
                 "VpcLink",
@@ -305,7 +305,7 @@ class NetworkStage:
                 ],
             )
         )
-        security.alb_ingress_from(self, sg, "from API Gateway's VPC link")
+        security.alb_ingress_from(self, sg, "from the API Gateway VPC link")
         link = b.add(
             apigw2.VpcLink(
                 "VpcLink",

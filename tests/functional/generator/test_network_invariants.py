@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -183,3 +184,21 @@ def root_prefix(root: dict[str, Any]) -> str:
 
 def yaml_templates(templates: Templates, case: str, env: str) -> list[tuple[str, str]]:
     return [(name, text) for name, text in sorted(templates(case, env).items()) if name.endswith(".yaml")]
+
+
+RULE_DESCRIPTION = re.compile(r"[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]{0,255}")  # EC2's allowed characters
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_every_security_group_rule_description_is_one_ec2_accepts(templates: Templates, case: str, env: str) -> None:
+    resources = network(templates, case, env)["Resources"]
+    descriptions = []
+    for lid, resource in resources.items():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::EC2::SecurityGroup":
+            rules = props.get("SecurityGroupIngress", []) + props.get("SecurityGroupEgress", [])
+            descriptions += [(lid, r["Description"]) for r in rules]
+        elif resource["Type"] in ("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"):
+            descriptions.append((lid, props["Description"]))
+    assert descriptions
+    assert [(lid, d) for lid, d in descriptions if not RULE_DESCRIPTION.fullmatch(d)] == []
