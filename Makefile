@@ -50,7 +50,7 @@ $(GUARD_STAMP): scan/package.json scan/package-lock.json
 
 scan: $(STAMP) $(SCAN_STAMP) $(GUARD_STAMP)
 	rm -rf $(SCAN_PLATFORM) && $(BIN)/python benchmarks/generate_registry.py $(SCAN_PLATFORM) 120
-	$(BIN)/python scan/run.py --checkov $(SCAN_VENV)/bin/checkov \
+	$(BIN)/python scan/run.py --checkov $(SCAN_VENV)/bin/checkov --cfn-lint $(SCAN_VENV)/bin/cfn-lint \
 	  --guard $(GUARD_PKG)/bin/$(GUARD_OS)/$(GUARD_ARCH)/cfn-guard \
 	  --rules control-tower=$(GUARD_PKG)/rules/control-tower/cfn-guard \
 	  --rules guard-rules-registry=scan/guard-rules-registry/rules \

@@ -4,9 +4,11 @@ not a documented exemption (docs/security.md):
   - checkov (CloudFormation framework); it honours Metadata.checkov.skip itself;
   - cfn-guard with the Control Tower proactive-control rules and the AWS Guard Rules Registry rules. The
     Guard Rules Registry rules honour Metadata.guard.SuppressedRules; the Control Tower rules do not, so a
-    failure is counted only when the failing resource does not list the rule in its SuppressedRules.
+    failure is counted only when the failing resource does not list the rule in its SuppressedRules;
+  - cfn-lint with its serverless rules (cfn-lint-serverless); it honours Metadata cfn-lint ignore_checks.
 
-    python scan/run.py --checkov .venv-scan/bin/checkov --guard CFN_GUARD --rules NAME=DIR [--rules NAME=DIR] \\
+    python scan/run.py --checkov .venv-scan/bin/checkov --cfn-lint .venv-scan/bin/cfn-lint --guard CFN_GUARD \\
+        --rules NAME=DIR [--rules NAME=DIR] \\
         --platform NAME=DIR [--platform NAME=DIR]
 
 Each DIR of --platform is a project folder (with services/registry.yaml): every environment of it is
@@ -93,6 +95,20 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
+def run_cfn_lint(cfn_lint: str, templates: list[Path], root: Path) -> list[Finding]:
+    """cfn-lint with the serverless rules (cfn-lint-serverless); it honours Metadata cfn-lint ignore_checks."""
+    command = [cfn_lint, "--append-rules", "cfn_lint_serverless.rules", "--format", "json", "--", *map(str, templates)]
+    proc = subprocess.run(command, capture_output=True, text=True)
+    if proc.returncode & 1 or not proc.stdout.strip():  # bit 1: cfn-lint itself failed
+        raise SystemExit(f"cfn-lint could not run (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+    findings = []
+    for match in json.loads(proc.stdout):
+        path = match["Location"].get("Path") or []
+        resource = str(path[1]) if len(path) > 1 and path[0] == "Resources" else "(template)"
+        findings.append(Finding("cfn-lint", _relative(Path(match["Filename"]), root), resource, match["Rule"]["Id"]))
+    return findings
+
+
 def run_guard(guard: str, rules: dict[str, Path], templates: list[Path], root: Path) -> list[Finding]:
     data = [arg for t in templates for arg in ("--data", str(t))]
     flags = ["--output-format", "json", "--show-summary", "none", "--structured"]
@@ -152,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkov", required=True)
     parser.add_argument("--guard", required=True)
+    parser.add_argument("--cfn-lint", required=True, help="cfn-lint with cfn-lint-serverless installed")
     parser.add_argument("--rules", action="append", required=True, help="NAME=DIR: a cfn-guard rules folder")
     parser.add_argument("--platform", action="append", required=True, help="NAME=PROJECT_DIR")
     args = parser.parse_args(argv)
@@ -170,10 +187,14 @@ def main(argv: list[str] | None = None) -> int:
             rules = {label: Path(folder) for label, _, folder in (r.partition("=") for r in args.rules)}
             found += run_guard(args.guard, rules, templates, Path(tmp))
             guard_s = time.perf_counter() - started
+            started = time.perf_counter()
+            found += run_cfn_lint(args.cfn_lint, templates, Path(tmp))
+            lint_s = time.perf_counter() - started
             left += found
             print(
                 f"{name}: {len(templates)} templates, {len(found)} unsuppressed findings "
-                f"(synth {synth_s:.1f} s, checkov {checkov_s:.1f} s, cfn-guard {guard_s:.1f} s)"
+                f"(synth {synth_s:.1f} s, checkov {checkov_s:.1f} s, cfn-guard {guard_s:.1f} s, "
+                f"cfn-lint {lint_s:.1f} s)"
             )
     for finding in sorted(set(left)):
         print(f"  {finding.scanner:<32} {finding.template:<40} {finding.resource:<40} {finding.rule}")

@@ -1,7 +1,8 @@
 """Documented exceptions to the rules of the scanners platform teams run (checkov, the AWS Guard Rules
-Registry, the Control Tower proactive controls): each finding that remains by design is suppressed in the
-generated resource's Metadata, with its reason, so a user's own scan comes back clean and every exception
-is explained. docs/security.md lists them (`python -m template_gen.stacks.exemptions` prints the table).
+Registry, the Control Tower proactive controls, cfn-lint's serverless rules): each finding that remains by
+design is suppressed in the generated resource's Metadata, with its reason, so a user's own scan comes
+back clean and every exception is explained. docs/security.md lists them
+(`python -m template_gen.stacks.exemptions` prints the table).
 
 An exemption applies to a resource only while its condition holds: a log group encrypted with the
 environment's key, a production load balancer or a Lambda with reserved concurrency is not exempted."""
@@ -28,6 +29,7 @@ class Exemption:
     reason: str
     applies: Callable[[Props], bool] = _always
     id_suffixes: tuple[str, ...] = ()  # when set, only resources whose logical ID ends with one of them
+    cfn_lint: tuple[str, ...] = ()  # cfn-lint rule ids (the serverless rules of cfn-lint-serverless)
 
 
 def _no_kms(key: str) -> Callable[[Props], bool]:
@@ -168,6 +170,15 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         "effect: the caller sees the error, and a queue's failures go to its own redrive queue. Functions "
         "with schedule or EventBridge events get one (stacks.async_failures).",
         _only_synchronous,
+    ),
+    Exemption(
+        _FUNCTION,
+        (),
+        (),
+        "The function writes to its own log group, with retention, named in LoggingConfig.LogGroup; the rule "
+        "looks only for a group named /aws/lambda/<function name>.",
+        lambda props: "LoggingConfig" in props,
+        cfn_lint=("WS1004",),
     ),
     Exemption(
         _FUNCTION,
@@ -352,7 +363,8 @@ def for_resource(resource_type: str, props: Props, logical_id: str = "") -> list
 
 def annotate(template: dict[str, Any]) -> dict[str, Any]:
     """Add each resource's exemptions to its Metadata: checkov skips with the reason as comment, cfn-guard
-    SuppressedRules, and under `template-gen.exemptions` the reason of each rule only cfn-guard checks."""
+    SuppressedRules, cfn-lint ignore_checks, and under `template-gen.exemptions` the reason of each rule
+    checkov does not check."""
     for logical_id, resource in template.get("Resources", {}).items():
         found = for_resource(resource.get("Type", ""), resource.get("Properties", {}), logical_id)
         if not found:
@@ -364,8 +376,11 @@ def annotate(template: dict[str, Any]) -> dict[str, Any]:
         guard = [rule for e in found for rule in e.guard]
         if guard:
             metadata["guard"] = {"SuppressedRules": guard}
-        # The reasons of cfn-guard-only exemptions (the others' are in the checkov comments), each once.
-        reasons = {rule: e.reason for e in found if not e.checkov for rule in e.guard}
+        ignored = [rule for e in found for rule in e.cfn_lint]
+        if ignored:
+            metadata["cfn-lint"] = {"config": {"ignore_checks": ignored}}
+        # The reasons of the exemptions checkov does not see (the others' are its comments), each once.
+        reasons = {rule: e.reason for e in found if not e.checkov for rule in (*e.guard, *e.cfn_lint)}
         if reasons:
             metadata["template-gen"] = {"exemptions": reasons}
     return template
@@ -373,14 +388,15 @@ def annotate(template: dict[str, Any]) -> dict[str, Any]:
 
 def markdown(exemptions: Iterable[Exemption] = EXEMPTIONS) -> str:
     """The table docs/security.md carries."""
-    lines = ["| resources | checkov | cfn-guard | reason |", "| --- | --- | --- | --- |"]
+    lines = ["| resources | checkov | cfn-guard | cfn-lint | reason |", "| --- | --- | --- | --- | --- |"]
     for e in exemptions:
         types = "<br>".join(f"`{t}`" for t in e.types)
         if e.id_suffixes:
             types += " named " + " or ".join(f"`*{suffix}`" for suffix in e.id_suffixes)
         checkov = "<br>".join(e.checkov) or "-"
         guard = "<br>".join(e.guard) or "-"
-        lines.append(f"| {types} | {checkov} | {guard} | {e.reason} |")
+        cfn_lint = "<br>".join(e.cfn_lint) or "-"
+        lines.append(f"| {types} | {checkov} | {guard} | {cfn_lint} | {e.reason} |")
     return "\n".join(lines) + "\n"
 
 

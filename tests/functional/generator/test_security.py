@@ -214,3 +214,12 @@ def test_only_dead_letter_queues_are_exempt_from_having_one() -> None:
     resources = exemptions.annotate(template)["Resources"]
     assert "sqs_dlq_check" in resources["ReportsFailedEventsQueue"]["Metadata"]["guard"]["SuppressedRules"]
     assert "sqs_dlq_check" not in resources["ReportsWorkQueue"]["Metadata"]["guard"]["SuppressedRules"]
+
+
+def test_a_function_logging_to_its_own_group_is_exempt_from_the_serverless_log_rule() -> None:
+    props = {"LoggingConfig": {"LogGroup": {"Ref": "ReportsLogGroup"}}, "ReservedConcurrentExecutions": 5}
+    template = {"Resources": {"ReportsFunction": {"Type": "AWS::Serverless::Function", "Properties": props}}}
+    metadata = exemptions.annotate(template)["Resources"]["ReportsFunction"]["Metadata"]
+    assert metadata["cfn-lint"] == {"config": {"ignore_checks": ["WS1004"]}}
+    assert list(metadata["template-gen"]["exemptions"]) == ["WS1004"]
+    assert "CKV_AWS_115" not in [s["id"] for s in metadata["checkov"]["skip"]]  # it has reserved concurrency
