@@ -199,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     for finding in sorted(set(left)):
         print(f"  {finding.scanner:<32} {finding.template:<40} {finding.resource:<40} {finding.rule}")
     print(f"{len(set(left))} unsuppressed findings")
+    clean = sum(
+        1 for item in args.platform if not any(f.template.startswith(f"{item.partition('=')[0]}/") for f in left)
+    )
+    print(f"scan: {clean} passed, {len(args.platform) - clean} failed")  # platforms, in the usual closing form
     return 1 if left else 0
 
 
