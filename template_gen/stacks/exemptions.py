@@ -246,6 +246,7 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         "This queue is itself where failed messages or events end (a dead-letter queue); nothing comes after it.",
         lambda props: "RedrivePolicy" not in props,
         ("DeadLetterQueue", "FailedEventsQueue"),
+        cfn_lint=("ES6000",),
     ),
     Exemption(
         ("AWS::ECR::Repository",),

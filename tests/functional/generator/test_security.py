@@ -214,6 +214,8 @@ def test_only_dead_letter_queues_are_exempt_from_having_one() -> None:
     resources = exemptions.annotate(template)["Resources"]
     assert "sqs_dlq_check" in resources["ReportsFailedEventsQueue"]["Metadata"]["guard"]["SuppressedRules"]
     assert "sqs_dlq_check" not in resources["ReportsWorkQueue"]["Metadata"]["guard"]["SuppressedRules"]
+    assert resources["ReportsFailedEventsQueue"]["Metadata"]["cfn-lint"] == {"config": {"ignore_checks": ["ES6000"]}}
+    assert "cfn-lint" not in resources["ReportsWorkQueue"]["Metadata"]
 
 
 def test_a_function_logging_to_its_own_group_is_exempt_from_the_serverless_log_rule() -> None:
