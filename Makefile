@@ -1,6 +1,8 @@
 # Two commands do everything on a fresh clone:
 #   make synth   install into .venv, then generate build/<env> for every environment of the registry
 #   make test    install into .venv, then run the whole test suite
+# and one more checks the output the way platform teams do:
+#   make scan    install checkov (.venv-scan) and cfn-guard (scan/node_modules), then scan every template
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -12,7 +14,7 @@ TEST_JOBS ?= auto
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: install synth test test-fast bench lint schema docs create-only lock clean
+.PHONY: install synth test test-fast scan bench lint schema docs create-only lock clean
 
 install: $(STAMP)
 
@@ -34,6 +36,34 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit tests/functional/generator/test_goldens.py -q
 
+# Scanners live apart from the project: checkov pins boto3/botocore/pydantic to other versions, and
+# cfn-guard ships as a binary inside a pinned npm package (with the Control Tower rules). The Guard Rules
+# Registry rules are kept in scan/guard-rules-registry (no package ships them).
+SCAN_VENV     := .venv-scan
+SCAN_STAMP    := $(SCAN_VENV)/.installed
+GUARD_PKG     := scan/node_modules/@cdklabs/cdk-validator-cfnguard
+GUARD_STAMP   := scan/node_modules/.installed
+GUARD_OS      := $(if $(filter Darwin,$(shell uname -s)),macos,ubuntu)
+GUARD_ARCH    := $(if $(filter arm64 aarch64,$(shell uname -m)),aarch64,x86_64)
+SCAN_PLATFORM := build/scan-platform-120
+
+$(SCAN_STAMP): scan/requirements.txt
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet -r scan/requirements.txt
+	@touch $@
+
+$(GUARD_STAMP): scan/package.json scan/package-lock.json
+	cd scan && npm ci --ignore-scripts --legacy-peer-deps --no-audit --no-fund
+	@touch $@
+
+scan: $(STAMP) $(SCAN_STAMP) $(GUARD_STAMP)
+	rm -rf $(SCAN_PLATFORM) && $(BIN)/python benchmarks/generate_registry.py $(SCAN_PLATFORM) 120
+	$(BIN)/python scan/run.py --checkov $(SCAN_VENV)/bin/checkov --cfn-lint $(SCAN_VENV)/bin/cfn-lint \
+	  --guard $(GUARD_PKG)/bin/$(GUARD_OS)/$(GUARD_ARCH)/cfn-guard \
+	  --rules control-tower=$(GUARD_PKG)/rules/control-tower/cfn-guard \
+	  --rules guard-rules-registry=scan/guard-rules-registry/rules \
+	  --platform example=. --platform platform-120=$(SCAN_PLATFORM)
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
@@ -53,7 +83,7 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .aws-sam build/*/ .pytest_cache .mypy_cache .ruff_cache .benchmarks
+	rm -rf $(VENV) $(SCAN_VENV) scan/node_modules .aws-sam build/*/ .pytest_cache .mypy_cache .ruff_cache .benchmarks
 
 docs: $(STAMP)
 	$(BIN)/python -m template_gen.registry.reference > docs/registry-reference.md

@@ -103,6 +103,7 @@ def transformed_resource_count(template: dict[str, object]) -> int:
         if resource.get("Type") == "AWS::Serverless::Function":
             for event in resource.get("Properties", {}).get("Events", {}).values():
                 count += SAM_EVENT_RESOURCES.get(event.get("Type"), 1)
+            count += "EventInvokeConfig" in resource.get("Properties", {})  # an AWS::Lambda::EventInvokeConfig
     return count
 
 

@@ -44,6 +44,7 @@ from template_gen.registry.models import (
     WorkerService,
 )
 from template_gen.registry.route_models import BinaryMediaTypes, CognitoAuthorizer, JwtAuthorizer
+from template_gen.registry.security_models import SecuritySettings
 from template_gen.registry.validate import EnvironmentEntry, ServiceEntry, ValidRegistry
 from template_gen.route_table import RouteEntry
 
@@ -233,6 +234,7 @@ class EnvironmentSpec:
     service_connect_namespace: str = ""  # "" when Service Connect is off
     placement: Placement = field(default_factory=Placement)  # set by the layout once services are placed
     observability: ObservabilitySpec = field(default_factory=ObservabilitySpec)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     escape_hatches: EscapeHatches = field(default_factory=EscapeHatches)  # overrides:, extra_resources:
 
     @property
@@ -442,6 +444,19 @@ def _custom_domain_warnings(entry: EnvironmentEntry) -> tuple[str, ...]:
     )
 
 
+def _web_acl_warnings(entry: EnvironmentEntry) -> tuple[str, ...]:
+    """A production environment with a public API and no web ACL is served without WAF (docs/security.md)."""
+    env = entry.model
+    if not env.security.production or env.security.waf_web_acl_arn or env.security.baseline_web_acl:
+        return ()
+    if "public" not in route_table.apis(routes_of(entry)):
+        return ()
+    return (
+        f"environment '{entry.name}' is a production environment (security.production) with a public API but no web "
+        "ACL (security.waf_web_acl_arn or security.baseline_web_acl): the public stage is served without AWS WAF",
+    )
+
+
 def environment_spec(
     valid: ValidRegistry,
     env_name: str,
@@ -453,7 +468,7 @@ def environment_spec(
     registry = valid.registry
     network, warnings = network_spec(entry, resolved)
     warnings += _cloudwatch_role_warnings(valid, env_name)
-    warnings += _custom_domain_warnings(entry)
+    warnings += _custom_domain_warnings(entry) + _web_acl_warnings(entry)
     vpc_functions = sorted(s.name for s in entry.services if isinstance(s.model, LambdaService) and s.model.vpc)
     if network.assign_public_ip and vpc_functions:
         warnings += (
@@ -489,6 +504,7 @@ def environment_spec(
         container_insights=env.ecs.container_insights,
         xray_daemon_image=env.ecs.xray_daemon_image,
         network=network,
+        security=env.security,
         api=ApiSpec(
             stage_name=env.api.stage_name or env_name,
             throttle=env.api.throttle,

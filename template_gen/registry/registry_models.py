@@ -10,6 +10,7 @@ from template_gen.registry import versions
 from template_gen.registry.escape_hatch_models import ExtraResources, PatchOp, StageKey
 from template_gen.registry.observability_models import ObservabilitySettings
 from template_gen.registry.route_models import AnyAuthorizer, AuthorizerName, BinaryMediaTypes
+from template_gen.registry.security_models import SecuritySettings
 from template_gen.registry.types import LogRetention, Model, Range, Tags
 
 # --------------------------------------------------------------------------------------------------
@@ -280,6 +281,7 @@ class EnvironmentSettings(Model):
     observability: ObservabilitySettings = Field(
         ObservabilitySettings(), description="Alarm thresholds and alarm notifications (see docs/observability.md)."
     )
+    security: SecuritySettings = SecuritySettings()
     tags: Tags = Field(default_factory=dict, description="Extra tags for every resource of the environment.")
 
 

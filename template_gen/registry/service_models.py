@@ -168,7 +168,9 @@ class Image(Model):
 class Ecr(Model):
     scan_on_push: bool = True
     keep_images: Annotated[int, Range(1, 1000)] = Field(30, description="Lifecycle policy: keep the newest N images.")
-    immutable_tags: bool = False
+    immutable_tags: bool = Field(
+        True, description="Refuse to push a tag twice, so a deployed tag always names the same image."
+    )
 
 
 class CapacityProvider(Model):

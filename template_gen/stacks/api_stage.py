@@ -12,7 +12,7 @@ from troposphere import GetAtt, Join, Ref, Sub, apigateway, route53, ssm
 
 from template_gen import naming
 from template_gen.spec import EnvironmentSpec
-from template_gen.stacks import consumer_upkeep, iam
+from template_gen.stacks import consumer_upkeep, iam, web_acl
 from template_gen.stacks.common import StackBuilder, Stage, StageOutput
 from template_gen.stacks.rest_api import ApiCore, deployment_and_stage
 
@@ -33,6 +33,8 @@ def build(env: EnvironmentSpec, cores: Sequence[ApiCore], route_stacks: Sequence
         _url(b, env, core)
     if env.api.custom_domain is not None and "public" in stages:
         _custom_domain(b, env, stages["public"])
+    if (env.security.waf_web_acl_arn or env.security.baseline_web_acl) and "public" in stages:
+        web_acl.associate(b, env, stages["public"])
     stage = Stage("api-stage", "ApiStageStack", "api-stage.yaml", b)
     # A deployment snapshots the API as it is: it must be made after every route stack.
     stage.depends_on = list(route_stacks)

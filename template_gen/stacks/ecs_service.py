@@ -26,6 +26,7 @@ from template_gen.stacks.common import StackBuilder
 # scale-up fails with a message that says what is missing.
 NO_IMAGE_TAG = "no-image-yet"
 XRAY_CONTAINER = "xray-daemon"
+XRAY_USER = "1337"  # any unprivileged uid: the daemon binds UDP 2000 (above 1024) and writes no file
 
 
 @dataclass(frozen=True)
@@ -321,6 +322,9 @@ def _task_definition(
                 MemoryReservation=256,
                 PortMappings=[ecs.PortMapping(ContainerPort=2000, Protocol="udp")],
                 LogConfiguration=log_config(XRAY_CONTAINER),
+                # Hardened by default (docs/security.md): nothing to write, no root needed.
+                ReadonlyRootFilesystem=True,
+                User=XRAY_USER,
             )
         )
     return ecs.TaskDefinition(

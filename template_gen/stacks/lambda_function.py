@@ -13,7 +13,7 @@ from troposphere import GetAtt, Ref, Sub, awslambda, logs, serverless
 
 from template_gen import aws_data, naming
 from template_gen.spec import EnvironmentSpec, LambdaRuntimeSpec
-from template_gen.stacks import iam
+from template_gen.stacks import async_failures, iam
 from template_gen.stacks.common import StackBuilder, log_group
 
 
@@ -35,6 +35,7 @@ class FunctionSpec:
     architecture: str | None = None  # default: the environment's
     events: Mapping[str, Any] = field(default_factory=dict)  # SAM event sources by logical name
     vpc_config: awslambda.VPCConfig | None = None  # subnets and security groups of a function in the VPC
+    failure_queue_arn: Any = None  # where failed asynchronous invocations go (stacks.async_failures)
 
 
 @dataclass(frozen=True)
@@ -116,5 +117,7 @@ def lambda_function(
         props["Events"] = dict(fn.events)
     if fn.vpc_config is not None:
         props["VpcConfig"] = fn.vpc_config
+    if fn.failure_queue_arn is not None:
+        props.update(async_failures.function_properties(fn.failure_queue_arn))
     function = b.add(serverless.Function(f"{fn.logical}Function", **props), fn.tags)
     return FunctionResources(function, role, group)

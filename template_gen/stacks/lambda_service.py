@@ -13,7 +13,7 @@ from troposphere import GetAtt, Ref, Sub, sqs
 
 from template_gen import naming
 from template_gen.spec import EnvironmentSpec, LambdaServiceSpec
-from template_gen.stacks import iam, secrets
+from template_gen.stacks import async_failures, iam, secrets
 from template_gen.stacks.common import StackBuilder
 from template_gen.stacks.lambda_function import FunctionResources, FunctionSpec
 
@@ -78,9 +78,13 @@ def build(
                 },
             }
             _rule_outputs(b, env, svc, name, rule, event.eventbridge.bus)
+    failures = async_failures.failed_events_queue(b, svc, events)
+    if failures is not None:
+        statements += failures[1]
     spec = FunctionSpec(
         **{
             **base.__dict__,
+            "failure_queue_arn": failures[0] if failures else None,
             "statements": statements,
             "environment": variables,
             "events": events,

@@ -12,7 +12,7 @@ from troposphere import elasticloadbalancingv2 as elbv2
 
 from template_gen import naming
 from template_gen.spec import EnvironmentSpec
-from template_gen.stacks import network_logs, network_vpc
+from template_gen.stacks import network_logs, network_vpc, security
 from template_gen.stacks.common import StackBuilder, Stage
 
 LISTENER_PORT = 80
@@ -116,21 +116,14 @@ class NetworkStage:
         b, ports = self.b, self.net.container_ports
         egress = [self._vpc_rule(p, f"to ECS tasks on port {p}") for p in ports]
         if not egress:  # no ECS service yet: replace the default allow-all egress with a rule that matches nothing
-            egress = [
-                ec2.SecurityGroupRule(
-                    IpProtocol="icmp",
-                    FromPort=252,
-                    ToPort=86,
-                    CidrIp="255.255.255.255/32",
-                    Description="no egress until a service needs it",
-                )
-            ]
+            egress = [security.no_egress("no egress until a service needs it")]
+        # No CIDR ingress: the ALB admits only the group of the hop in front of it (security.ingress_from),
+        # so nothing in the VPC can skip API Gateway's authorizer and forge the consumer headers.
         alb_sg = b.add(
             ec2.SecurityGroup(
                 "AlbSecurityGroup",
-                GroupDescription=f"{self.name_prefix} internal ALB: HTTP from inside the VPC only",
+                GroupDescription=f"{self.name_prefix} internal ALB: HTTP only from the NLB or VPC link in front of it",
                 VpcId=self.vpc_id,
-                SecurityGroupIngress=[self._vpc_rule(LISTENER_PORT, "HTTP from the VPC")],
                 SecurityGroupEgress=egress,
             )
         )
@@ -146,6 +139,7 @@ class NetworkStage:
         attributes = [
             elbv2.LoadBalancerAttributes(Key="idle_timeout.timeout_seconds", Value=str(net.alb_idle_timeout)),
             elbv2.LoadBalancerAttributes(Key="routing.http.drop_invalid_header_fields.enabled", Value="true"),
+            *security.deletion_protection(self.env),
         ]
         depends = []
         if net.alb_access_logs:
@@ -214,14 +208,23 @@ class NetworkStage:
 
     def _nlb_and_vpc_link(self) -> None:
         b = self.b
+        nlb_sg = security.nlb_security_group(self)
+        # A security group can be given to an NLB only when it is created, so the NLB (and its listeners and
+        # target groups: an ALB can be the target of at most two NLBs, one target group each) carry new
+        # logical IDs: CloudFormation creates the new hop, repoints the VPC link, then deletes the old one.
         nlb = b.add(
             elbv2.LoadBalancer(
-                "Nlb",
+                security.NLB_ID,
                 Type="network",
                 Scheme="internal",
                 Subnets=self.lb_subnets,
+                SecurityGroups=[GetAtt(nlb_sg, "GroupId")],
+                # API Gateway's VPC link reaches the NLB over PrivateLink: admitted without an inbound rule,
+                # while nothing else in the VPC is (the group has no inbound rule at all).
+                EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic="off",
                 LoadBalancerAttributes=[
-                    elbv2.LoadBalancerAttributes(Key="load_balancing.cross_zone.enabled", Value="true")
+                    elbv2.LoadBalancerAttributes(Key="load_balancing.cross_zone.enabled", Value="true"),
+                    *security.deletion_protection(self.env),
                 ],
             )
         )
@@ -231,7 +234,7 @@ class NetworkStage:
             suffix = "" if index == 1 else str(index)
             target = b.add(
                 elbv2.TargetGroup(
-                    f"NlbTo{naming.alb_id(index)}TargetGroup",
+                    f"{security.NLB_ID}To{naming.alb_id(index)}TargetGroup",
                     TargetType="alb",
                     Protocol="TCP",
                     Port=LISTENER_PORT,
@@ -252,7 +255,7 @@ class NetworkStage:
             )
             nlb_listener = b.add(
                 elbv2.Listener(
-                    f"NlbListener{suffix}",
+                    f"{security.NLB_ID}Listener{suffix}",
                     LoadBalancerArn=Ref(nlb),
                     Port=naming.nlb_port(index),
                     Protocol="TCP",
@@ -260,6 +263,7 @@ class NetworkStage:
                 )
             )
             nlb_listeners.append(nlb_listener.title)
+        security.alb_ingress_from(self, nlb_sg, "from the NLB (the API Gateway VPC link)")
         link = b.add(
             apigw.VpcLink(
                 "VpcLink",
@@ -275,6 +279,7 @@ class NetworkStage:
         b.output("NlbArn", Ref(nlb), "Internal NLB (VPC link target)")
         b.output("NlbDnsName", GetAtt(nlb, "DNSName"), "Internal NLB DNS name (integration host)")
         b.output("NlbFullName", GetAtt(nlb, "LoadBalancerFullName"), "Internal NLB full name (metrics)")
+        b.output("NlbSecurityGroupId", GetAtt(nlb_sg, "GroupId"), "Security group of the internal NLB")
         b.output("VpcLinkId", Ref(link), "REST API VPC link to the NLB")
 
     def _vpc_link_v2(self) -> None:
@@ -284,9 +289,18 @@ class NetworkStage:
                 "VpcLinkSecurityGroup",
                 GroupDescription=f"{self.name_prefix} VPC link: to the internal ALB only",
                 VpcId=self.vpc_id,
-                SecurityGroupEgress=[self._vpc_rule(LISTENER_PORT, "HTTP to the ALB")],
+                SecurityGroupEgress=[
+                    ec2.SecurityGroupRule(
+                        IpProtocol="tcp",
+                        FromPort=LISTENER_PORT,
+                        ToPort=LISTENER_PORT,
+                        DestinationSecurityGroupId=GetAtt(self.alb_sg, "GroupId"),
+                        Description="HTTP to the internal ALB",
+                    )
+                ],
             )
         )
+        security.alb_ingress_from(self, sg, "from the API Gateway VPC link")
         link = b.add(
             apigw2.VpcLink(
                 "VpcLink",
@@ -311,6 +325,8 @@ class NetworkStage:
                 GroupDescription=f"{self.name_prefix} execute-api endpoint: HTTPS from the VPC",
                 VpcId=self.vpc_id,
                 SecurityGroupIngress=[self._vpc_rule(443, "HTTPS from the VPC")],
+                # An interface endpoint only answers (security groups are stateful): no outbound rule is needed.
+                SecurityGroupEgress=[security.no_egress("none: the endpoint only answers requests")],
             )
         )
         endpoint = b.add(

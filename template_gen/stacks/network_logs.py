@@ -8,7 +8,7 @@ from awacs import logs as logs_actions
 from awacs import s3 as s3_actions
 from awacs import sts
 from awacs.aws import Allow, ArnLike, Bool, Condition, Deny, Principal, Statement, StringEquals
-from troposphere import AccountId, GetAtt, Ref, Sub, ec2, iam, s3
+from troposphere import AccountId, GetAtt, Join, Ref, Sub, ec2, iam, s3
 
 from template_gen import aws_data
 from template_gen.stacks.common import log_group
@@ -134,8 +134,10 @@ def access_log_bucket(stage: NetworkStage) -> None:
                     Effect=Deny,
                     Principal=Principal("*"),
                     Action=[s3_actions.Action("*")],
-                    Resource=[GetAtt(bucket, "Arn"), Sub("${AccessLogBucket.Arn}/*")],
-                    Condition=Condition(Bool("aws:SecureTransport", False)),
+                    # Written as rule checkers match it (Control Tower CT.S3.PR.8): the bucket's Arn and a
+                    # Join of it with "/*", and the condition value as the string "false".
+                    Resource=[GetAtt(bucket, "Arn"), Join("", [GetAtt(bucket, "Arn"), "/*"])],
+                    Condition=Condition(Bool("aws:SecureTransport", "false")),
                 ),
             ),
         )

@@ -128,17 +128,18 @@ def build_core(
         b.output(f"{p}ApiAuthorizerId", Ref(authorizer), f"{core.which} API: API key validator authorizer")
     cors = env.api.cors
     if cors is not None:
-        origin = f"'{cors.allow_origins[0]}'" if len(cors.allow_origins) == 1 else "method.request.header.origin"
+        headers = {"gatewayresponse.header.Access-Control-Allow-Headers": "'" + ",".join(cors.allow_headers) + "'"}
+        # A gateway response cannot test the request's Origin, so it names an origin only when there is one
+        # (or "*"); echoing the request's Origin would allow every site (docs/security.md).
+        if len(cors.allow_origins) == 1:
+            headers["gatewayresponse.header.Access-Control-Allow-Origin"] = f"'{cors.allow_origins[0]}'"
         for kind in ("4XX", "5XX"):
             response = b.add(
                 apigw.GatewayResponse(
                     f"{p}ApiDefault{kind}",
                     RestApiId=Ref(api),
                     ResponseType=f"DEFAULT_{kind}",
-                    ResponseParameters={
-                        "gatewayresponse.header.Access-Control-Allow-Origin": origin,
-                        "gatewayresponse.header.Access-Control-Allow-Headers": "'" + ",".join(cors.allow_headers) + "'",
-                    },
+                    ResponseParameters=headers,
                 )
             )
             core.hashed.append(response.to_dict())

@@ -207,6 +207,8 @@ class RouteBuilder:
             parameters["integration.request.header.X-Consumer-Plan"] = "context.authorizer.plan"
         elif route.auth == "jwt":  # the token's subject, from the authorizer's context
             parameters["integration.request.header.X-Jwt-Subject"] = "context.authorizer.sub"
+        if not self.env.security.forward_api_key:  # a REST proxy cannot drop a header: overwrite the secret
+            parameters["integration.request.header.x-api-key"] = "'redacted'"
         if proxy:
             parameters["integration.request.path.proxy"] = "method.request.path.proxy"
         port = self.backends.ports[route.alb]

@@ -67,6 +67,7 @@ def test_ecs_routes_proxy_through_the_vpc_link_with_path_and_identity_headers(tm
         "RequestParameters": {
             "integration.request.header.X-Consumer-Id": "'anonymous'",
             "integration.request.header.X-Request-Id": "context.requestId",
+            "integration.request.header.x-api-key": "'redacted'",
             "integration.request.path.proxy": "method.request.path.proxy",
         },
         "PassthroughBehavior": "WHEN_NO_MATCH",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,12 +27,59 @@ def test_network_stage_has_no_shared_task_security_group(templates: Templates, c
 
 
 @pytest.mark.parametrize(("case", "env"), PARAMS)
-def test_alb_admits_only_http_from_the_vpc(templates: Templates, case: str, env: str) -> None:
-    sg = network(templates, case, env)["Resources"]["AlbSecurityGroup"]["Properties"]
-    assert sg["SecurityGroupIngress"] == [
+def test_alb_admits_http_only_from_the_group_in_front_of_it(templates: Templates, case: str, env: str) -> None:
+    resources = network(templates, case, env)["Resources"]
+    assert "SecurityGroupIngress" not in resources["AlbSecurityGroup"]["Properties"]
+    ingress = resources_of_type({"Resources": resources}, "AWS::EC2::SecurityGroupIngress")
+    front = "NlbSecurityGroup" if "IngressNlb" in resources else "VpcLinkSecurityGroup"
+    assert ingress == {
+        "AlbIngressFromApiGateway": {
+            "Type": "AWS::EC2::SecurityGroupIngress",
+            "Properties": {
+                "Description": ingress["AlbIngressFromApiGateway"]["Properties"]["Description"],
+                "FromPort": 80,
+                "GroupId": {"Fn::GetAtt": ["AlbSecurityGroup", "GroupId"]},
+                "IpProtocol": "tcp",
+                "SourceSecurityGroupId": {"Fn::GetAtt": [front, "GroupId"]},
+                "ToPort": 80,
+            },
+        }
+    }
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_no_load_balancer_or_vpc_link_group_admits_a_cidr(templates: Templates, case: str, env: str) -> None:
+    """Nothing in the VPC can reach the NLB or the ALB around API Gateway (docs/security.md)."""
+    resources = network(templates, case, env)["Resources"]
+    groups = {"AlbSecurityGroup", "NlbSecurityGroup", "VpcLinkSecurityGroup"} & set(resources)
+    assert "AlbSecurityGroup" in groups
+    for lid in groups:
+        for rule in resources[lid]["Properties"].get("SecurityGroupIngress", []):
+            assert not {"CidrIp", "CidrIpv6", "SourcePrefixListId"} & set(rule), f"{lid} admits {rule}"
+    for lid, rule in resources_of_type({"Resources": resources}, "AWS::EC2::SecurityGroupIngress").items():
+        group = rule["Properties"]["GroupId"]["Fn::GetAtt"][0]
+        if group in groups:
+            assert "SourceSecurityGroupId" in rule["Properties"], f"{lid} admits {rule}"
+    lbs = resources_of_type({"Resources": resources}, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    for lid, lb in lbs.items():
+        assert lb["Properties"]["SecurityGroups"], f"{lid} has no security group"
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_the_nlb_is_reached_only_over_privatelink(templates: Templates, case: str, env: str) -> None:
+    resources = network(templates, case, env)["Resources"]
+    if "IngressNlb" not in resources:  # alb-direct: no NLB
+        assert "NlbSecurityGroup" not in resources
+        return
+    nlb = resources["IngressNlb"]["Properties"]
+    assert nlb["SecurityGroups"] == [{"Fn::GetAtt": ["NlbSecurityGroup", "GroupId"]}]
+    assert nlb["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] == "off"
+    group = resources["NlbSecurityGroup"]["Properties"]
+    assert "SecurityGroupIngress" not in group
+    assert group["SecurityGroupEgress"] == [
         {
-            "CidrIp": {"Ref": "VpcCidr"},
-            "Description": "HTTP from the VPC",
+            "Description": "HTTP and health checks to the internal ALB",
+            "DestinationSecurityGroupId": {"Fn::GetAtt": ["AlbSecurityGroup", "GroupId"]},
             "FromPort": 80,
             "IpProtocol": "tcp",
             "ToPort": 80,
@@ -134,3 +182,21 @@ def root_prefix(root: dict[str, Any]) -> str:
 
 def yaml_templates(templates: Templates, case: str, env: str) -> list[tuple[str, str]]:
     return [(name, text) for name, text in sorted(templates(case, env).items()) if name.endswith(".yaml")]
+
+
+RULE_DESCRIPTION = re.compile(r"[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]{0,255}")  # EC2's allowed characters
+
+
+@pytest.mark.parametrize(("case", "env"), PARAMS)
+def test_every_security_group_rule_description_is_one_ec2_accepts(templates: Templates, case: str, env: str) -> None:
+    resources = network(templates, case, env)["Resources"]
+    descriptions = []
+    for lid, resource in resources.items():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::EC2::SecurityGroup":
+            rules = props.get("SecurityGroupIngress", []) + props.get("SecurityGroupEgress", [])
+            descriptions += [(lid, r["Description"]) for r in rules]
+        elif resource["Type"] in ("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"):
+            descriptions.append((lid, props["Description"]))
+    assert descriptions
+    assert [(lid, d) for lid, d in descriptions if not RULE_DESCRIPTION.fullmatch(d)] == []

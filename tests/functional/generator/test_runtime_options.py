@@ -89,9 +89,28 @@ def test_lambda_events_queue_with_dead_letters_and_exported_names() -> None:
     template = golden("compute.yaml")
     res = template["Resources"]
     function = res["ReportsFunction"]["Properties"]
+    failures = {"Fn::GetAtt": ["ReportsFailedEventsQueue", "Arn"]}
     assert function["Events"]["Nightly"] == {
-        "Type": "Schedule", "Properties": {"Name": "ledger-prod-reports-nightly", "Schedule": "cron(0 2 * * ? *)", "State": "ENABLED"},
+        "Type": "Schedule",
+        "Properties": {
+            "Name": "ledger-prod-reports-nightly", "Schedule": "cron(0 2 * * ? *)", "State": "ENABLED",
+            "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600},
+            "DeadLetterConfig": {"Arn": failures},
+        },
     }  # fmt: skip
+    assert function["Events"]["Payments"]["Properties"]["DeadLetterConfig"] == {"Arn": failures}
+    assert function["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": failures}
+    assert function["EventInvokeConfig"] == {
+        "MaximumRetryAttempts": 2, "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": failures}},
+    }  # fmt: skip
+    assert statements(res["ReportsRole"])["SendFailedEvents"]["Resource"] == [failures]
+    assert res["ReportsFailedEventsQueue"]["Properties"] == {
+        "MessageRetentionPeriod": 14 * 86400, "SqsManagedSseEnabled": True, "Tags": res["ReportsFailedEventsQueue"]["Properties"]["Tags"],
+    }  # fmt: skip
+    policy = res["ReportsFailedEventsQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert [(s["Principal"], s["Action"], s["Resource"]) for s in policy] == [
+        ({"Service": "events.amazonaws.com"}, ["sqs:SendMessage"], [failures])
+    ]
     assert function["Events"]["Requests"]["Properties"]["Queue"] == {"Fn::GetAtt": ["ReportsRequestsQueue", "Arn"]}
     queue = res["ReportsRequestsQueue"]["Properties"]
     assert queue["RedrivePolicy"] == {

@@ -138,8 +138,8 @@ def test_a_committed_placement_is_kept_even_where_a_fresh_one_would_differ(tmp_p
     files = [s.file_name for s in result.stacks]
     assert "compute-2.yaml" in files
     network = rendered(result)["network.yaml"]["Resources"]
-    assert network["NlbListener2"]["Properties"]["Port"] == 81
-    assert network["NlbToAlb2TargetGroup"]["Properties"]["Targets"] == [{"Id": {"Ref": "Alb2"}, "Port": 80}]
+    assert network["IngressNlbListener2"]["Properties"]["Port"] == 81
+    assert network["IngressNlbToAlb2TargetGroup"]["Properties"]["Targets"] == [{"Id": {"Ref": "Alb2"}, "Port": 80}]
     compute2 = rendered(result)["compute-2.yaml"]
     assert compute2["Parameters"]["Cluster"]["Type"] == "String"
     rule = compute2["Resources"]["Svc0003ListenerRule"]["Properties"]
