@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from template_gen import naming
-from template_gen.registry.models import EcsService, LambdaService
+from template_gen.registry.models import EcsService, LambdaService, WorkerService
 from template_gen.registry.observability_models import (
     ApiThresholds,
     EcsThresholds,
@@ -74,13 +74,18 @@ def _merge(defaults: dict[str, Any], *layers: EcsThresholds | LambdaThresholds) 
 
 
 def observability_spec(
-    settings: ObservabilitySettings, services: dict[str, EcsService | LambdaService]
+    settings: ObservabilitySettings, services: dict[str, EcsService | WorkerService | LambdaService]
 ) -> ObservabilitySpec:
-    """`services`: the environment's services by name, with their per-environment overrides applied."""
+    """`services`: the environment's services by name, with their per-environment overrides applied. A
+    worker takes the environment's container thresholds (it has no alarm settings of its own, and no
+    target-group alarms: it serves no requests)."""
     alarms = settings.alarms
     ecs: dict[str, EcsAlarms] = {}
     lambdas: dict[str, LambdaAlarms] = {}
     for name, model in sorted(services.items()):
+        if isinstance(model, WorkerService):
+            ecs[name] = EcsAlarms(**_merge(ECS_DEFAULTS, alarms.ecs), rollback=False)
+            continue
         if not model.alarms.enabled:
             continue
         if isinstance(model, EcsService):

@@ -527,7 +527,11 @@ def environment_spec(
         warnings=warnings,
         observability=observability_spec(
             env.observability,
-            {s.name: s.model for s in entry.services if isinstance(s.model, EcsService | LambdaService)},
+            {
+                s.name: s.model
+                for s in entry.services
+                if isinstance(s.model, EcsService | WorkerService | LambdaService)
+            },
         ),
         # No namespace without a container service to join it.
         service_connect_namespace=(env.service_connect.namespace or f"{registry.platform}-{env_name}")

@@ -15,6 +15,7 @@ Templates = dict[str, dict[str, Any]]
 
 ECS_ALARMS = ("Target5xx", "UnhealthyHosts", "P99Response", "BelowDesired", "CpuHigh", "MemoryHigh")
 LAMBDA_ALARMS = ("Errors", "Throttles", "DurationNearTimeout")
+TARGET_ALARMS = ("Target5xx", "UnhealthyHosts", "P99Response")  # only for a service behind the ALB
 # Which resource a dimension must name.
 DIMENSION_TYPES = {
     "TargetGroup": "AWS::ElasticLoadBalancingV2::TargetGroup",
@@ -52,12 +53,15 @@ def missing_alarms(templates: Templates, alarms_off: Iterable[str] = (), insight
         expected += [
             (lid.removesuffix("Function"), LAMBDA_ALARMS) for lid in resources(compute, "AWS::Serverless::Function")
         ]
+        target_groups = resources(compute, "AWS::ElasticLoadBalancingV2::TargetGroup")
         for prefix, names in expected:
             if prefix in off:
                 continue
             for name in names:
                 if name == "BelowDesired" and not insights:
                     continue
+                if name in TARGET_ALARMS and f"{prefix}TargetGroup" not in target_groups:
+                    continue  # an internal service or a worker: no target group, no ALB to alarm on
                 if f"{prefix}{name}Alarm" not in obs:
                     problems.append(f"{file_name}: {prefix} has no {name} alarm")
     return problems
@@ -159,6 +163,14 @@ def _check_dimension(templates: Templates, file_name: str, name: str, value: Any
         functions = [r["Properties"]["FunctionName"] for t in templates.values()
                      for r in resources(t, "AWS::Serverless::Function").values()]  # fmt: skip
         return None if any(f.endswith(f"-{value}") for f in functions) else "no such function"
+    if name == "DiscoveryName":  # Service Connect metrics: a discovery name an ECS service serves
+        served = [
+            s.get("DiscoveryName")
+            for t in templates.values()
+            for r in resources(t, "AWS::ECS::Service").values()
+            for s in (r["Properties"].get("ServiceConnectConfiguration") or {}).get("Services", [])
+        ]
+        return None if value in served else "no service serves it through Service Connect"
     return "unexpected dimension"
 
 

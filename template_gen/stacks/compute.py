@@ -377,6 +377,7 @@ class ComputeStage:
         code = self._code(naming.code_dir_for("onboarding"))
         reconciler = consumer_upkeep.reconciler(env, code, self.consumers, self._function)
         b.output("ReconcilerFunctionName", Ref(reconciler.function), "Consumer reconciler (template-gen reconcile)")
+        b.output("ReconcilerFunctionArn", GetAtt(reconciler.function, "Arn"), "Consumer reconciler (alarms)")
 
     # ------------------------------------------------------------------ Lambda services
     def _catalog_layer(self) -> Ref:

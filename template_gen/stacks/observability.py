@@ -32,7 +32,11 @@ COMPARISONS = {
     "<": "LessThanThreshold",
     "band": "GreaterThanUpperThreshold",
 }
-PLATFORM_FUNCTIONS = (("api-key-validator", "ApiKeyValidator"), ("onboarding", "Onboarding"))
+PLATFORM_FUNCTIONS = (
+    ("api-key-validator", "ApiKeyValidator"),
+    ("onboarding", "Onboarding"),
+    ("reconciler", "Reconciler"),
+)
 
 
 def stage_names(shard: int) -> tuple[str, str, str]:
@@ -270,7 +274,10 @@ class ObservabilityStage:
         add("duration-near-timeout", near, ">", period=300, periods=1, metric=Metric(LAMBDA, "Duration", dims, "p99"))
 
     def _platform_functions(self) -> None:
-        for name, logical in PLATFORM_FUNCTIONS:
+        """The platform's own functions in the first compute shard, those it has: the key validator,
+        onboarding and its reconciler, and a JWT authorizer per `auth: jwt` authorizer in use."""
+        jwt = [(f"jwt-{name}", naming.logical_id("jwt-authorizer", name)) for name, _ in self.env.api.jwt_authorizers]
+        for name, logical in (*PLATFORM_FUNCTIONS, *jwt):
             if f"{logical}FunctionArn" in self.by_key["compute"].template.outputs:
                 self._function(name, logical, self.env.observability.platform_lambda, "compute")
 
