@@ -68,16 +68,16 @@ def test_synth_prints_where_templates_went_and_usage_per_stack(tmp_path: Path) -
         f"{sizes['template.yaml']:,}/1,000,000",
         "bytes",
     ]
-    assert lines[3].split()[:3] == ["network.yaml", "NetworkStack", "32/500"]
+    assert lines[3].split()[:3] == ["network.yaml", "NetworkStack", "34/500"]
     assert lines[3].split()[4] == f"{sizes['network.yaml']:,}/1,000,000"
     assert lines[4].split()[:2] == ["compute.yaml", "ComputeStack"]
     assert lines[5].split()[:2] == ["api.yaml", "ApiStack"]
     assert lines[6].split()[:2] == ["api-stage.yaml", "ApiStageStack"]
-    assert lines[7].split()[:3] == ["observability.yaml", "ObservabilityStack", "43/500"]
+    assert lines[7].split()[:3] == ["observability.yaml", "ObservabilityStack", "49/500"]
     # Then every other quota at its most used scope.
     assert lines[8:10] == ["", "QUOTA                                         MOST USED                  USED"]
     assert lines[10:] == [
-        "resources per nested-stack operation          all stacks                 185/2,500",
+        "resources per nested-stack operation          all stacks                 199/2,500",
         "listener rules per Application Load Balancer  ALB 1                      3/100",
         "target groups per Application Load Balancer   ALB 1                      2/100",
         "targets per Application Load Balancer         ALB 1                      14/1,000",
@@ -96,9 +96,9 @@ def test_synth_json_summary(tmp_path: Path) -> None:
     assert [s["file"] for s in data["stacks"]] == [
         "template.yaml", "network.yaml", "compute.yaml", "api.yaml", "api-stage.yaml", "observability.yaml"
     ]  # fmt: skip
-    # dev has 32; prod adds a third AZ (2 subnets + 2 associations), two NAT gateways with EIPs and
+    # dev has 34; prod adds a third AZ (2 subnets + 2 associations), two NAT gateways with EIPs and
     # two private route tables with their default routes.
-    assert data["stacks"][1]["resources"] == 32 + 4 + 4 + 4
+    assert data["stacks"][1]["resources"] == 34 + 4 + 4 + 4
     assert data["warnings"] == []
     assert (data["wave"], data["waves"]) == (None, 1)
     assert data["placement"] == {
@@ -106,8 +106,8 @@ def test_synth_json_summary(tmp_path: Path) -> None:
         "written": False, "changes": [], "removed": [],
     }  # fmt: skip
     quotas = {(q["quota"], q["scope"]): (q["used"], q["limit"]) for q in data["quotas"]}
-    assert quotas[("cfn_resources", "network.yaml")] == (44, 500)
-    assert quotas[("alb_rules", "ALB 1")] == (5, 100)  # counts the internal service and the worker too
+    assert quotas[("cfn_resources", "network.yaml")] == (46, 500)
+    assert quotas[("alb_rules", "ALB 1")] == (3, 100)  # the internal service and the worker have no rule
     assert quotas[("api_resources", "public API")] == (8, 300)
     assert quotas[("api_resources", "private API")] == (2, 300)
 
@@ -133,7 +133,8 @@ def test_synth_out_writes_elsewhere_and_is_byte_for_byte_deterministic(tmp_path:
     assert first.err == (
         "note: services/environments/dev.placement.json left unchanged: the build went to --out elsewhere; it "
         "places compute shard 1: product-pricing, quoting; ALB 1: product-pricing, quoting; API route shard 1: "
-        "/admin, /product-pricing, /quoting; pass --update-placement to store that\n"
+        "/admin, /product-pricing, /quoting; ECR repositories the stack creates: product-pricing, quoting; API "
+        "resource IDs recorded; pass --update-placement to store that\n"
     )
 
 
@@ -143,8 +144,9 @@ def test_synth_out_elsewhere_stores_the_placement_only_when_asked(tmp_path: Path
     assert result.code == 0
     assert result.err == (
         "note: updated services/environments/dev.placement.json (compute shard 1: product-pricing, quoting; "
-        "ALB 1: product-pricing, quoting; API route shard 1: /admin, /product-pricing, /quoting); commit it: it "
-        "keeps services in their stacks\n"
+        "ALB 1: product-pricing, quoting; API route shard 1: /admin, /product-pricing, /quoting; ECR repositories the "
+        "stack creates: product-pricing, quoting; API resource IDs recorded); commit it: it keeps services in their "
+        "stacks\n"
     )
     placed = json.loads((project / "services/environments/dev.placement.json").read_text())
     assert placed["compute"] == {"product-pricing": 1, "quoting": 1}

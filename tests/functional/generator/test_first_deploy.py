@@ -76,9 +76,9 @@ def test_a_service_that_comes_back_references_its_retained_repository(tmp_path: 
 def test_vpc_link_waits_for_the_nlb_listeners_and_the_alb_target_group_for_its_alb(tmp_path: Path) -> None:
     res = build(project(tmp_path), "network.yaml")["Resources"]
     link = res["VpcLink"]
-    assert link["DependsOn"] == ["NlbListener"]
-    assert link["Properties"]["TargetArns"] == [{"Ref": "Nlb"}]
-    group = res["NlbToAlbTargetGroup"]
+    assert link["DependsOn"] == ["IngressNlbListener"]
+    assert link["Properties"]["TargetArns"] == [{"Ref": "IngressNlb"}]
+    group = res["IngressNlbToAlbTargetGroup"]
     assert group["DependsOn"] == ["AlbListener"]
     assert group["Properties"]["Targets"] == [{"Id": {"Ref": "Alb"}, "Port": 80}]  # Ref: after the ALB
 

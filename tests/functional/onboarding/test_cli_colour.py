@@ -54,5 +54,5 @@ def test_synth_summary_colours_quota_usage_with_force_color(example: Path, monke
     templates = lines[2 : lines.index("")]  # the template table ends at the blank line before the quotas
     assert lines[0] == f"{GREEN}dev: wrote {len(templates)} templates to build/dev/{RESET}"
     assert templates[0].split()[:2] == ["template.yaml", "(root)"] and f"{GREEN}5/500 resources{RESET}" in templates[0]
-    assert f"{GREEN}32/500 resources{RESET}" in templates[1]
-    assert f"{GREEN}185/2,500{RESET}" in result.out  # the quota table is coloured too
+    assert f"{GREEN}34/500 resources{RESET}" in templates[1]
+    assert f"{GREEN}199/2,500{RESET}" in result.out  # the quota table is coloured too

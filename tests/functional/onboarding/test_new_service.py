@@ -329,7 +329,8 @@ def test_new_lambda_service_gets_code_and_a_test_that_pass_at_once(tmp_path: Pat
     # The repository's own test fixtures, as a real project has them.
     (project / "tests/functional/functions").mkdir(parents=True)
     shutil.copy(ROOT / "tests/conftest.py", project / "tests/conftest.py")
-    shutil.copy(ROOT / "tests/functional/functions/conftest.py", project / "tests/functional/functions/conftest.py")
+    for helper in ("conftest.py", "admin_support.py"):  # the functions' conftest and the module it imports
+        shutil.copy(ROOT / "tests/functional/functions" / helper, project / "tests/functional/functions" / helper)
 
     result = run_cli("new-service", "billing-api", "--kind", "lambda", "--path", "/billing", project=project)
     assert (result.code, result.err) == (0, "")
