@@ -51,7 +51,7 @@ def read(project_dir: Path, env_name: str) -> dict[str, dict[str, str]]:
 def recorded_tags(valid: ValidRegistry, env_name: str) -> dict[str, str]:
     """The recorded tags of the environment's enabled container services (a record of a service that was
     disabled or became a Lambda service is ignored, not an error)."""
-    ecs = {s.name for s in valid.environments[env_name].services if s.model.kind == "ecs"}
+    ecs = {s.name for s in valid.environments[env_name].services if s.model.kind != "lambda"}  # ecs, worker
     return {name: entry["tag"] for name, entry in read(valid.project_dir, env_name).items() if name in ecs}
 
 

@@ -45,7 +45,7 @@ def log_group(env: Environment, name: str | None, api: str | None) -> str:
     if name in PLATFORM_FUNCTIONS:
         return env.log_group("lambda", name)
     entry = env.services(name)[0]
-    return env.log_group("ecs" if entry.model.kind == "ecs" else "lambda", name)
+    return env.log_group("lambda" if entry.model.kind == "lambda" else "ecs", name)  # a worker logs as ECS
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ of each Lambda function over the last hour."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from template_gen.errors import AwsError
 from template_gen.naming import logical_id
 from template_gen.ops import resources
 from template_gen.ops.resources import PLATFORM_FUNCTIONS, Deployed, Environment, cluster_of
+from template_gen.registry.service_models import ContainerService
 from template_gen.review import aws
 
 WINDOW = timedelta(hours=1)
@@ -92,8 +93,9 @@ def do_status(
     factory = client_factory or aws.client_factory(target.profile)
     aws.check_account(factory("sts", target.region), target)
     deployed = resources.read(factory("cloudformation", target.region), target)
-    ecs_entries = [e for e in entries if e.model.kind == "ecs"]
-    ecs = _ecs(factory, target.region, deployed, [e.name for e in ecs_entries]) if ecs_entries else {}
+    # Workers are ECS services too (no target group): only Lambda services are read from CloudWatch.
+    containers = {e.name: e.model.kind for e in entries if isinstance(e.model, ContainerService)}
+    ecs = _ecs(factory, target.region, deployed, containers) if containers else {}
     functions = [(e.name, "lambda", env.function_name(e.name)) for e in entries if e.model.kind == "lambda"]
     platform = [] if only else [(n, "platform", env.function_name(n)) for n in PLATFORM_FUNCTIONS]
     platform = [p for p in platform if logical_id(p[0]) + "Function" in deployed.resources]
@@ -111,7 +113,8 @@ def do_status(
     )
 
 
-def _ecs(factory: aws.ClientFactory, region: str, deployed: Deployed, names: list[str]) -> dict[str, EcsStatus]:
+def _ecs(factory: aws.ClientFactory, region: str, deployed: Deployed, names: Mapping[str, str]) -> dict[str, EcsStatus]:
+    """The status of each container service, by name; `names` maps each to its kind (ecs or worker)."""
     ecs, elb = factory("ecs", region), factory("elbv2", region)
     arns = {name: deployed.physical(f"{logical_id(name)}Service") for name in names}
     by_cluster: dict[str, list[str]] = {}
@@ -132,7 +135,7 @@ def _ecs(factory: aws.ClientFactory, region: str, deployed: Deployed, names: lis
         arn = arns[name]
         service = described.get(arn or "")
         if service is None:
-            out[name] = EcsStatus(name, "ecs", arn)
+            out[name] = EcsStatus(name, names[name], arn)
             continue
         primary: dict[str, Any] = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
         task_definition = primary.get("taskDefinition") or service.get("taskDefinition")
@@ -141,7 +144,7 @@ def _ecs(factory: aws.ClientFactory, region: str, deployed: Deployed, names: lis
         updated = primary.get("updatedAt")
         out[name] = EcsStatus(
             name,
-            "ecs",
+            names[name],
             arn,
             running=service.get("runningCount"),
             desired=service.get("desiredCount"),

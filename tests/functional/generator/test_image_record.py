@@ -11,6 +11,7 @@ from support import run_cli
 from synth_cases import CASES, copy_project
 
 from template_gen import deployed_images
+from template_gen.registry.validate import load_registry
 
 
 def quoting_image(project: Path, env: str = "dev") -> object:
@@ -61,3 +62,10 @@ def test_a_broken_record_is_named(tmp_path: Path) -> None:
         1,
         "error: services/environments/dev.images.json: images.quoting.tag: expected a string\n",
     )
+
+
+def test_a_workers_recorded_tag_is_kept_by_a_plain_synth(tmp_path: Path) -> None:
+    project = copy_project(CASES["example"].project, tmp_path / "project")
+    record = {"version": 1, "images": {"quote-notifier": {"tag": "2.0.0"}}}
+    (project / "services/environments/dev.images.json").write_text(json.dumps(record))
+    assert deployed_images.recorded_tags(load_registry(project, ["dev"]), "dev") == {"quote-notifier": "2.0.0"}

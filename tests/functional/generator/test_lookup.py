@@ -19,11 +19,12 @@ CACHED_NOTE = (
     "note: asked AWS for the network of 'dev' and cached the answer in services/environments/dev.lookup.json "
     "(commit it: later synths read it instead of asking AWS)\n"
 )
-# The first synth of a project also writes its placement file, and says so.
+# The first synth of a project also writes its placement file (with the ECR repositories its stack creates
+# and the API resource IDs), and says so.
 PLACED = (
     "note: updated services/environments/dev.placement.json (compute shard 1: product-pricing, quoting; ALB 1: "
-    "product-pricing, quoting; API route shard 1: /admin, /product-pricing, /quoting); commit it: it keeps "
-    "services in their stacks\n"
+    "product-pricing, quoting; API route shard 1: /admin, /product-pricing, /quoting; ECR repositories the stack "
+    "creates: product-pricing, quoting; API resource IDs recorded); commit it: it keeps services in their stacks\n"
 )
 
 

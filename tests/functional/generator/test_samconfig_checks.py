@@ -29,10 +29,12 @@ def test_the_repository_samconfig_matches_the_registry(project: Path) -> None:
 def test_an_environment_without_sections_is_reported_with_a_hint(project: Path) -> None:
     registry = project / "services/registry.yaml"
     text = registry.read_text()
+    # quoting calls pricing-rules, so an environment with quoting has pricing-rules too (else validate says so).
     registry.write_text(
         text.replace(
             "\n  prod:\n",
-            "\n  staging:\n    network: {mode: create, cidr: 10.40.0.0/16}\n    services: [quoting]\n\n  prod:\n",
+            "\n  staging:\n    network: {mode: create, cidr: 10.40.0.0/16}\n"
+            "    services: [quoting, pricing-rules]\n\n  prod:\n",
             1,
         )
     )

@@ -32,6 +32,8 @@ STAGING_BLOCK = """
     services:
       - quoting
       - product-pricing
+      - pricing-rules
+      - quote-notifier
       - platform-info
 """
 

@@ -80,7 +80,7 @@ PORT_CHANGE = [
     "  modify  QuotingUnhealthyHostsAlarm  AWS::CloudWatch::Alarm      replacement: False  scope: Properties",
     "      Dimensions[Name=TargetGroup].Value: !Ref QuotingTargetGroupFullName (via parameter QuotingTargetGroupFullName)",
     "",
-    "0 to add, 13 to change (2 replacements), 0 to remove",
+    "0 to add, 13 to change (3 replacements), 0 to remove",
 ]
 
 

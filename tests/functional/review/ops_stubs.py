@@ -29,6 +29,8 @@ QUOTING_ARN = (
     f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{CLUSTER}/acme-dev-ComputeStack-1OX1E2C4JT3DH-QuotingService-kE3pXb1sV9aQ"
 )
 PRICING_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{CLUSTER}/acme-dev-ComputeStack-1OX1E2C4JT3DH-ProductPricingService-Zt0mWq7Lr2Yc"
+RULES_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{CLUSTER}/acme-dev-ComputeStack-1OX1E2C4JT3DH-PricingRulesService-Hn4cVd8Ks1Pe"
+NOTIFIER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{CLUSTER}/acme-dev-ComputeStack-1OX1E2C4JT3DH-QuoteNotifierService-Bw6fTj2Rm9Xu"
 QUOTING_TG = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/acme-de-Quoti-1C9Q2ZJ4E0M5A/6d0ecf831eec9f09"
 PRICING_TG = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/acme-de-Produ-7H2K4L6N8P0R/8a1b2c3d4e5f6a7b"
 REPO = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/acme/dev"
@@ -56,6 +58,9 @@ COMPUTE_RESOURCES = [
     summary("QuotingTargetGroup", "AWS::ElasticLoadBalancingV2::TargetGroup", QUOTING_TG),
     summary("ProductPricingService", "AWS::ECS::Service", PRICING_ARN),
     summary("ProductPricingTargetGroup", "AWS::ElasticLoadBalancingV2::TargetGroup", PRICING_TG),
+    # An internal service and a worker: ECS services without a target group.
+    summary("PricingRulesService", "AWS::ECS::Service", RULES_ARN),
+    summary("QuoteNotifierService", "AWS::ECS::Service", NOTIFIER_ARN),
     summary("PlatformInfoFunction", "AWS::Lambda::Function", "acme-dev-platform-info"),
     summary("ApiKeyValidatorFunction", "AWS::Lambda::Function", "acme-dev-api-key-validator"),
     summary("OnboardingFunction", "AWS::Lambda::Function", "acme-dev-onboarding"),

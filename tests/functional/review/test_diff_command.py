@@ -62,6 +62,8 @@ def test_a_log_retention_change_updates_log_groups_in_place_and_passes_a_new_nes
         "      RetentionInDays: 30 -> 14",
         "  modify  QuotingLogGroup          AWS::Logs::LogGroup  replacement: False  scope: Properties",
         "      RetentionInDays: 30 -> 14",
+        "  modify  ReconcilerLogGroup       AWS::Logs::LogGroup  replacement: False  scope: Properties",
+        "      RetentionInDays: 30 -> 14",
     ]
     summary = json.loads(
         run_cli("diff", "--env", "dev", "--against", "deployed", "--format", "json", project=project).out
@@ -138,8 +140,8 @@ def test_json_names_each_change_with_its_path_values_and_replacement(
     assert data["changed"] is True
     assert data["summary"] == {
         "add": 0,
-        "change": 13,  # 8 in network and compute; the root and 4 in observability take the new target group
-        "replace": 2,
+        "change": 13,  # 3 in the root, 1 in network, 5 in compute, 4 in observability (the new target group)
+        "replace": 3,  # the ingress rule, target group and task definition of quoting
         "conditional_replace": 0,
         "remove": 0,
         "parameters": 0,

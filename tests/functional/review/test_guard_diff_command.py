@@ -195,7 +195,9 @@ def test_replacing_a_service_loses_its_logs_and_orphans_its_retained_repository(
     result = run_cli("diff", "--env", "dev", "--against", "deployed", project=project)
     assert result.code == 4
     out = result.out.splitlines()
-    assert out[out.index("19 to add, 11 to change, 19 to remove; 4 parameters and 6 outputs changed") + 1 :] == [
+    # 22 = what each service has: 10 compute resources (its security group and ALB ingress rule among them),
+    # 4 API resources and methods, the API deployment, 7 alarms (Service Connect 5xx among them); 8 = 4 outputs each.
+    assert out[out.index("22 to add, 11 to change, 22 to remove; 4 parameters and 8 outputs changed") + 1 :] == [
         "",
         f"refused: ProductPricingLogGroup (AWS::Logs::LogGroup) {IN_COMPUTE}: deleted (it is no longer in the template)",
         "    data at risk: every log event in the group",

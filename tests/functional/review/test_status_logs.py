@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 from ops_stubs import (
     CLUSTER,
+    NOTIFIER_ARN,
     NOW,
     PRICING_ARN,
     PRICING_TG,
     QUOTING_ARN,
     QUOTING_TG,
     REPO,
+    RULES_ARN,
     OpsAws,
     example_project,
     run_command,
@@ -50,6 +52,7 @@ def expect_services(aws: OpsAws) -> None:
         "describe_services",
         {
             "services": [
+                service(RULES_ARN, "pricing-rules", 1, 1, 0, "COMPLETED", "done", 2),
                 service(
                     QUOTING_ARN,
                     "quoting",
@@ -70,10 +73,11 @@ def expect_services(aws: OpsAws) -> None:
                     "ECS deployment ecs-svc/7391046208471038151 in progress.",
                     3,
                 ),
+                service(NOTIFIER_ARN, "quote-notifier", 1, 1, 0, "COMPLETED", "done", 4),
             ],
             "failures": [],
         },
-        {"cluster": CLUSTER, "services": [PRICING_ARN, QUOTING_ARN]},
+        {"cluster": CLUSTER, "services": [RULES_ARN, PRICING_ARN, NOTIFIER_ARN, QUOTING_ARN]},
     )
     healthy = {
         "Target": {"Id": "10.20.3.14", "Port": 8080, "AvailabilityZone": "eu-west-1a"},
@@ -89,6 +93,13 @@ def expect_services(aws: OpsAws) -> None:
             "Description": "Health checks failed with these codes: [404]",
         },
     }
+    # pricing-rules (internal) and quote-notifier (a worker) have no target group: only their images are read.
+    aws.add(
+        "ecs",
+        "describe_task_definition",
+        task_definition("pricing-rules", 2, f"{REPO}/pricing-rules:0.9.0"),
+        {"taskDefinition": service(RULES_ARN, "pricing-rules", 0, 0, 0, "", "", 2)["taskDefinition"]},
+    )
     aws.add(
         "elbv2",
         "describe_target_health",
@@ -100,6 +111,12 @@ def expect_services(aws: OpsAws) -> None:
         "describe_task_definition",
         task_definition("product-pricing", 3, f"{REPO}/product-pricing:2.0.0-rc.1"),
         {"taskDefinition": service(PRICING_ARN, "product-pricing", 0, 0, 0, "", "", 3)["taskDefinition"]},
+    )
+    aws.add(
+        "ecs",
+        "describe_task_definition",
+        task_definition("quote-notifier", 4, f"{REPO}/quote-notifier:1.0.3"),
+        {"taskDefinition": service(NOTIFIER_ARN, "quote-notifier", 0, 0, 0, "", "", 4)["taskDefinition"]},
     )
     aws.add(
         "elbv2",
@@ -155,7 +172,9 @@ def test_status_shows_tasks_rollouts_targets_images_and_lambda_errors(project: P
         "dev: stack acme-dev in eu-west-1 is UPDATE_COMPLETE, last changed 2026-01-05T09:42:35+00:00",
         "",
         "SERVICE          RUNNING  DESIRED  PENDING  ROLLOUT      IMAGE       TARGETS",
+        "pricing-rules    1        1        0        COMPLETED    0.9.0       -",
         "product-pricing  1        2        1        IN_PROGRESS  2.0.0-rc.1  1 healthy, 1 unhealthy",
+        "quote-notifier   1        1        0        COMPLETED    1.0.3       -",
         "quoting          2        2        0        COMPLETED    1.4.2       2 healthy",
         "",
         "FUNCTION                    KIND      ERRORS (60 MIN)  INVOCATIONS",
@@ -200,6 +219,36 @@ def test_status_of_one_service_as_json(project: Path, aws: OpsAws) -> None:
             "task_definition": f"arn:aws:ecs:{REGION}:123456789012:task-definition/acme-dev-quoting:7",
             "image_tag": f"sha256:{'ab' * 32}",
             "targets": {},
+            "unhealthy": [],
+        }
+    ]
+
+
+def test_status_of_a_worker_reads_its_ecs_service_and_has_no_targets(project: Path, aws: OpsAws) -> None:
+    aws.deployed()
+    aws.add(
+        "ecs",
+        "describe_services",
+        {"services": [service(NOTIFIER_ARN, "quote-notifier", 1, 1, 0, "COMPLETED", "done", 4)], "failures": []},
+        {"cluster": CLUSTER, "services": [NOTIFIER_ARN]},
+    )
+    aws.add("ecs", "describe_task_definition", task_definition("quote-notifier", 4, f"{REPO}/quote-notifier:1.0.3"))
+    result = run_status(project, aws, "quote-notifier", "--format", "json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["services"] == [
+        {
+            "name": "quote-notifier",
+            "kind": "worker",
+            "service_arn": NOTIFIER_ARN,
+            "running": 1,
+            "desired": 1,
+            "pending": 0,
+            "rollout": "COMPLETED",
+            "rollout_reason": "done",
+            "deployment_updated": "2026-01-05T09:44:02+00:00",
+            "task_definition": f"arn:aws:ecs:{REGION}:123456789012:task-definition/acme-dev-quote-notifier:4",
+            "image_tag": "1.0.3",
+            "targets": None,
             "unhealthy": [],
         }
     ]
