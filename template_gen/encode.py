@@ -12,6 +12,9 @@ from typing import Any
 
 from troposphere import BaseAWSObject, Template
 
+from template_gen.stacks import exemptions
+from template_gen.stacks.common import ExemptedTemplate
+
 _SCALARS = (str, int, float, bool, type(None))
 _BASE_TO_DICT = BaseAWSObject.to_dict
 
@@ -35,7 +38,8 @@ def template_dict(template: Template) -> dict[str, Any]:
             sections[key] = value
     sections["Resources"] = template.resources
     result: dict[str, Any] = plain(sections)
-    return result
+    # What ExemptedTemplate.to_dict() adds: the scanner exemptions in each resource's Metadata.
+    return exemptions.annotate(result) if isinstance(template, ExemptedTemplate) else result
 
 
 def plain(value: Any) -> Any:

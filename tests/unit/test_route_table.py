@@ -24,7 +24,8 @@ def test_the_route_table_puts_each_service_on_its_apis_and_adds_the_admin_route(
 
 
 def test_api_resources_count_parents_and_proxies_once() -> None:
-    assert route_table.resource_paths(["/a/b", "/a/c"]) == {"/a", "/a/b", "/a/c", "/a/b/{proxy+}", "/a/c/{proxy+}"}
+    entries = [RouteEntry("public", "b", "/a/b", "none", "lambda"), RouteEntry("public", "c", "/a/c", "none", "lambda")]
+    assert route_table.resource_paths(entries) == {"/a", "/a/b", "/a/c", "/a/b/{proxy+}", "/a/c/{proxy+}"}
     routes = route_table.build([Exposed("x", "public", "/a/b", "none", "lambda")], None)
     assert (route_table.api_resource_count(routes, "public"), route_table.api_resource_count(routes, "private")) == (
         3,

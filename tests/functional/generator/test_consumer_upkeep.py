@@ -19,7 +19,7 @@ APIGW = "arn:${AWS::Partition}:apigateway:${AWS::Region}::"
 
 def compute_resources(tmp_path: Path) -> dict[str, Any]:
     project = make_project(tmp_path, registry(), services(), STATUS_CODE)
-    synthesize(project, "dev")
+    synthesize(project, "dev").write()
     return yaml.safe_load((project / "build/dev/compute.yaml").read_text())["Resources"]  # type: ignore[no-any-return]
 
 
@@ -159,7 +159,7 @@ def test_without_onboarding_there_is_no_reconciler_and_no_stages_parameter(tmp_p
     reg = registry()
     reg["environments"]["dev"]["platform_functions"] = {"onboarding": {"enabled": False}}
     project = make_project(tmp_path, reg, services(), STATUS_CODE)
-    synthesize(project, "dev")
+    synthesize(project, "dev").write()
     build = project / "build/dev"
     assert "ReconcilerFunction" not in yaml.safe_load((build / "compute.yaml").read_text())["Resources"]
     assert "AuthorizerStagesParameter" not in yaml.safe_load((build / "api-stage.yaml").read_text())["Resources"]

@@ -137,9 +137,9 @@ def test_every_bad_patch_is_reported_with_its_file_and_field(tmp_path: Path) -> 
         "services/quoting/service.yaml: overrides[3].path: LoadBalancers.x: 'x' is not an index of a list of 1 "
         "items in QuotingService (compute.yaml)",
         "services/quoting/service.yaml: overrides[4].stage: no stack 'computer' in environment 'dev' (stacks: api, "
-        "api-stage, compute, network)",
+        "api-stage, compute, network, observability)",
         "services/registry.yaml: environments.dev.overrides.api-gateway[0]: no stack 'api-gateway' in environment "
-        "'dev' (stacks: api, api-stage, compute, network)",
+        "'dev' (stacks: api, api-stage, compute, network, observability)",
         "error: 7 problems found; nothing was written",
     ]
 
@@ -199,13 +199,13 @@ def test_extra_resources_are_counted_in_the_stack_and_its_quota(tmp_path: Path) 
     sharded = run_cli(
         "synth", "--env", "dev", "--format", "json", project=make_project(tmp_path / "two", None, services)
     )
-    assert compute_resources(sharded.out) == {"compute.yaml": 317, "compute-2.yaml": 308}
+    assert compute_resources(sharded.out) == {"compute.yaml": 325, "compute-2.yaml": 310}
     # One template holds at most 500 resources: a service that cannot fit alone is refused, the quota named.
     many = {f"Queue{i}": QUEUE for i in range(500)}
     project = project_with(tmp_path / "many", quoting={"extra_resources": many})
     assert errors(project) == [
         "build/dev/compute-2.yaml: quota exceeded: resources per CloudFormation template is 500; compute-2.yaml "
-        "would have 508",
+        "would have 510",
         "error: 1 problem found; nothing was written",
     ]
 

@@ -61,6 +61,7 @@ def test_init_writes_a_repository_that_synthesizes_and_passes_cfn_lint(tmp_path:
             "api.yaml",
             "compute.yaml",
             "network.yaml",
+            "observability.yaml",
             "template.yaml",
         ]
         for template in templates:
@@ -123,4 +124,4 @@ def test_sam_validates_and_builds_the_new_repository_with_its_samconfig(tmp_path
     assert "build/dev/template.yaml is a valid SAM Template" in sam("validate", "--lint", "--config-env", "dev")
     assert "Build Succeeded" in sam("build", "--config-env", "dev")
     built = sorted(p.parent.name for p in (target / ".aws-sam/dev/ComputeStack").glob("*/app.py"))
-    assert built == ["ApiKeyValidatorFunction", "OnboardingFunction"]
+    assert built == ["ApiKeyValidatorFunction", "OnboardingFunction", "ReconcilerFunction"]
