@@ -56,6 +56,7 @@ def write_registry(root: Path, count: int, names: list[str] | None = None) -> li
         services = {n: services[n] for n in names}
     (root / "services").mkdir(parents=True, exist_ok=True)
     registry = {
+        "version": 1,
         "platform": "bench",
         "region": "eu-west-1",
         "environments": {

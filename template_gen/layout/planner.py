@@ -18,6 +18,8 @@ from template_gen.route_table import ADMIN, RouteEntry
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec
 from template_gen.stacks.common import RenderContext
 
+SUMMARY_NAMES = 8  # names per group in synth's placement note
+
 
 @dataclass(frozen=True)
 class Change:
@@ -53,14 +55,14 @@ class Layout:
         return out
 
     def summary(self) -> str:
-        """The changes grouped by place: `compute shard 2: a, b; ALB 1: a, b; API route shard 1: /a`."""
-        by_place: dict[str, list[str]] = defaultdict(list)
+        """The changes grouped by place: `compute shard 2: a, b; ALB 1: a, b; API route shard 1: /a`, at most
+        a few names per group (a first synth of a large platform places hundreds)."""
+        groups: dict[str, list[str]] = defaultdict(list)
         for change in self.changes:
             where, subject = change.describe().split(" -> ")[::-1]
-            by_place[where].append(subject.removeprefix("routes "))
-        parts = [f"{where}: {', '.join(subjects)}" for where, subjects in by_place.items()]
+            groups[where].append(subject.removeprefix("routes "))
         if self.removed:
-            parts.append(f"removed: {', '.join(name.removeprefix('routes ') for name in self.removed)}")
+            groups["removed"] = [name.removeprefix("routes ") for name in self.removed]
         old, new = self.previous, self.placement
         for label, before, after in (
             ("ECR repositories the stack creates", old.repositories, new.repositories),
@@ -69,7 +71,8 @@ class Layout:
         ):
             added = sorted(set(after or ()) - set(before or ()))
             if added:
-                parts.append(f"{label}: {', '.join(added)}")
+                groups[label] = added
+        parts = [f"{label}: {_some(names)}" for label, names in groups.items()]
         if self.placement.resources != self.previous.resources:
             parts.append("API resource IDs recorded")  # the IDs of new or removed paths
         return "; ".join(parts) or "its format"
@@ -92,6 +95,11 @@ class Layout:
 def alb_load(svc: EcsServiceSpec) -> AlbLoad:
     """One listener rule, and the most targets the service can register (1,000 per ALB is the quota)."""
     return AlbLoad(1, max_targets(svc.max_tasks, svc.deployment.maximum_percent))
+
+
+def _some(names: list[str], shown: int = SUMMARY_NAMES) -> str:
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def route_groups(routes: tuple[RouteEntry, ...]) -> dict[str, list[RouteEntry]]:

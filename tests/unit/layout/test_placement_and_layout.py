@@ -28,3 +28,10 @@ def test_layout_reports_what_it_placed_and_what_left() -> None:
     assert layout.summary() == "compute shard 2: b; ALB 1: b; API route shard 2: /b; removed: gone, /gone"
     assert layout.changed
     assert not Layout(now, now, ((1,),)).changed
+
+
+def test_the_placement_note_names_a_few_services_per_place() -> None:
+    now = Placement(compute={f"svc-{i:02d}": 1 for i in range(12)})
+    assert Layout(Placement(), now, ((1,),)).summary() == (
+        "compute shard 1: svc-00, svc-01, svc-02, svc-03, svc-04, svc-05, svc-06, svc-07 and 4 more"
+    )
