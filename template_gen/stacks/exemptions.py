@@ -260,6 +260,47 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         ("CFN_NO_EXPLICIT_RESOURCE_NAMES",),
         "The repository name is what pipelines push to; it comes from the registry and is unique per environment.",
     ),
+    # --- the observability stage, the consumer upkeep and the consumers table
+    Exemption(
+        ("AWS::CloudWatch::Alarm",),
+        (),
+        ("CFN_NO_EXPLICIT_RESOURCE_NAMES",),
+        "Alarm names are fixed (<platform>-<env>-<subject>-<alarm>): an ECS service names its rollback alarms "
+        "before they exist (DeploymentConfiguration.Alarms), and runbooks find them by name.",
+    ),
+    Exemption(
+        ("AWS::DynamoDB::Table",),
+        (),
+        ("CFN_NO_EXPLICIT_RESOURCE_NAMES",),
+        "The consumers table is named <platform>-<env>-consumers so that a re-created environment finds its "
+        "consumers again (it is kept on delete; docs/deploying.md, reattaching the consumers table).",
+        id_suffixes=("ConsumersTable",),
+    ),
+    Exemption(
+        ("AWS::KMS::Key",),
+        (),
+        ("kms_create_grant_aws_service_check",),
+        "The alarm topic's key keeps the default statement that delegates its use to the account's IAM "
+        "policies; CloudWatch and SNS get only kms:Decrypt and kms:GenerateDataKey*, no grants.",
+        id_suffixes=("AlarmTopicKey",),
+    ),
+    Exemption(
+        ("AWS::SNS::Subscription",),
+        (),
+        (),
+        "Alarm notifications go to people (email, an HTTPS on-call hook): SNS retries a failed delivery, and the "
+        "alarm's state stays in CloudWatch; a dead-letter queue would hold notifications nobody reads.",
+        cfn_lint=("ES7000",),
+    ),
+    Exemption(
+        _FUNCTION,
+        ("CKV_AWS_116",),
+        (),
+        "The consumer reconciler is idempotent and runs every hour: a failed run is retried by the next one, "
+        "and its Errors alarm notifies the alarm topic.",
+        id_suffixes=("ReconcilerFunction",),
+        cfn_lint=("ES1007", "ES4000"),
+    ),
     # --- the access log bucket
     Exemption(
         ("AWS::S3::BucketPolicy",),
