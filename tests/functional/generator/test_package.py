@@ -77,6 +77,7 @@ def test_the_wheel_installs_into_a_fresh_venv_and_builds_a_new_platform(tmp_path
             "api.yaml",
             "compute.yaml",
             "network.yaml",
+            "observability.yaml",
             "template.yaml",
         ]
         for template in templates:

@@ -92,7 +92,7 @@ def test_waves_are_sized_by_api_gateway_objects_as_well_as_resources(
 ) -> None:
     from template_gen.layout import waves
 
-    write_registry(tmp_path, 120)
+    write_registry(tmp_path, 90)
     assert synthesize(tmp_path, "prod").wave_count == 1  # well within 2,400 resources
     # GIVEN a budget of 300 API Gateway objects per wave
     monkeypatch.setattr(waves, "API_OBJECTS_PER_WAVE", 300)

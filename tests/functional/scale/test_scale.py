@@ -123,7 +123,8 @@ def test_adding_a_service_in_the_middle_moves_no_other_service(tmp_path: Path) -
     compute_file = shard_stage(replaced["compute"]["svc-0150b"])[2]
     route_shard = replaced["api_routes"]["svc-0150b"]
     route_file = "api.yaml" if route_shard == 1 else f"api-routes-{route_shard}.yaml"
-    assert changed <= {"template.yaml", "api-stage.yaml", "network.yaml", compute_file, route_file}
+    watching = "observability" + compute_file.removeprefix("compute")  # the stack with the service's alarms
+    assert changed <= {"template.yaml", "api-stage.yaml", "network.yaml", compute_file, route_file, watching}
     assert {compute_file, route_file} <= changed
 
 
