@@ -96,6 +96,13 @@ def test_helpers_repeated_in_every_api_function_and_the_scaffold_are_identical()
     )
 
 
+def test_the_authorizers_share_one_method_arn_module_copied_verbatim():
+    # Both REQUEST authorizers build the policy resource from the method ARN; each folder is its own code root,
+    # so the module is copied, and this keeps the two copies the same.
+    validator = (ROOT / "functions/api_key_validator/method_arn.py").read_text()
+    assert (ROOT / "functions/jwt_authorizer/request_arn.py").read_text() == validator
+
+
 def test_user_sample_events_match_the_test_events():
     user = {path.name: path.read_text() for path in (ROOT / "events").glob("*.json")}
     tests = {path.name: path.read_text() for path in (ROOT / "tests" / "events").glob("*.json")}
