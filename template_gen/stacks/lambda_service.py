@@ -13,11 +13,9 @@ from troposphere import GetAtt, Ref, Sub, sqs
 
 from template_gen import naming
 from template_gen.spec import EnvironmentSpec, LambdaServiceSpec
-from template_gen.stacks import async_failures, iam, secrets
+from template_gen.stacks import async_failures, iam, queues, secrets
 from template_gen.stacks.common import StackBuilder
 from template_gen.stacks.lambda_function import FunctionResources, FunctionSpec
-
-DEAD_LETTER_RETENTION_SECONDS = 14 * 86400
 
 
 def build(
@@ -97,30 +95,9 @@ def build(
 
 def _queues(b: StackBuilder, env: EnvironmentSpec, svc: LambdaServiceSpec, name: str, options: Any) -> sqs.Queue:
     key = f"{svc.logical}{naming.camel(name)}"
-    fifo = {"FifoQueue": True} if options.fifo else {}
-    dead_letters = b.add(
-        sqs.Queue(
-            f"{key}DeadLetterQueue",
-            MessageRetentionPeriod=DEAD_LETTER_RETENTION_SECONDS,
-            SqsManagedSseEnabled=True,
-            **fifo,
-        ),
-        svc.tags,
-    )
-    queue = b.add(
-        sqs.Queue(
-            f"{key}Queue",
-            # AWS recommends six times the function timeout, so a message is not handed out twice.
-            VisibilityTimeout=options.visibility_timeout_seconds or 6 * svc.timeout_seconds,
-            MessageRetentionPeriod=options.retention_days * 86400,
-            SqsManagedSseEnabled=True,
-            RedrivePolicy=sqs.RedrivePolicy(
-                deadLetterTargetArn=GetAtt(dead_letters, "Arn"), maxReceiveCount=options.max_receive_count
-            ),
-            **fifo,
-        ),
-        svc.tags,
-    )
+    # AWS recommends six times the function timeout, so a message is not handed out twice.
+    visibility = options.visibility_timeout_seconds or 6 * svc.timeout_seconds
+    queue, dead_letters = queues.with_dead_letters(b, key, svc.tags, visibility, options)
     for suffix, resource, what in (("Queue", queue, "queue"), ("DeadLetterQueue", dead_letters, "dead-letter queue")):
         for attribute, value, label in (
             ("Url", Ref(resource), "URL"),

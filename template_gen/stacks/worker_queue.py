@@ -9,15 +9,13 @@ from typing import Any
 
 from awacs import sqs as sqs_actions
 from awacs.aws import Statement
-from troposphere import GetAtt, Ref, sqs
+from troposphere import GetAtt, Ref
 from troposphere import applicationautoscaling as aas
 
 from template_gen import naming
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec
-from template_gen.stacks import iam
+from template_gen.stacks import iam, queues
 from template_gen.stacks.common import StackBuilder
-
-DEAD_LETTER_RETENTION_SECONDS = 14 * 86400
 
 
 @dataclass(frozen=True)
@@ -47,29 +45,7 @@ def queue(b: StackBuilder, env: EnvironmentSpec, svc: EcsServiceSpec) -> WorkerQ
         _, _, _, region, account, name = options.arn.split(":", 5)
         return WorkerQueue(options.arn, f"https://sqs.{region}.amazonaws.com/{account}/{name}", name)
     lid = svc.logical
-    fifo = {"FifoQueue": True} if options.fifo else {}
-    dead_letters = b.add(
-        sqs.Queue(
-            f"{lid}DeadLetterQueue",
-            MessageRetentionPeriod=DEAD_LETTER_RETENTION_SECONDS,
-            SqsManagedSseEnabled=True,
-            **fifo,
-        ),
-        svc.tags,
-    )
-    main = b.add(
-        sqs.Queue(
-            f"{lid}Queue",
-            VisibilityTimeout=options.visibility_timeout_seconds,
-            MessageRetentionPeriod=options.retention_days * 86400,
-            SqsManagedSseEnabled=True,
-            RedrivePolicy=sqs.RedrivePolicy(
-                deadLetterTargetArn=GetAtt(dead_letters, "Arn"), maxReceiveCount=options.max_receive_count
-            ),
-            **fifo,
-        ),
-        svc.tags,
-    )
+    main, dead_letters = queues.with_dead_letters(b, lid, svc.tags, options.visibility_timeout_seconds, options)
     for suffix, resource, what in (("Queue", main, "queue"), ("DeadLetterQueue", dead_letters, "dead-letter queue")):
         for attribute, value, label in (("Url", Ref(resource), "URL"), ("Arn", GetAtt(resource, "Arn"), "ARN")):
             export = naming.export_name(env.platform, env.name, f"{svc.name}-{suffix}-{attribute}".lower())
