@@ -41,8 +41,6 @@ def map_in_order(
     job: Callable[[T], R],
     items: Sequence[T],
     jobs: int,
-    initializer: Callable[..., None] | None = None,
-    initargs: tuple[Any, ...] = (),
 ) -> list[R]:
     """`[job(item) for item in items]`, run by up to `jobs` worker processes, results in item order.
 
@@ -52,12 +50,10 @@ def map_in_order(
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
         try:
-            with ProcessPoolExecutor(min(jobs, len(items)), context, initializer, initargs) as pool:
+            with ProcessPoolExecutor(min(jobs, len(items)), context) as pool:
                 return list(pool.map(job, items))
         except (OSError, BrokenProcessPool):
-            pass  # no processes here (or a worker was killed): build serially, with the same result
-    if initializer is not None:
-        initializer(*initargs)
+            pass  # no processes here (or a worker was killed): render serially, with the same result
     return [job(item) for item in items]
 
 

@@ -69,11 +69,6 @@ class Placement:
     def route_shards(self) -> list[int]:
         return sorted({1, *self.routes.values()})
 
-    @property
-    def sharded(self) -> bool:
-        """True once anything lives outside the first compute shard, ALB or route stack."""
-        return len(self.compute_shards) > 1 or self.alb_count > 1 or len(self.route_shards) > 1
-
     def to_json(self) -> str:
         data: dict[str, Any] = {
             "version": FILE_VERSION,

@@ -18,6 +18,7 @@ from template_gen.route_table import ADMIN, RouteEntry
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec
 from template_gen.stacks.common import RenderContext
 
+PLACES = {"compute": "compute shard", "alb": "ALB", "api_routes": "API route shard"}
 SUMMARY_NAMES = 8  # names per group in synth's placement note
 
 
@@ -29,10 +30,16 @@ class Change:
     name: str
     place: int
 
+    @property
+    def where(self) -> str:
+        return f"{PLACES[self.what]} {self.place}"
+
+    @property
+    def subject(self) -> str:
+        return f"/{self.name}" if self.what == "api_routes" else self.name
+
     def describe(self) -> str:
-        where = {"compute": "compute shard", "alb": "ALB", "api_routes": "API route shard"}[self.what]
-        subject = f"routes /{self.name}" if self.what == "api_routes" else self.name
-        return f"{subject} -> {where} {self.place}"
+        return f"{'routes ' if self.what == 'api_routes' else ''}{self.subject} -> {self.where}"
 
 
 @dataclass(frozen=True)
@@ -59,8 +66,7 @@ class Layout:
         a few names per group (a first synth of a large platform places hundreds)."""
         groups: dict[str, list[str]] = defaultdict(list)
         for change in self.changes:
-            where, subject = change.describe().split(" -> ")[::-1]
-            groups[where].append(subject.removeprefix("routes "))
+            groups[change.where].append(change.subject)
         if self.removed:
             groups["removed"] = [name.removeprefix("routes ") for name in self.removed]
         old, new = self.previous, self.placement
