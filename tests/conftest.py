@@ -1,5 +1,5 @@
 """Fixtures shared by every test: fake AWS credentials, a Lambda context, project paths, Lambda
-function modules loaded the way Lambda loads them, a fake clock."""
+function modules loaded the way Lambda loads them, a fake clock; and the property tests' profile."""
 
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run, so a CI failure is reproducible and never occasional.
+# `HYPOTHESIS_PROFILE=explore` draws new ones (run it now and then to look for new edge cases).
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"
