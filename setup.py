@@ -1,7 +1,7 @@
 """What pyproject.toml cannot say: the platform functions in functions/<name> ship inside the package as
 template_gen/platform_functions/<name>, so an installed template-gen builds a platform whose repository has
-no functions/ of its own. The list of names is read from template_gen/platform_code.py (not imported: the
-build environment may lack the package's dependencies)."""
+no functions/ of its own. The list of names (PACKAGED_FUNCTIONS) is read from template_gen/platform_code.py
+(not imported: the build environment may lack the package's dependencies)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ HERE = Path(__file__).resolve().parent
 def platform_functions() -> tuple[str, ...]:
     tree = ast.parse((HERE / "template_gen" / "platform_code.py").read_text(encoding="utf-8"))
     for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "PLATFORM_FUNCTIONS":
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "PACKAGED_FUNCTIONS":
             assert node.value is not None
             return tuple(ast.literal_eval(node.value))
-    raise SystemExit("template_gen/platform_code.py: PLATFORM_FUNCTIONS not found")
+    raise SystemExit("template_gen/platform_code.py: PACKAGED_FUNCTIONS not found")
 
 
 PACKAGED = "template_gen.platform_functions"

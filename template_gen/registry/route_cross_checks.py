@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from template_gen import route_table
+from template_gen import platform_code, route_table
 from template_gen.quotas import API_AUTHORIZERS
 from template_gen.registry.context import EnvironmentContext
 from template_gen.registry.cross_checks import by_service
@@ -50,10 +50,18 @@ def authorizer_quota(ctx: EnvironmentContext) -> Iterator[Finding]:
 
 
 def jwt_authorizer_code(ctx: EnvironmentContext) -> Iterator[Finding]:
-    """A JWT authorizer in use is deployed from functions/jwt_authorizer."""
-    if any(r.auth == "jwt" for r in ctx.routes) and not (ctx.project_dir / JWT_CODE / "app.py").is_file():
+    """A JWT authorizer in use is deployed from the project's functions/jwt_authorizer when it has one (it
+    overrides the packaged copy), else from the copy shipped with template-gen."""
+    if not any(r.auth == "jwt" for r in ctx.routes):
+        return
+    code = platform_code.source_of(ctx.project_dir, JWT_CODE)
+    if not (code / "app.py").is_file():
+        own = (ctx.project_dir / JWT_CODE).is_dir()
         yield Finding(
             ("api", "authorizers"),
-            f"a jwt authorizer is in use, but its code ({JWT_CODE}/app.py) is missing",
-            hint=f"restore {JWT_CODE} (the platform's JWT authorizer) in the project",
+            f"a jwt authorizer is in use, but its code ({JWT_CODE}/app.py) is missing"
+            + (f" ({JWT_CODE}/ overrides the packaged code)" if own else " from the installed template-gen"),
+            hint=f"add {JWT_CODE}/app.py, or remove {JWT_CODE}/ to use the code shipped with template-gen"
+            if own
+            else "reinstall template-gen",
         )

@@ -60,7 +60,7 @@ def test_the_wheel_installs_into_a_fresh_venv_and_builds_a_new_platform(tmp_path
     where = run([python, "-c", "import template_gen; print(template_gen.__file__)"], tmp_path, env).strip()
     assert Path(where) == venv_site / "template_gen" / "__init__.py"
     packaged = venv_site / "template_gen" / "platform_functions"
-    assert sorted(p.name for p in packaged.iterdir() if p.is_dir()) == sorted(platform_code.PLATFORM_FUNCTIONS)
+    assert sorted(p.name for p in packaged.iterdir() if p.is_dir()) == sorted(platform_code.PACKAGED_FUNCTIONS)
 
     # AND from an empty folder: init, synth (the new repository's Makefile), cfn-lint
     empty = tmp_path / "work"

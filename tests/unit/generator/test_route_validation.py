@@ -241,16 +241,27 @@ def test_a_valid_routing_setup_has_no_problem(tmp_path: Path) -> None:
     assert result.err == "note: no samconfig.toml: the SAM CLI's sections per environment were not checked\n"
 
 
-def test_a_jwt_route_needs_the_jwt_authorizer_code(tmp_path: Path) -> None:
+def test_a_jwt_route_uses_the_packaged_jwt_authorizer_when_the_project_has_none(tmp_path: Path) -> None:
     data = reg({"authorizers": {"partners": jwt(1)}})
     routes = [{"path": "/me", "auth": "jwt"}]
     project = make_project(tmp_path, data, svcs(routes=routes), {"functions/big": STUB})
     result = run_cli("validate", "--env", "dev", project=project)
+    assert result.code == 0, result.err
+
+
+def test_a_project_jwt_authorizer_folder_without_its_app_is_refused(tmp_path: Path) -> None:
+    data = reg({"authorizers": {"partners": jwt(1)}})
+    routes = [{"path": "/me", "auth": "jwt"}]
+    project = make_project(tmp_path, data, svcs(routes=routes), {"functions/big": STUB})
+    (project / "functions/jwt_authorizer").mkdir()
+    (project / "functions/jwt_authorizer/token_check.py").write_text("", encoding="utf-8")
+    result = run_cli("validate", "--env", "dev", project=project)
     assert result.code == 1
     assert result.err.splitlines() == [
         "services/registry.yaml: environments.dev.api.authorizers: a jwt authorizer is in use, but its code "
-        "(functions/jwt_authorizer/app.py) is missing",
-        "    hint: restore functions/jwt_authorizer (the platform's JWT authorizer) in the project",
+        "(functions/jwt_authorizer/app.py) is missing (functions/jwt_authorizer/ overrides the packaged code)",
+        "    hint: add functions/jwt_authorizer/app.py, or remove functions/jwt_authorizer/ to use the code shipped "
+        "with template-gen",
         "error: 1 problem found",
     ]
 
