@@ -14,7 +14,7 @@ TEST_JOBS ?= auto
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: install synth test test-fast scan bench lint schema docs create-only lock clean
+.PHONY: install synth test test-fast scan bench bench-cdk lint schema docs create-only lock clean
 
 install: $(STAMP)
 
@@ -67,6 +67,15 @@ scan: $(STAMP) $(SCAN_STAMP) $(GUARD_STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# template-gen synth beside the AWS CDK (benchmarks/cdk: aws-cdk-lib and the CDK CLI, pinned); needs node/npm.
+CDK_STAMP := benchmarks/cdk/node_modules/.installed
+$(CDK_STAMP): benchmarks/cdk/package.json benchmarks/cdk/package-lock.json
+	cd benchmarks/cdk && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+bench-cdk: $(STAMP) $(CDK_STAMP)
+	$(BIN)/python benchmarks/cdk_compare.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check template_gen functions tests benchmarks
 	$(BIN)/ruff format --check template_gen functions tests benchmarks
@@ -83,7 +92,7 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) $(SCAN_VENV) scan/node_modules .aws-sam build/*/ .pytest_cache .mypy_cache .ruff_cache .benchmarks
+	rm -rf $(VENV) $(SCAN_VENV) scan/node_modules benchmarks/cdk/node_modules .aws-sam build/*/ .pytest_cache .mypy_cache .ruff_cache .benchmarks
 
 docs: $(STAMP)
 	$(BIN)/python -m template_gen.registry.reference > docs/registry-reference.md
