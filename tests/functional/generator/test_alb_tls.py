@@ -286,3 +286,68 @@ def test_a_bad_tls_setting_is_refused_with_its_field(
     assert result.code == 1
     problems = sum(1 for line in expected if not line.startswith("    hint:"))
     assert result.err.splitlines() == [*expected, f"error: {problems} problem{'s' if problems > 1 else ''} found"]
+
+
+# ---------------------------------------------------------------------------------------------- upgrading
+@pytest.mark.parametrize("ingress", MODES)
+def test_turning_tls_on_builds_the_https_path_beside_the_http_one(tmp_path: Path, ingress: str) -> None:
+    # GIVEN an environment deployed without TLS to the ALB
+    root = project(tmp_path, ingress)
+    assert run_cli("synth", "--env", "dev", "--out", str(tmp_path / "before"), project=root).code == 0
+    # WHEN the certificate and host name are set
+    registry = yaml.safe_load((root / "services" / "registry.yaml").read_text())
+    registry["environments"]["dev"]["security"] = TLS
+    write_yaml(root / "services" / "registry.yaml", registry)
+    result = run_cli("diff", "--env", "dev", "--against", str(tmp_path / "before"), "--format", "json", project=root)
+    # THEN the listeners and target groups are new objects, and only the ALB's inbound rule is replaced
+    assert result.code == 0, result.err
+    stacks = {s["file"]: s for s in json.loads(result.out)["stacks"]}
+    network = {(r["action"], r["logical_id"], r["replacement"]) for r in stacks["network.yaml"]["resources"]}
+    nlb = {
+        ("remove", "IngressNlbListener", None),
+        ("remove", "IngressNlbToAlbTargetGroup", None),
+        ("add", "IngressNlbTlsListener", None),
+        ("add", "IngressNlbToAlbTlsTargetGroup", None),
+        ("modify", "NlbSecurityGroup", "False"),
+        ("modify", "VpcLink", "False"),  # its DependsOn names the new NLB listener
+    }
+    assert network == {
+        ("modify", "AlbIngressFromApiGateway", "True"),
+        ("modify", "AlbHealthRule", "Conditional"),
+        ("remove", "AlbListener", None),
+        ("add", "AlbHttpsListener", None),
+        *(nlb if ingress == "nlb-alb" else {("modify", "VpcLinkSecurityGroup", "False")}),
+    }
+    compute = {(r["action"], r["logical_id"], r["replacement"]) for r in stacks["compute.yaml"]["resources"]}
+    assert compute == {
+        ("modify", "QuotingListenerRule", "Conditional"),
+        ("modify", "ProductPricingListenerRule", "Conditional"),
+    }
+    api = {r["logical_id"] for r in stacks["api.yaml"]["resources"] if r["action"] == "modify"}
+    assert api == {
+        "PublicQuotingAnyMethod", "PublicQuotingProxyAnyMethod",
+        "PublicProductPricingAnyMethod", "PublicProductPricingProxyAnyMethod",
+    }  # fmt: skip
+
+
+def test_the_old_target_group_is_deleted_before_the_listener_it_is_registered_on(tmp_path: Path) -> None:
+    """CloudFormation's cleanup deletes removed resources in the reverse order of the old template's
+    references: the NLB listener, its target group (which names the ALB listener in DependsOn), then the
+    ALB listener, which cannot go while the ALB is registered on its port."""
+    root = project(tmp_path)
+    assert run_cli("synth", "--env", "dev", "--out", str(tmp_path / "out"), project=root).code == 0
+    old = yaml.safe_load((tmp_path / "out" / "network.yaml").read_text())["Resources"]
+    assert old["IngressNlbToAlbTargetGroup"]["DependsOn"] == ["AlbListener"]
+    assert old["IngressNlbListener"]["Properties"]["DefaultActions"][0]["TargetGroupArn"] == {
+        "Ref": "IngressNlbToAlbTargetGroup"
+    }
+
+
+def test_without_the_setting_the_hop_stays_http_and_synth_says_nothing_of_tls(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    result = run_cli("synth", "--env", "dev", "--out", str(tmp_path / "out"), project=root)
+    assert result.code == 0
+    assert "TLS" not in result.err
+    listener = yaml.safe_load((tmp_path / "out" / "network.yaml").read_text())["Resources"]["AlbListener"]
+    assert (listener["Properties"]["Port"], listener["Properties"]["Protocol"]) == (80, "HTTP")
+    assert "Certificates" not in listener["Properties"]
