@@ -32,7 +32,7 @@ def alb_tls(ctx: EnvironmentContext) -> Iterator[Finding]:
         yield Finding(
             _HOSTNAME,
             "required when security.alb_certificate_arn is set: the host name the certificate covers, which API "
-            "Gateway sends as SNI and checks the certificate against",
+            "Gateway sends as Host and checks the certificate against",
             related=(_CERTIFICATE,),
         )
     if arn is None:

@@ -45,7 +45,7 @@ class SecuritySettings(Model):
         max_length=253,
         pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
         description="Host name the ALB's certificate covers: the host of every VPC-link integration URI, which "
-        "API Gateway sends as SNI and checks the certificate against. It need not resolve (the VPC link carries "
+        "API Gateway sends as Host and checks the certificate against. It need not resolve (the VPC link carries "
         "the connection). Needs alb_certificate_arn.",
     )
 

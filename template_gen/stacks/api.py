@@ -165,8 +165,8 @@ class ApiStages:
                 "VpcLinkId", StageOutput("network", "VpcLinkId"), description="VPC link to the internal load balancers"
             )
         )
-        # With TLS to the ALBs every integration names the certificate's host (API Gateway's SNI and the name
-        # it checks the certificate against); the VPC link, not that name, decides where the connection goes.
+        # With TLS to the ALBs every integration names the certificate's host (the Host header, and the name API
+        # Gateway checks the certificate against); the VPC link, not that name, decides where the connection goes.
         tls_host = ingress_tls.integration_host(env)
         scheme = "https" if tls_host else "http"
         if env.network.ingress == "alb-direct":

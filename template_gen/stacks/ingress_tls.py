@@ -6,11 +6,13 @@ docs/security.md). Off, the hop behind the VPC link is plain HTTP on port 80. On
 - `nlb-alb`: the NLB's TCP listeners (443, 444, ... one per ALB) pass TLS through to target groups of type
   `alb` on 443, which health-check the ALB with HTTPS; `alb-direct`: the VPC link v2 connects to 443;
 - the integrations' URIs are `https://<alb_tls_hostname>[:port]/...`: API Gateway sends that host name as
-  SNI and checks the ALB's certificate against it, while the VPC link carries the connection.
+  Host and checks the ALB's certificate against it, while the VPC link carries the connection.
 
 The listeners and target groups get new logical IDs rather than new properties: an ALB listener cannot be
 removed from a port while an NLB target group has the ALB registered on it (ResourceInUse, "Listener port
-'80' is in use by registered target", terraform-provider-aws#34860), and a target group's port is create-only.
+'80' is in use by registered target", terraform-provider-aws#34860), a target group's port is create-only,
+and a TCP target group's health-check protocol cannot be changed in place ("You cannot change the health
+check protocol for a target group with the TCP protocol", cloudformation-coverage-roadmap#1125).
 So on the update that turns TLS on, CloudFormation creates the HTTPS path beside the HTTP one and deletes the
 old listeners and target groups in its cleanup, in the old template's order (NLB listener, target group,
 then the ALB listener the target group depended on)."""

@@ -237,7 +237,7 @@ FIELD = "services/registry.yaml: environments.dev.security"
             {"alb_certificate_arn": CERT},
             [
                 f"{FIELD}.alb_tls_hostname: required when security.alb_certificate_arn is set: the host name the "
-                "certificate covers, which API Gateway sends as SNI and checks the certificate against"
+                "certificate covers, which API Gateway sends as Host and checks the certificate against"
             ],
         ),
         (
