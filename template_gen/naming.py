@@ -153,6 +153,16 @@ def nlb_port(index: int) -> int:
     return 79 + index
 
 
+# With TLS to the ALBs (security.alb_certificate_arn), the NLB's TCP listeners pass TLS through from 443 up;
+# without, they carry plain HTTP from 80 up (never near 443: an environment has a handful of ALBs).
+NLB_TLS_FIRST_PORT = 443
+
+
+def nlb_tls_port(index: int) -> int:
+    """The NLB listener port, passing TLS through, in front of the `index`-th ALB."""
+    return NLB_TLS_FIRST_PORT - 1 + index
+
+
 def code_dir_for(function: str) -> str:
     """Code folder of a function: `functions/<name with underscores>` (a platform function, or the default
     of a `kind: lambda` service)."""

@@ -14,6 +14,7 @@ from template_gen.console import Console, shown_path, styled, usage_style
 from template_gen.errors import UsageError
 from template_gen.pipeline import Synthesis, synthesize
 from template_gen.quotas import CFN_BYTES, CFN_RESOURCES
+from template_gen.stacks import ingress_tls
 
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
@@ -125,6 +126,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         console.note(f"recorded the image tags in {deployed_images.rel_path(result.environment)} (commit it)")
     for warning in result.warnings:
         console.warning(warning)
+    tls_note = ingress_tls.note(result.spec)
+    if tls_note:
+        console.note(tls_note)
     if result.looked_up:
         cache = lookup.cache_path(args.project_dir, result.environment).relative_to(args.project_dir).as_posix()
         console.note(

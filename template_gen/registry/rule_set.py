@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from template_gen import naming
 from template_gen.registry import (
+    alb_tls_rules,
     cross_checks,
     deploy_rules,
     escape_hatch_rules,
@@ -80,6 +81,7 @@ RULES: tuple[Rule, ...] = (
     Rule("network", "environment", lambda ctx: rules.network_rules(ctx.env)),
     Rule("api-settings", "environment", lambda ctx: rules.api_settings_rules(ctx.env, ctx.region)),
     Rule("registry-patch-stage", "environment", escape_hatch_rules.registry_patches_take_their_stack_from_the_key),
+    Rule("alb-tls", "environment", alb_tls_rules.alb_tls),
     # services together
     Rule("platform-function-code", "cross-service", cross_checks.platform_function_code),
     Rule("authorizer-needs-validator", "cross-service", cross_checks.authorizer_needs_validator),

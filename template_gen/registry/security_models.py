@@ -33,6 +33,21 @@ class SecuritySettings(Model):
     baseline_rate_limit: Annotated[int, Range(10, 2_000_000_000)] = Field(
         2000, description="Baseline web ACL: requests per client IP in any 5 minutes before it is blocked."
     )
+    alb_certificate_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$",
+        description="TLS to the internal ALB: an ACM certificate in the environment's Region, issued by a public "
+        "certificate authority (API Gateway does not trust ACM Private CA), for an HTTPS listener on the ALB; the "
+        "API Gateway integrations then connect with HTTPS. Needs alb_tls_hostname (docs/security.md).",
+    )
+    alb_tls_hostname: str | None = Field(
+        None,
+        max_length=253,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        description="Host name the ALB's certificate covers: the host of every VPC-link integration URI, which "
+        "API Gateway sends as Host and checks the certificate against. It need not resolve (the VPC link carries "
+        "the connection). Needs alb_certificate_arn.",
+    )
 
     @model_validator(mode="after")
     def _one_web_acl(self) -> SecuritySettings:

@@ -16,7 +16,7 @@ from troposphere import Ref
 from template_gen import naming
 from template_gen.route_table import ADMIN, on_api, route_group
 from template_gen.spec import EnvironmentSpec
-from template_gen.stacks import api_stage, resolved, token_authorizers
+from template_gen.stacks import api_stage, ingress_tls, resolved, token_authorizers
 from template_gen.stacks.common import StackBuilder, Stage, StageOutput
 from template_gen.stacks.compute import shard_stage
 from template_gen.stacks.rest_api import ApiCore, build_core, method_throttles
@@ -165,11 +165,15 @@ class ApiStages:
                 "VpcLinkId", StageOutput("network", "VpcLinkId"), description="VPC link to the internal load balancers"
             )
         )
+        # With TLS to the ALBs every integration names the certificate's host (the Host header, and the name API
+        # Gateway checks the certificate against); the VPC link, not that name, decides where the connection goes.
+        tls_host = ingress_tls.integration_host(env)
+        scheme = "https" if tls_host else "http"
         if env.network.ingress == "alb-direct":
             hosts, targets = {}, {}
             for index in albs:
                 alb = naming.alb_id(index)
-                hosts[index] = Ref(
+                hosts[index] = tls_host or Ref(
                     b.parameter(
                         f"{alb}DnsName", StageOutput("network", f"{alb}DnsName"), description=f"DNS name of ALB {index}"
                     )
@@ -181,9 +185,12 @@ class ApiStages:
                         description=f"ALB {index} (integration target)",
                     )
                 )
-            return Backends(link, hosts, {index: 80 for index in albs}, targets)
-        nlb = Ref(b.parameter("NlbDnsName", StageOutput("network", "NlbDnsName"), description="Internal NLB DNS name"))
-        return Backends(link, {index: nlb for index in albs}, {index: naming.nlb_port(index) for index in albs})
+            return Backends(link, hosts, dict.fromkeys(albs, ingress_tls.alb_port(env)), targets, scheme)
+        nlb = tls_host or Ref(
+            b.parameter("NlbDnsName", StageOutput("network", "NlbDnsName"), description="Internal NLB DNS name")
+        )
+        ports = {index: ingress_tls.nlb_port(index, env) for index in albs}
+        return Backends(link, dict.fromkeys(albs, nlb), ports, scheme=scheme)
 
     def _bind(self, b: StackBuilder, route: Route) -> Route:
         """A Lambda route with its function ARN parameter, from the compute shard that holds the function."""

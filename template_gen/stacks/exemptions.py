@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from template_gen import naming
+
 Props = dict[str, Any]
 
 
@@ -44,6 +46,17 @@ def _short_retention(props: Props) -> bool:
 def _unprotected_lb(props: Props) -> bool:
     attributes = {a.get("Key"): a.get("Value") for a in props.get("LoadBalancerAttributes", [])}
     return attributes.get("deletion_protection.enabled") != "true"
+
+
+def _passes_tls(props: Props) -> bool:
+    """The NLB's TCP listener with TLS to the ALB: it passes TLS through, on 443 and up (naming.nlb_tls_port)."""
+    port = props.get("Port")
+    return props.get("Protocol") == "TCP" and isinstance(port, int) and port >= naming.NLB_TLS_FIRST_PORT
+
+
+def _plain_http_hop(props: Props) -> bool:
+    """A listener of the hop behind API Gateway without TLS to the ALB: the ALB's HTTP one or the NLB's TCP one."""
+    return props.get("Protocol") == "HTTP" or (props.get("Protocol") == "TCP" and not _passes_tls(props))
 
 
 def _open_method(props: Props) -> bool:
@@ -138,6 +151,15 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         ("ELBV2_LISTENER_PROTOCOL_RULE", "ELBV2_LISTENER_SSL_POLICY_RULE", "alb_http_to_https_redirection_check"),
         "An internal hop behind API Gateway, which terminates TLS: the NLB is reached only through the VPC "
         "link and the ALB only from the NLB's (or VPC link's) security group.",
+        _plain_http_hop,
+    ),
+    Exemption(
+        _LISTENER,
+        (),
+        ("ELBV2_LISTENER_SSL_POLICY_RULE",),
+        "With TLS to the ALB (security.alb_certificate_arn) the NLB's TCP listener passes TLS through to the "
+        "ALB's HTTPS listener, which holds the certificate and the TLS policy; a TCP listener takes no SslPolicy.",
+        _passes_tls,
     ),
     # --- API Gateway
     Exemption(

@@ -12,10 +12,9 @@ from troposphere import elasticloadbalancingv2 as elbv2
 
 from template_gen import naming
 from template_gen.spec import EnvironmentSpec
-from template_gen.stacks import network_logs, network_vpc, security
+from template_gen.stacks import ingress_tls, network_logs, network_vpc, security
 from template_gen.stacks.common import StackBuilder, Stage
 
-LISTENER_PORT = 80
 HEALTH_PATH = "/_platform/health"
 HEALTH_RULE_PRIORITY = 50000
 
@@ -165,10 +164,9 @@ class NetworkStage:
             )
             listener = b.add(
                 elbv2.Listener(
-                    f"{name}Listener",
+                    ingress_tls.alb_listener_id(name, self.env),
                     LoadBalancerArn=Ref(alb),
-                    Port=LISTENER_PORT,
-                    Protocol="HTTP",
+                    **ingress_tls.alb_listener_settings(self.env),
                     DefaultActions=[
                         elbv2.Action(
                             Type="fixed-response",
@@ -204,11 +202,14 @@ class NetworkStage:
             b.output(f"{name}Arn", Ref(alb), label)
             b.output(f"{name}FullName", GetAtt(alb, "LoadBalancerFullName"), f"{label}: full name (request scaling)")
             b.output(f"{name}DnsName", GetAtt(alb, "DNSName"), f"{label}: DNS name")
-            b.output(f"{name}ListenerArn", Ref(listener), f"{label}: HTTP listener that service rules attach to")
+            protocol = ingress_tls.protocol(self.env)
+            b.output(f"{name}ListenerArn", Ref(listener), f"{label}: {protocol} listener that service rules attach to")
 
     def _nlb_and_vpc_link(self) -> None:
         b = self.b
-        nlb_sg = security.nlb_security_group(self)
+        env = self.env
+        alb_port = ingress_tls.alb_port(env)
+        nlb_sg = security.nlb_security_group(self, alb_port)
         # A security group can be given to an NLB only when it is created, so the NLB (and its listeners and
         # target groups: an ALB can be the target of at most two NLBs, one target group each) carry new
         # logical IDs: CloudFormation creates the new hop, repoints the VPC link, then deletes the old one.
@@ -228,23 +229,24 @@ class NetworkStage:
                 ],
             )
         )
-        # Each ALB sits behind its own NLB listener port (80, 81, ...); API routes pick the port of theirs.
+        # Each ALB sits behind its own NLB listener port (80, 81, ..., or 443, 444, ... passing TLS through);
+        # API routes pick the port of theirs.
         nlb_listeners: list[str] = []
         for index, (alb, listener) in enumerate(self.albs, start=1):
-            suffix = "" if index == 1 else str(index)
             target = b.add(
                 elbv2.TargetGroup(
-                    f"{security.NLB_ID}To{naming.alb_id(index)}TargetGroup",
+                    ingress_tls.nlb_target_group_id(index, env),
                     TargetType="alb",
                     Protocol="TCP",
-                    Port=LISTENER_PORT,
+                    Port=alb_port,
                     VpcId=self.vpc_id,
-                    Targets=[elbv2.TargetDescription(Id=Ref(alb), Port=LISTENER_PORT)],
-                    HealthCheckProtocol="HTTP",
+                    Targets=[elbv2.TargetDescription(Id=Ref(alb), Port=alb_port)],
+                    HealthCheckProtocol=ingress_tls.protocol(env),
                     HealthCheckPath=HEALTH_PATH,
                     Matcher=elbv2.Matcher(HttpCode="200"),
                     # Targets=Ref(ALB) already orders it after the ALB; an ALB can only be registered once it
-                    # has a listener on the port.
+                    # has a listener on the port ("the target must have at least one listener that matches the
+                    # target group port", terraform-provider-aws#38987).
                     DependsOn=[listener.title],
                 )
             )
@@ -255,15 +257,15 @@ class NetworkStage:
             )
             nlb_listener = b.add(
                 elbv2.Listener(
-                    f"{security.NLB_ID}Listener{suffix}",
+                    ingress_tls.nlb_listener_id(index, env),
                     LoadBalancerArn=Ref(nlb),
-                    Port=naming.nlb_port(index),
+                    Port=ingress_tls.nlb_port(index, env),
                     Protocol="TCP",
                     DefaultActions=[elbv2.Action(Type="forward", TargetGroupArn=Ref(target))],
                 )
             )
             nlb_listeners.append(nlb_listener.title)
-        security.alb_ingress_from(self, nlb_sg, "from the NLB (the API Gateway VPC link)")
+        security.alb_ingress_from(self, nlb_sg, "from the NLB (the API Gateway VPC link)", alb_port)
         link = b.add(
             apigw.VpcLink(
                 "VpcLink",
@@ -284,6 +286,7 @@ class NetworkStage:
 
     def _vpc_link_v2(self) -> None:
         b = self.b
+        alb_port = ingress_tls.alb_port(self.env)
         sg = b.add(
             ec2.SecurityGroup(
                 "VpcLinkSecurityGroup",
@@ -292,15 +295,15 @@ class NetworkStage:
                 SecurityGroupEgress=[
                     ec2.SecurityGroupRule(
                         IpProtocol="tcp",
-                        FromPort=LISTENER_PORT,
-                        ToPort=LISTENER_PORT,
+                        FromPort=alb_port,
+                        ToPort=alb_port,
                         DestinationSecurityGroupId=GetAtt(self.alb_sg, "GroupId"),
-                        Description="HTTP to the internal ALB",
+                        Description=f"{ingress_tls.protocol(self.env)} to the internal ALB",
                     )
                 ],
             )
         )
-        security.alb_ingress_from(self, sg, "from the API Gateway VPC link")
+        security.alb_ingress_from(self, sg, "from the API Gateway VPC link", alb_port)
         link = b.add(
             apigw2.VpcLink(
                 "VpcLink",

@@ -47,6 +47,10 @@ class Backends:
     hosts: Any = None  # ALB index -> host (the NLB, or that ALB with alb-direct)
     ports: Any = None  # ALB index -> port on the host
     targets: Any = None  # ALB index -> ALB ARN, the integration target of a VPC link v2 (alb-direct)
+    scheme: str = "http"  # https with TLS to the ALBs (security.alb_certificate_arn)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 # API Gateway's control plane allows 5 CreateResource calls per second per account (fixed quota), and route
@@ -211,14 +215,15 @@ class RouteBuilder:
             parameters["integration.request.header.x-api-key"] = "'redacted'"
         if proxy:
             parameters["integration.request.path.proxy"] = "method.request.path.proxy"
-        port = self.backends.ports[route.alb]
-        host = "http://${IntegrationHost}" + ("" if port == 80 else f":{port}")
+        scheme, port, host = self.backends.scheme, self.backends.ports[route.alb], self.backends.hosts[route.alb]
+        uri = f"{scheme}://${{IntegrationHost}}" + ("" if port == _DEFAULT_PORTS[scheme] else f":{port}") + path
         integration: dict[str, Any] = {
             "Type": "HTTP_PROXY",
             "IntegrationHttpMethod": "ANY",
             "ConnectionType": "VPC_LINK",
             "ConnectionId": self.backends.vpc_link_id,
-            "Uri": Sub(host + path, IntegrationHost=self.backends.hosts[route.alb]),
+            # A host name known at synth (TLS to the ALBs) is written as is; a load balancer's DNS name is a Sub.
+            "Uri": uri.replace("${IntegrationHost}", host) if isinstance(host, str) else Sub(uri, IntegrationHost=host),
             "RequestParameters": parameters,
             "TimeoutInMillis": route.timeout_ms,
             "PassthroughBehavior": "WHEN_NO_MATCH",

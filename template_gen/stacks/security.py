@@ -21,8 +21,12 @@ NLB_ID = "IngressNlb"
 ALB_PORT = 80
 
 
-def nlb_security_group(stage: NetworkStage) -> ec2.SecurityGroup:
-    """No inbound rule: only PrivateLink traffic (the VPC link) reaches the NLB. Outbound: the ALB only."""
+def _protocol(port: int) -> str:
+    return "HTTP" if port == ALB_PORT else "HTTPS"
+
+
+def nlb_security_group(stage: NetworkStage, port: int = ALB_PORT) -> ec2.SecurityGroup:
+    """No inbound rule: only PrivateLink traffic (the VPC link) reaches the NLB. Outbound: the ALB's `port` only."""
     return stage.b.add(
         ec2.SecurityGroup(
             "NlbSecurityGroup",
@@ -31,27 +35,30 @@ def nlb_security_group(stage: NetworkStage) -> ec2.SecurityGroup:
             SecurityGroupEgress=[
                 ec2.SecurityGroupRule(
                     IpProtocol="tcp",
-                    FromPort=ALB_PORT,
-                    ToPort=ALB_PORT,
+                    FromPort=port,
+                    ToPort=port,
                     DestinationSecurityGroupId=GetAtt(stage.alb_sg, "GroupId"),
-                    Description="HTTP and health checks to the internal ALB",
+                    Description=f"{_protocol(port)} and health checks to the internal ALB",
                 )
             ],
         )
     )
 
 
-def alb_ingress_from(stage: NetworkStage, source: ec2.SecurityGroup, description: str) -> ec2.SecurityGroupIngress:
-    """The ALB's one inbound rule. A separate resource, because the source group's egress names the ALB's group."""
+def alb_ingress_from(
+    stage: NetworkStage, source: ec2.SecurityGroup, description: str, port: int = ALB_PORT
+) -> ec2.SecurityGroupIngress:
+    """The ALB's one inbound rule, on its listener's `port`. A separate resource, because the source group's
+    egress names the ALB's group."""
     return stage.b.add(
         ec2.SecurityGroupIngress(
             "AlbIngressFromApiGateway",
             GroupId=GetAtt(stage.alb_sg, "GroupId"),
             IpProtocol="tcp",
-            FromPort=ALB_PORT,
-            ToPort=ALB_PORT,
+            FromPort=port,
+            ToPort=port,
             SourceSecurityGroupId=GetAtt(source, "GroupId"),
-            Description=f"HTTP {description}",
+            Description=f"{_protocol(port)} {description}",
         )
     )
 
