@@ -35,6 +35,7 @@ def common_fields(model: ContainerService, image_tag: str | None, calls: tuple[s
         drop_capabilities=tuple(dict.fromkeys(model.drop_capabilities)),
         stop_timeout_seconds=model.stop_timeout_seconds,
         repository_credentials=model.repository_credentials,
+        memory_limit_mib=model.memory_limit_mib,
     )
 
 

@@ -134,6 +134,7 @@ class EcsServiceSpec:
     repository_credentials: str | None = None
     queue: WorkerQueue | None = None  # a worker's queue
     messages_per_task: int | None = None  # a worker's queue-depth scaling target
+    memory_limit_mib: int | None = None  # the app container's hard memory limit
 
     @property
     def behind_alb(self) -> bool:

@@ -17,6 +17,7 @@ from template_gen.registry import (
     cross_checks,
     deploy_rules,
     escape_hatch_rules,
+    hardening_rules,
     quota_rules,
     route_cross_checks,
     route_rules,
@@ -76,6 +77,7 @@ RULES: tuple[Rule, ...] = (
     Rule("api-routes", "service", route_rules.route_rules),
     Rule("unique-route-methods", "service", route_rules.unique_methods),
     Rule("alb-reaches-routes", "service", route_rules.alb_reaches_routes),
+    Rule("container-memory", "service", hardening_rules.container_memory),
     # the environment's settings
     Rule("network", "environment", lambda ctx: rules.network_rules(ctx.env)),
     Rule("api-settings", "environment", lambda ctx: rules.api_settings_rules(ctx.env, ctx.region)),
