@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from template_gen import naming
 from template_gen.registry import (
+    cache_rules,
     cross_checks,
     deploy_rules,
     escape_hatch_rules,
@@ -78,6 +79,7 @@ RULES: tuple[Rule, ...] = (
     Rule("unique-route-methods", "service", route_rules.unique_methods),
     Rule("alb-reaches-routes", "service", route_rules.alb_reaches_routes),
     Rule("container-memory", "service", hardening_rules.container_memory),
+    Rule("route-cache", "service", cache_rules.route_cache),
     # the environment's settings
     Rule("network", "environment", lambda ctx: rules.network_rules(ctx.env)),
     Rule("api-settings", "environment", lambda ctx: rules.api_settings_rules(ctx.env, ctx.region)),

@@ -161,6 +161,19 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         ("API_GW_CACHE_ENABLED_AND_ENCRYPTED",),
         "Responses are per consumer and mostly dynamic; a stage cache would need every cache key chosen per "
         "route, so it is left off rather than risk serving one consumer's response to another.",
+        lambda props: props.get("CacheClusterEnabled") is not True,
+    ),
+    Exemption(
+        ("AWS::ApiGateway::Stage",),
+        (),
+        ("API_GW_CACHE_ENABLED_AND_ENCRYPTED",),
+        "The stage has a cache cluster (api.cache) and encrypts every method's cache data, but caches only the "
+        "GET routes that opt in (api.routes[].cache), keyed by the caller's identity: caching every method "
+        "would serve one consumer's answer to another.",
+        lambda props: (
+            props.get("CacheClusterEnabled") is True
+            and not all(s.get("CachingEnabled") is True for s in props.get("MethodSettings", []))
+        ),
     ),
     Exemption(
         ("AWS::ApiGateway::Method",),
