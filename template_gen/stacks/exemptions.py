@@ -69,6 +69,9 @@ _RESOURCELESS = frozenset(
         "xray:GetSamplingTargets",
         "xray:GetSamplingStatisticSummaries",
         "ecr:GetAuthorizationToken",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "servicediscovery:DiscoverInstances",
     ]
 )
 
@@ -243,7 +246,8 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         (),
         ("IAM_POLICYDOCUMENT_NO_WILDCARD_RESOURCE",),
         "Resource '*' appears only for actions that support no resource-level permission (X-Ray trace "
-        "writes, ecr:GetAuthorizationToken).",
+        "writes, ecr:GetAuthorizationToken; for a function in the VPC, the EC2 Describe calls Lambda makes and "
+        "Cloud Map's DiscoverInstances).",
         _wildcards_only_for_resourceless_actions,
     ),
     # --- data

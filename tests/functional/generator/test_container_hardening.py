@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from support import PRICING, QUOTING, lint_matches, make_project, run_cli
+from support import PRICING, PROXY_APP, QUOTING, REGISTRY, lint_matches, make_project, run_cli
 
 from template_gen.stacks import exemptions
 
@@ -127,3 +127,29 @@ def test_a_sidecar_limit_below_its_reservation_is_refused(tmp_path: Path) -> Non
         "services/quoting/service.yaml: sidecars[0].memory_limit_mib: 64 MiB is less than its memory_reservation "
         "(128 MiB); a hard limit must be at least the reservation"
     ) in err
+
+
+def test_a_function_in_the_vpc_manages_its_interfaces_without_a_wildcard_write(tmp_path: Path) -> None:
+    reports = {"kind": "lambda", "vpc": True, "api": {"base_path": "/reports"}}
+    services = {"quoting": QUOTING, "product-pricing": PRICING, "reports": reports}
+    registry = copy.deepcopy(REGISTRY)
+    registry["environments"]["dev"]["services"].append("reports")
+    project = make_project(tmp_path / "project", registry, services, {"functions/reports": PROXY_APP})
+    result = run_cli("synth", "--env", "dev", "--out", str(tmp_path / "out"), project=project)
+    assert result.code == 0, result.err
+    text = (tmp_path / "out" / "compute.yaml").read_text()
+    assert lint_matches(text) == []
+    resources = yaml.safe_load(text)["Resources"]
+    statements = resources["ReportsRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    eni = {s["Sid"]: (s["Action"], s["Resource"]) for s in statements if "NetworkInterfaces" in s["Sid"]}
+    assert eni == {
+        "VpcNetworkInterfaces": (
+            ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+             "ec2:UnassignPrivateIpAddresses"],
+            [{"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:*:*"}],
+        ),
+        "DescribeVpcNetworkInterfaces": (["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], ["*"]),
+    }  # fmt: skip
+    function = resources["ReportsFunction"]
+    assert "VpcConfig" in function["Properties"]
+    assert "CKV_AWS_117" not in [s["id"] for s in function["Metadata"]["checkov"]["skip"]]
