@@ -13,6 +13,35 @@ from template_gen.registry.models import ContainerService
 from template_gen.registry.rules import Finding
 
 XRAY_MEMORY_MIB = 256  # the X-Ray sidecar's reservation, and its hard limit when the app has one
+MIN_CONTAINER_MIB = 6  # Docker 20.10 reserves at least 6 MiB per container
+
+
+Reserved = tuple[tuple[str | int, ...], str, int]  # (field, which container, MiB)
+
+
+def other_reservations(model: ContainerService) -> list[Reserved]:
+    """The memory the task's other containers reserve: a sidecar's reservation (or its limit), an init
+    container's limit, the X-Ray sidecar's reservation."""
+    out: list[Reserved] = []
+    for index, sidecar in enumerate(model.sidecars):
+        mib = sidecar.memory_reservation if sidecar.memory_reservation is not None else sidecar.memory_limit_mib
+        if mib is not None:
+            out.append((("sidecars", index, "memory_limit_mib"), f"sidecar '{sidecar.name}'", mib))
+    for index, init in enumerate(model.init_containers):
+        if init.memory_limit_mib is not None:
+            out.append(
+                (("init_containers", index, "memory_limit_mib"), f"init container '{init.name}'", init.memory_limit_mib)
+            )
+    if model.xray:
+        out.append((("xray",), "the X-Ray sidecar", XRAY_MEMORY_MIB))
+    return out
+
+
+def app_memory_limit(model: ContainerService) -> int | None:
+    """The app container's hard limit: memory_limit_mib, or with `task` the memory the others leave."""
+    if model.memory_limit_mib == "task":
+        return model.memory - sum(mib for _, _, mib in other_reservations(model))
+    return model.memory_limit_mib
 
 
 def container_memory(ctx: ServiceContext) -> Iterator[Finding]:
@@ -20,37 +49,48 @@ def container_memory(ctx: ServiceContext) -> Iterator[Finding]:
     if not isinstance(model, ContainerService):
         return
     task = model.memory
-    # (field, what, reserved MiB) of every container that reserves memory
-    reserved: list[tuple[tuple[str | int, ...], str, int]] = []
-    limited: list[tuple[str | int, ...]] = []
-    if model.memory_limit_mib is not None:
-        reserved.append((("memory_limit_mib",), "the app", model.memory_limit_mib))
-        limited.append(("memory_limit_mib",))
-        yield from _limit_fits(("memory_limit_mib",), model.memory_limit_mib, task)
+    others = other_reservations(model)
+    app = app_memory_limit(model)
+    if model.memory_limit_mib == "task":
+        if app is not None and app < MIN_CONTAINER_MIB:
+            taken = sum(mib for _, _, mib in others)
+            yield Finding(
+                ("memory_limit_mib",),
+                f"the other containers reserve {taken} MiB of the task's {task} MiB: less than "
+                f"{MIN_CONTAINER_MIB} MiB is left for the app",
+                related=(("memory",),),
+            )
+        return
+    # the fields that set a hard limit, where an overflow of the task is reported
+    limited: list[tuple[str | int, ...]] = [("memory_limit_mib",)] if app is not None else []
+    limited += [
+        ("sidecars", i, "memory_limit_mib") for i, c in enumerate(model.sidecars) if c.memory_limit_mib is not None
+    ]
+    limited += [
+        ("init_containers", i, "memory_limit_mib")
+        for i, c in enumerate(model.init_containers)
+        if c.memory_limit_mib is not None
+    ]
+    if app is not None:
+        yield from _limit_fits(("memory_limit_mib",), app, task)
     for index, sidecar in enumerate(model.sidecars):
         where: tuple[str | int, ...] = ("sidecars", index, "memory_limit_mib")
         limit, reservation = sidecar.memory_limit_mib, sidecar.memory_reservation
-        if limit is not None:
-            limited.append(where)
-            yield from _limit_fits(where, limit, task)
-            if reservation is not None and limit < reservation:
-                yield Finding(
-                    where,
-                    f"{limit} MiB is less than its memory_reservation ({reservation} MiB); a hard limit must be at "
-                    "least the reservation",
-                    related=(("sidecars", index, "memory_reservation"),),
-                )
-        mib = reservation if reservation is not None else limit
-        if mib is not None:
-            reserved.append((where, f"sidecar '{sidecar.name}'", mib))
+        if limit is None:
+            continue
+        yield from _limit_fits(where, limit, task)
+        if reservation is not None and limit < reservation:
+            yield Finding(
+                where,
+                f"{limit} MiB is less than its memory_reservation ({reservation} MiB); a hard limit must be at "
+                "least the reservation",
+                related=(("sidecars", index, "memory_reservation"),),
+            )
     for index, init in enumerate(model.init_containers):
-        where = ("init_containers", index, "memory_limit_mib")
         if init.memory_limit_mib is not None:
-            limited.append(where)
-            yield from _limit_fits(where, init.memory_limit_mib, task)
-            reserved.append((where, f"init container '{init.name}'", init.memory_limit_mib))
-    if model.xray:
-        reserved.append((("xray",), "the X-Ray sidecar", XRAY_MEMORY_MIB))
+            yield from _limit_fits(("init_containers", index, "memory_limit_mib"), init.memory_limit_mib, task)
+    reserved: list[Reserved] = [(("memory_limit_mib",), "the app", app)] if app is not None else []
+    reserved += others
     total = sum(mib for _, _, mib in reserved)
     if limited and total > task:
         parts = ", ".join(f"{what} {mib}" for _, what, mib in reserved)

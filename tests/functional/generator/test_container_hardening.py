@@ -153,3 +153,20 @@ def test_a_function_in_the_vpc_manages_its_interfaces_without_a_wildcard_write(t
     function = resources["ReportsFunction"]
     assert "VpcConfig" in function["Properties"]
     assert "CKV_AWS_117" not in [s["id"] for s in function["Metadata"]["checkov"]["skip"]]
+
+
+def test_a_task_sized_limit_is_what_the_other_containers_leave(tmp_path: Path) -> None:
+    sidecar = {"name": "agent", "image": "public.ecr.aws/org/agent:1", "memory_reservation": 64}
+    quoting = {**QUOTING, "memory": 1024, "memory_limit_mib": "task", "xray": True, "sidecars": [sidecar]}
+    task = synth_compute(tmp_path, quoting)["Resources"]["QuotingTaskDefinition"]
+    limits = {c["Name"]: c.get("Memory") for c in task["Properties"]["ContainerDefinitions"]}
+    assert limits == {"quoting": 1024 - 64 - 256, "agent": None, "xray-daemon": 256}
+
+
+def test_a_task_sized_limit_with_nothing_left_is_refused(tmp_path: Path) -> None:
+    sidecar = {"name": "agent", "image": "public.ecr.aws/org/agent:1", "memory_reservation": 256}
+    err = validate(tmp_path, {**QUOTING, "memory_limit_mib": "task", "xray": True, "sidecars": [sidecar]})
+    assert (
+        "services/quoting/service.yaml: memory_limit_mib: the other containers reserve 512 MiB of the task's 512 "
+        "MiB: less than 6 MiB is left for the app"
+    ) in err
