@@ -35,8 +35,7 @@ ParameterName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+.^
 
 
 class RouteCache(Model):
-    """The stage cache for a GET route: answers are kept for ttl_seconds, keyed by the path, the caller's
-    identity and the listed query strings and headers (docs/api.md, caching)."""
+    """A GET route's answers in the stage cache, keyed by its path, its caller and the parameters listed."""
 
     ttl_seconds: Annotated[int, Range(0, 3600)] = Field(300, description="How long an answer is kept (0: none).")
     query_strings: list[ParameterName] = Field(
