@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from support import PRICING, QUOTING, REGISTRY, lint_matches, make_project, run_cli
+from support import PRICING, PROXY_APP, QUOTING, REGISTRY, lint_matches, make_project, run_cli
 
 from template_gen.registry.route_models import CognitoAuthorizer
 from template_gen.stacks import stage_cache
@@ -200,3 +200,20 @@ def test_a_cache_size_api_gateway_does_not_offer_is_refused(tmp_path: Path) -> N
         "services/registry.yaml: environments.dev.api.cache.public.size_gb: 1 GB is not a cache size; API Gateway "
         "offers 0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237 GB"
     ) in err
+
+
+def test_a_cached_lambda_route_lists_its_key_on_the_proxy_integration(tmp_path: Path) -> None:
+    reports = {"kind": "lambda", "api": {"routes": [{"path": "/reports", "methods": ["GET"], "cache": {}}]}}
+    reg = registry({"public": {"size_gb": 0.5}})
+    reg["environments"]["dev"]["services"].append("reports")
+    services = {"quoting": QUOTING, "product-pricing": PRICING, "reports": reports}
+    project = make_project(tmp_path / "project", reg, services, {"functions/reports": PROXY_APP})
+    result = run_cli("synth", "--env", "dev", "--out", str(tmp_path / "out"), project=project)
+    assert result.code == 0, result.err
+    text = (tmp_path / "out" / "api.yaml").read_text()
+    assert lint_matches(text) == []
+    integration = yaml.safe_load(text)["Resources"]["PublicReportsProxyGetMethod"]["Properties"]["Integration"]
+    assert (integration["Type"], integration["CacheKeyParameters"]) == (
+        "AWS_PROXY",
+        ["method.request.header.x-api-key", "method.request.path.proxy"],
+    )
