@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from template_gen.registry.hardening_rules import app_memory_limit
 from template_gen.registry.models import Api, Autoscaling, ContainerService, HealthCheck, WorkerService
 
 
@@ -35,6 +36,7 @@ def common_fields(model: ContainerService, image_tag: str | None, calls: tuple[s
         drop_capabilities=tuple(dict.fromkeys(model.drop_capabilities)),
         stop_timeout_seconds=model.stop_timeout_seconds,
         repository_credentials=model.repository_credentials,
+        memory_limit_mib=app_memory_limit(model),
     )
 
 

@@ -20,6 +20,16 @@ ADMIN = "admin"  # the route name of the platform's consumer admin API
 
 
 @dataclass(frozen=True)
+class RouteCacheEntry:
+    """A cached GET route (`api.routes[].cache`): its TTL and the query strings and headers in its cache key
+    (the caller's identity and the `{proxy+}` path are added by the route builder)."""
+
+    ttl_seconds: int
+    query_strings: tuple[str, ...] = ()
+    headers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class RouteEntry:
     """Requests to `base_path` (and below it, with `proxy`) on one API, sent to one backend. `base_path` is
     the route's path: a service's `api.base_path`, one of its `api.routes`, or `/` (the API's root)."""
@@ -36,6 +46,7 @@ class RouteEntry:
     authorizer: str | None = None  # auth cognito | jwt: the authorizer's name
     scopes: tuple[str, ...] = ()  # auth cognito: OAuth scopes
     throttle: tuple[float, int] | None = None  # (rate, burst) of these methods
+    cache: RouteCacheEntry | None = None  # cached in the stage cache (GET only)
 
     @property
     def field(self) -> tuple[str | int, ...]:
@@ -88,6 +99,12 @@ def build(services: Iterable[Exposed], admin: tuple[str, str] | None) -> tuple[R
             ]
         for index, route in enumerate(svc.routes):
             throttle = None if route.throttle is None else (route.throttle.rate_limit, route.throttle.burst_limit)
+            cache = None
+            if route.cache is not None:
+                c = route.cache
+                cache = RouteCacheEntry(
+                    c.ttl_seconds, tuple(dict.fromkeys(c.query_strings)), tuple(dict.fromkeys(c.headers))
+                )
             routes += [
                 RouteEntry(
                     which,
@@ -102,6 +119,7 @@ def build(services: Iterable[Exposed], admin: tuple[str, str] | None) -> tuple[R
                     route.authorizer,
                     tuple(route.scopes),
                     throttle,
+                    cache,
                 )
                 for which in APIS_BY_EXPOSURE[route.exposure or svc.exposure]
             ]

@@ -43,7 +43,7 @@ from template_gen.registry.models import (
     UsagePlan,
     WorkerService,
 )
-from template_gen.registry.route_models import BinaryMediaTypes, CognitoAuthorizer, JwtAuthorizer
+from template_gen.registry.route_models import ApiCache, BinaryMediaTypes, CognitoAuthorizer, JwtAuthorizer
 from template_gen.registry.security_models import SecuritySettings
 from template_gen.registry.validate import EnvironmentEntry, ServiceEntry, ValidRegistry
 from template_gen.route_table import RouteEntry
@@ -134,6 +134,7 @@ class EcsServiceSpec:
     repository_credentials: str | None = None
     queue: WorkerQueue | None = None  # a worker's queue
     messages_per_task: int | None = None  # a worker's queue-depth scaling target
+    memory_limit_mib: int | None = None  # the app container's hard memory limit
 
     @property
     def behind_alb(self) -> bool:
@@ -199,6 +200,7 @@ class ApiSpec:
     admin: AdminApi
     binary_media_types: BinaryMediaTypes = field(default_factory=BinaryMediaTypes)
     authorizers: tuple[tuple[str, CognitoAuthorizer | JwtAuthorizer], ...] = ()  # api.authorizers, by name
+    cache: ApiCache = field(default_factory=ApiCache)  # the stage cache cluster of each API
 
     def authorizer(self, name: str) -> CognitoAuthorizer | JwtAuthorizer:
         return dict(self.authorizers)[name]
@@ -520,6 +522,7 @@ def environment_spec(
             admin=env.api.admin,
             binary_media_types=env.api.binary_media_types,
             authorizers=tuple(sorted(env.api.authorizers.items())),
+            cache=env.api.cache,
         ),
         api_resources_quota=env.quotas.api_resources_per_api,
         services=tuple(service_spec(s, entry, image_tags or {}) for s in entry.services),

@@ -47,6 +47,13 @@ class Sidecar(Model):
     memory_reservation: Annotated[int, Range(6, 122880)] | None = Field(None, description="Soft memory limit, MiB.")
     health_check: ContainerHealthCheck | None = None
     mounts: dict[str, str] = Field(default_factory=dict, description="Volume name -> path in this container.")
+    readonly_root_filesystem: bool = Field(False, description="Mount this container's root filesystem read-only.")
+    user: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$", description="User (and group) it runs as."
+    )
+    memory_limit_mib: Annotated[int, Range(6, 122880)] | None = Field(
+        None, description="Hard memory limit, MiB: ECS stops the container above it."
+    )
 
 
 class InitContainer(Model):
@@ -60,6 +67,13 @@ class InitContainer(Model):
         "SUCCESS", description="SUCCESS: the app starts only if it exits 0; COMPLETE: whatever its exit code."
     )
     mounts: dict[str, str] = Field(default_factory=dict, description="Volume name -> path in this container.")
+    readonly_root_filesystem: bool = Field(False, description="Mount this container's root filesystem read-only.")
+    user: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$", description="User (and group) it runs as."
+    )
+    memory_limit_mib: Annotated[int, Range(6, 122880)] | None = Field(
+        None, description="Hard memory limit, MiB: ECS stops the container above it."
+    )
 
 
 class EfsVolume(Model):

@@ -9,7 +9,7 @@ from pydantic import Field
 from template_gen.registry import versions
 from template_gen.registry.escape_hatch_models import ExtraResources, PatchOp, StageKey
 from template_gen.registry.observability_models import ObservabilitySettings
-from template_gen.registry.route_models import AnyAuthorizer, AuthorizerName, BinaryMediaTypes
+from template_gen.registry.route_models import AnyAuthorizer, ApiCache, AuthorizerName, BinaryMediaTypes
 from template_gen.registry.security_models import SecuritySettings
 from template_gen.registry.types import LogRetention, Model, Range, Tags
 
@@ -251,6 +251,10 @@ class ApiSettings(Model):
         default_factory=dict,
         description="Token authorizers routes name (auth: cognito or jwt): a Cognito user pool authorizer, "
         "or a Lambda authorizer that checks any OIDC issuer's JWTs.",
+    )
+    cache: ApiCache = Field(
+        ApiCache(),
+        description="Stage cache clusters, per API (off by default). Only routes with api.routes[].cache use one.",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_validator
 
 from template_gen.registry.types import Model, Range
 
@@ -30,6 +30,55 @@ class MethodThrottle(Model):
     burst_limit: Annotated[int, Range(0, 1_000_000)] = Field(description="Maximum concurrent burst.")
 
 
+# Request parameter names a cache key may list (query strings and headers).
+ParameterName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")]
+
+
+class RouteCache(Model):
+    """A GET route's answers in the stage cache, keyed by its path, its caller and the parameters listed."""
+
+    ttl_seconds: Annotated[int, Range(0, 3600)] = Field(300, description="How long an answer is kept (0: none).")
+    query_strings: list[ParameterName] = Field(
+        default_factory=list,
+        description="Query string parameters the answer depends on, each part of the cache key. Any other query "
+        "string is not: ?a=1 and ?a=2 share one cached answer unless a is listed.",
+    )
+    headers: list[ParameterName] = Field(
+        default_factory=list, description="Request headers the answer depends on, each part of the cache key."
+    )
+    shared: bool = Field(
+        False,
+        description="auth none only: every caller gets the same cached answer (an open route has no caller "
+        "identity to key on).",
+    )
+
+
+# API Gateway's cache cluster sizes, GB.
+CACHE_SIZES_GB = (0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237)
+
+
+class CacheCluster(Model):
+    size_gb: float = Field(
+        description="Cache capacity in GB: 0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118 or 237 (billed by the hour per size).",
+        json_schema_extra={"enum": list(CACHE_SIZES_GB)},
+    )
+
+    @field_validator("size_gb")
+    @classmethod
+    def _a_cache_size(cls, value: float) -> float:
+        if value not in CACHE_SIZES_GB:
+            sizes = ", ".join(f"{size:g}" for size in CACHE_SIZES_GB)
+            raise ValueError(f"{value:g} GB is not a cache size; API Gateway offers {sizes} GB")
+        return value
+
+
+class ApiCache(Model):
+    """The stage cache cluster of each API. A cluster caches nothing by itself: routes opt in (api.routes[].cache)."""
+
+    public: CacheCluster | None = Field(None, description="The public API stage's cache cluster.")
+    private: CacheCluster | None = Field(None, description="The private API stage's cache cluster.")
+
+
 class ApiRoute(Model):
     path: str = Field(
         description="Path on the API, e.g. /api/v1/users. '/' is the API's root: one service per API may own it, "
@@ -52,6 +101,11 @@ class ApiRoute(Model):
     )
     throttle: MethodThrottle | None = Field(
         None, description="Throttling of these methods (stage method settings); default: the stage's."
+    )
+    cache: RouteCache | None = Field(
+        None,
+        description="Cache this GET route's answers in the stage cache (api.cache of its API in registry.yaml), "
+        "keyed by the caller's identity; default: not cached.",
     )
 
 

@@ -15,9 +15,11 @@ from typing import Any, Literal
 from template_gen import naming
 from template_gen.registry import (
     alb_tls_rules,
+    cache_rules,
     cross_checks,
     deploy_rules,
     escape_hatch_rules,
+    hardening_rules,
     quota_rules,
     route_cross_checks,
     route_rules,
@@ -77,6 +79,8 @@ RULES: tuple[Rule, ...] = (
     Rule("api-routes", "service", route_rules.route_rules),
     Rule("unique-route-methods", "service", route_rules.unique_methods),
     Rule("alb-reaches-routes", "service", route_rules.alb_reaches_routes),
+    Rule("container-memory", "service", hardening_rules.container_memory),
+    Rule("route-cache", "service", cache_rules.route_cache),
     # the environment's settings
     Rule("network", "environment", lambda ctx: rules.network_rules(ctx.env)),
     Rule("api-settings", "environment", lambda ctx: rules.api_settings_rules(ctx.env, ctx.region)),

@@ -267,6 +267,12 @@ class ContainerService(ServiceBase):
         description="Secrets Manager secret with the username and password of a private registry "
         "(image.repository only).",
     )
+    memory_limit_mib: Annotated[int, Range(6, 122880)] | Literal["task"] | None = Field(
+        None,
+        description="Hard memory limit of the app container, MiB: ECS stops the container above it. With the "
+        "other containers' reservations it must fit in the task's memory; task: all of the task's memory the "
+        "other containers do not reserve. Also gives the X-Ray sidecar a 256 MiB hard limit.",
+    )
 
 
 class EcsService(ContainerService):

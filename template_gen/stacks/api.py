@@ -16,7 +16,7 @@ from troposphere import Ref
 from template_gen import naming
 from template_gen.route_table import ADMIN, on_api, route_group
 from template_gen.spec import EnvironmentSpec
-from template_gen.stacks import api_stage, ingress_tls, resolved, token_authorizers
+from template_gen.stacks import api_stage, ingress_tls, resolved, stage_cache, token_authorizers
 from template_gen.stacks.common import StackBuilder, Stage, StageOutput
 from template_gen.stacks.compute import shard_stage
 from template_gen.stacks.rest_api import ApiCore, build_core, method_throttles
@@ -43,6 +43,8 @@ class ApiStages:
                 any(r.auth in ("api_key", "authorizer") for r in api_routes),
                 token_authorizers=tuple(sorted({r.authorizer for r in api_routes if r.authorizer is not None})),
                 throttles=method_throttles(on_api(env.routes, which)),
+                cache_size=stage_cache.cluster_size(env.api, which),
+                cached=stage_cache.cached_methods(on_api(env.routes, which)),
             )
             for which, api_routes in self.routes.items()
         }
@@ -67,6 +69,7 @@ class ApiStages:
                     short_form=entry.index is None,
                     authorizer=entry.authorizer,
                     scopes=entry.scopes,
+                    cache=entry.cache,
                 )
             )
         return {which: api_routes for which, api_routes in routes.items() if api_routes}

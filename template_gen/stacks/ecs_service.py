@@ -18,6 +18,7 @@ from troposphere import elasticloadbalancingv2 as elbv2
 from template_gen import naming
 from template_gen.layout import deploy_state
 from template_gen.observability_spec import rollback_alarm_names
+from template_gen.registry.hardening_rules import XRAY_MEMORY_MIB
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec
 from template_gen.stacks import common, iam, secrets, service_connect, task_containers, worker_queue
 from template_gen.stacks.common import StackBuilder
@@ -319,12 +320,14 @@ def _task_definition(
                 Image=shared.xray_image,
                 Essential=False,
                 Cpu=32,
-                MemoryReservation=256,
+                MemoryReservation=XRAY_MEMORY_MIB,
                 PortMappings=[ecs.PortMapping(ContainerPort=2000, Protocol="udp")],
                 LogConfiguration=log_config(XRAY_CONTAINER),
                 # Hardened by default (docs/security.md): nothing to write, no root needed.
                 ReadonlyRootFilesystem=True,
                 User=XRAY_USER,
+                # A hard limit only with the app's, so that the default task definition does not change.
+                **({"Memory": XRAY_MEMORY_MIB} if svc.memory_limit_mib is not None else {}),
             )
         )
     return ecs.TaskDefinition(

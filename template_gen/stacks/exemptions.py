@@ -10,6 +10,7 @@ environment's key, a production load balancer or a Lambda with reserved concurre
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +82,9 @@ _RESOURCELESS = frozenset(
         "xray:GetSamplingTargets",
         "xray:GetSamplingStatisticSummaries",
         "ecr:GetAuthorizationToken",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "servicediscovery:DiscoverInstances",
     ]
 )
 
@@ -96,7 +100,21 @@ def _wildcards_only_for_resourceless_actions(props: Props) -> bool:
     return True
 
 
+# The users Control Tower's CT.ECS.PR.3 takes for root.
+_ROOT_USERS = re.compile(r"^(0|root)(:.*)?$")
+
+
+def _runs_as_root(container: Props) -> bool:
+    user = container.get("User")
+    return user is None or _ROOT_USERS.match(str(user)) is not None
+
+
+def _some_container(fails: Callable[[Props], bool]) -> Callable[[Props], bool]:
+    return lambda props: any(fails(c) for c in props.get("ContainerDefinitions", []))
+
+
 _LOG_GROUP = ("AWS::Logs::LogGroup",)
+_TASK = ("AWS::ECS::TaskDefinition",)
 _LB = ("AWS::ElasticLoadBalancingV2::LoadBalancer",)
 _LISTENER = ("AWS::ElasticLoadBalancingV2::Listener",)
 _FUNCTION = ("AWS::Serverless::Function",)
@@ -168,6 +186,19 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         ("API_GW_CACHE_ENABLED_AND_ENCRYPTED",),
         "Responses are per consumer and mostly dynamic; a stage cache would need every cache key chosen per "
         "route, so it is left off rather than risk serving one consumer's response to another.",
+        lambda props: props.get("CacheClusterEnabled") is not True,
+    ),
+    Exemption(
+        ("AWS::ApiGateway::Stage",),
+        (),
+        ("API_GW_CACHE_ENABLED_AND_ENCRYPTED",),
+        "The stage has a cache cluster (api.cache) and encrypts every method's cache data, but caches only the "
+        "GET routes that opt in (api.routes[].cache), keyed by the caller's identity: caching every method "
+        "would serve one consumer's answer to another.",
+        lambda props: (
+            props.get("CacheClusterEnabled") is True
+            and not all(s.get("CachingEnabled") is True for s in props.get("MethodSettings", []))
+        ),
     ),
     Exemption(
         ("AWS::ApiGateway::Method",),
@@ -208,6 +239,7 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         (),
         "Calls only AWS APIs (DynamoDB, API Gateway, SSM) over TLS with IAM; a VPC would add network "
         "interfaces and NAT traffic without narrowing who can reach it.",
+        lambda props: "VpcConfig" not in props,  # a kind: lambda service with vpc: true
     ),
     Exemption(
         _FUNCTION,
@@ -236,7 +268,8 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         (),
         ("IAM_POLICYDOCUMENT_NO_WILDCARD_RESOURCE",),
         "Resource '*' appears only for actions that support no resource-level permission (X-Ray trace "
-        "writes, ecr:GetAuthorizationToken).",
+        "writes, ecr:GetAuthorizationToken; for a function in the VPC, the EC2 Describe calls Lambda makes and "
+        "Cloud Map's DiscoverInstances).",
         _wildcards_only_for_resourceless_actions,
     ),
     # --- data
@@ -402,17 +435,32 @@ EXEMPTIONS: tuple[Exemption, ...] = (
             props.get("NetworkConfiguration", {}).get("AwsvpcConfiguration", {}).get("AssignPublicIp"), dict
         ),
     ),
+    # --- task definitions: each rule checks every container (app, sidecars, init containers, X-Ray), and is
+    # exempted only while one of them fails it.
     Exemption(
-        ("AWS::ECS::TaskDefinition",),
+        _TASK,
         (),
-        (
-            "ecs_containers_readonly_access_check",
-            "ecs_task_definition_nonroot_user_check",
-            "ecs_task_definition_memory_hard_limit_check",
-        ),
-        "The application image is the service team's: whether it can run read-only, as a non-root user or "
-        "under a per-container memory limit depends on the image (the X-Ray sidecar is read-only and "
-        "non-root); the task's memory is the hard limit.",
+        ("ecs_containers_readonly_access_check",),
+        "Whether the application can run with a read-only root filesystem depends on its image: it is the "
+        "option readonly_root_filesystem (and readonly_root_filesystem of each sidecar and init container; "
+        "the X-Ray sidecar is read-only).",
+        _some_container(lambda c: c.get("ReadonlyRootFilesystem") is not True),
+    ),
+    Exemption(
+        _TASK,
+        (),
+        ("ecs_task_definition_nonroot_user_check",),
+        "Which non-root user the application can run as depends on its image: it is the option user (and user "
+        "of each sidecar and init container; the X-Ray sidecar runs as 1337).",
+        _some_container(_runs_as_root),
+    ),
+    Exemption(
+        _TASK,
+        (),
+        ("ecs_task_definition_memory_hard_limit_check",),
+        "The task's memory is the containers' hard limit; a per-container limit is the option memory_limit_mib "
+        "(of the app, which also limits the X-Ray sidecar, and of each sidecar and init container).",
+        _some_container(lambda c: not isinstance(c.get("Memory"), int) or c["Memory"] < 4),
     ),
 )
 

@@ -19,25 +19,29 @@ from typing import Any
 from awacs import ec2 as ec2_actions
 from awacs import servicediscovery as sd_actions
 from awacs.aws import Statement
-from troposphere import awslambda
+from troposphere import Sub, awslambda
 
 from template_gen.spec import EnvironmentSpec, LambdaServiceSpec
 from template_gen.stacks import iam
 
 # What Lambda does with the function's role to manage its network interfaces (the actions of the
-# AWSLambdaVPCAccessExecutionRole managed policy). They have no resource-level permissions.
+# AWSLambdaVPCAccessExecutionRole managed policy). The two Describe actions have no resource-level
+# permissions; the others act on the Region's network interfaces, subnets and security groups, of any
+# account (a shared VPC's subnets belong to its owner).
 ENI_ACTIONS = (
     ec2_actions.CreateNetworkInterface,
-    ec2_actions.DescribeNetworkInterfaces,
-    ec2_actions.DescribeSubnets,
     ec2_actions.DeleteNetworkInterface,
     ec2_actions.AssignPrivateIpAddresses,
     ec2_actions.UnassignPrivateIpAddresses,
 )
+ENI_DESCRIBE_ACTIONS = (ec2_actions.DescribeNetworkInterfaces, ec2_actions.DescribeSubnets)
 
 
 def statements(svc: LambdaServiceSpec) -> list[Statement]:
-    out = [iam.allow(ENI_ACTIONS, ["*"], "VpcNetworkInterfaces")]
+    out = [
+        iam.allow(ENI_ACTIONS, [Sub("arn:${AWS::Partition}:ec2:${AWS::Region}:*:*")], "VpcNetworkInterfaces"),
+        iam.allow(ENI_DESCRIBE_ACTIONS, ["*"], "DescribeVpcNetworkInterfaces"),
+    ]
     if svc.calls:
         # DiscoverInstances has no resource-level permissions either.
         out.append(iam.allow([sd_actions.DiscoverInstances], ["*"], "FindCallees"))

@@ -17,7 +17,7 @@ from troposphere import apigateway as apigw
 from template_gen import naming
 from template_gen.route_table import RouteEntry
 from template_gen.spec import EnvironmentSpec
-from template_gen.stacks import iam
+from template_gen.stacks import iam, stage_cache
 from template_gen.stacks.common import StackBuilder, log_group
 
 ACCESS_LOG_FORMAT = json.dumps(
@@ -53,6 +53,8 @@ class ApiCore:
     hashed: list[Any] = field(default_factory=list)  # definitions a deployment must be re-created for
     token_authorizers: tuple[str, ...] = ()  # cognito/jwt authorizers (api.authorizers) the routes use
     throttles: tuple[tuple[str, str, float, int], ...] = ()  # (resource path, method, rate, burst)
+    cache_size: str | None = None  # the stage's cache cluster (api.cache), in GB
+    cached: tuple[tuple[str, str, int], ...] = ()  # (resource path, method, TTL) of the cached methods
 
 
 def method_throttles(routes: Iterable[RouteEntry]) -> tuple[tuple[str, str, float, int], ...]:
@@ -163,30 +165,9 @@ def deployment_and_stage(b: StackBuilder, env: EnvironmentSpec, core: ApiCore) -
             StageName=api.stage_name,
             TracingEnabled=env.tracing,
             AccessLogSetting=apigw.AccessLogSetting(DestinationArn=GetAtt(group, "Arn"), Format=ACCESS_LOG_FORMAT),
-            MethodSettings=[
-                apigw.MethodSetting(
-                    ResourcePath="/*",
-                    HttpMethod="*",
-                    LoggingLevel=api.execution_logging,
-                    DataTraceEnabled=api.data_trace,
-                    MetricsEnabled=api.metrics,
-                    ThrottlingRateLimit=api.throttle.rate_limit,
-                    ThrottlingBurstLimit=api.throttle.burst_limit,
-                ),
-                *(
-                    # Per-method settings replace the stage's for that method: repeat logging and metrics.
-                    apigw.MethodSetting(
-                        ResourcePath="/" + path.replace("/", "~1"),  # /orders -> /~1orders
-                        HttpMethod=verb,
-                        LoggingLevel=api.execution_logging,
-                        DataTraceEnabled=api.data_trace,
-                        MetricsEnabled=api.metrics,
-                        ThrottlingRateLimit=rate,
-                        ThrottlingBurstLimit=burst,
-                    )
-                    for path, verb, rate, burst in core.throttles
-                ),
-            ],
+            MethodSettings=stage_cache.method_settings(api, core.cache_size, core.throttles, core.cached),
+            # The cluster takes up to 4 minutes to create; a new size deletes and re-creates it, empty.
+            **({"CacheClusterEnabled": True, "CacheClusterSize": core.cache_size} if core.cache_size else {}),
         )
     )
 

@@ -14,8 +14,9 @@ from troposphere import GetAtt, Ref, Sub, awslambda
 from troposphere import apigateway as apigw
 
 from template_gen import naming, route_ids
-from template_gen.route_table import proxy_path
+from template_gen.route_table import RouteCacheEntry, proxy_path
 from template_gen.spec import EnvironmentSpec
+from template_gen.stacks import stage_cache
 from template_gen.stacks.common import StackBuilder
 from template_gen.stacks.rest_api import ApiCore, lambda_uri
 
@@ -37,6 +38,7 @@ class Route:
     short_form: bool = True  # the service's `api.base_path` (not one of its `api.routes`)
     authorizer: str | None = None  # auth cognito | jwt: the authorizer's name
     scopes: tuple[str, ...] = ()
+    cache: RouteCacheEntry | None = None  # a cached GET route
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,11 @@ class RouteBuilder:
                 props["AuthorizationScopes"] = list(route.scopes)
         if proxy:
             props["RequestParameters"] = {"method.request.path.proxy": True}
+        cached: dict[str, Any] = {}
+        keys = stage_cache.key_parameters(self.env.api, route, proxy) if route.cache is not None else []
+        if keys:  # every cache key parameter is a request parameter of the method too
+            props["RequestParameters"] = {key: key == stage_cache.PROXY_PATH for key in keys}
+            cached["CacheKeyParameters"] = keys
         if route.backend == "lambda":
             props["Integration"] = apigw.Integration(
                 Type="AWS_PROXY",
@@ -194,6 +201,7 @@ class RouteBuilder:
                 TimeoutInMillis=route.timeout_ms,
                 # Binary request bodies (the API's binary media types) reach the function base64-encoded.
                 ContentHandling="CONVERT_TO_TEXT",
+                **cached,
             )
             return props
         # HTTP proxy through the VPC link: the path is passed through, identity is mapped into headers
@@ -227,6 +235,7 @@ class RouteBuilder:
             "RequestParameters": parameters,
             "TimeoutInMillis": route.timeout_ms,
             "PassthroughBehavior": "WHEN_NO_MATCH",
+            **cached,
         }
         if self.backends.targets is not None:
             integration["IntegrationTarget"] = self.backends.targets[route.alb]

@@ -30,6 +30,18 @@ def _mounts(mounts: Mapping[str, str], read_only: Mapping[str, bool] | None = No
     ]
 
 
+def hardening(readonly: bool, user: str | None, memory_limit_mib: int | None) -> dict[str, Any]:
+    """A container's read-only root filesystem, user and hard memory limit, when set (docs/security.md)."""
+    props: dict[str, Any] = {}
+    if readonly:
+        props["ReadonlyRootFilesystem"] = True
+    if user:
+        props["User"] = user
+    if memory_limit_mib is not None:
+        props["Memory"] = memory_limit_mib
+    return props
+
+
 def app_properties(svc: EcsServiceSpec) -> dict[str, Any]:
     """Extra properties of the app container."""
     props: dict[str, Any] = {}
@@ -40,10 +52,7 @@ def app_properties(svc: EcsServiceSpec) -> dict[str, Any]:
         props["DependsOn"] = [
             ecs.ContainerDependency(ContainerName=c.name, Condition=c.condition) for c in svc.init_containers
         ]
-    if svc.readonly_root_filesystem:
-        props["ReadonlyRootFilesystem"] = True
-    if svc.user:
-        props["User"] = svc.user
+    props.update(hardening(svc.readonly_root_filesystem, svc.user, svc.memory_limit_mib))
     if svc.drop_capabilities:
         props["LinuxParameters"] = ecs.LinuxParameters(
             Capabilities=ecs.KernelCapabilities(Drop=list(svc.drop_capabilities))
@@ -70,6 +79,7 @@ def extra_containers(svc: EcsServiceSpec, log_config: LogConfig) -> list[ecs.Con
             props["Environment"] = _environment(init.environment)
         if init.mounts:
             props["MountPoints"] = _mounts(init.mounts)
+        props.update(hardening(init.readonly_root_filesystem, init.user, init.memory_limit_mib))
         containers.append(ecs.ContainerDefinition(**props))
     for sidecar in svc.sidecars:
         props = {
@@ -89,6 +99,7 @@ def extra_containers(svc: EcsServiceSpec, log_config: LogConfig) -> list[ecs.Con
             props["Environment"] = _environment(sidecar.environment)
         if sidecar.mounts:
             props["MountPoints"] = _mounts(sidecar.mounts)
+        props.update(hardening(sidecar.readonly_root_filesystem, sidecar.user, sidecar.memory_limit_mib))
         check = sidecar.health_check
         if check is not None:
             props["HealthCheck"] = ecs.HealthCheck(
