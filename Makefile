@@ -46,6 +46,7 @@ GUARD_STAMP   := scan/node_modules/.installed
 GUARD_OS      := $(if $(filter Darwin,$(shell uname -s)),macos,ubuntu)
 GUARD_ARCH    := $(if $(filter arm64 aarch64,$(shell uname -m)),aarch64,x86_64)
 SCAN_PLATFORM := build/scan-platform-120
+SCAN_HARDENED := build/scan-hardened
 
 $(SCAN_STAMP): scan/requirements.txt
 	$(PYTHON) -m venv $(SCAN_VENV)
@@ -58,11 +59,12 @@ $(GUARD_STAMP): scan/package.json scan/package-lock.json
 
 scan: $(STAMP) $(SCAN_STAMP) $(GUARD_STAMP)
 	rm -rf $(SCAN_PLATFORM) && $(BIN)/python benchmarks/generate_registry.py $(SCAN_PLATFORM) 120
+	$(BIN)/python scan/hardened.py $(SCAN_HARDENED)
 	$(BIN)/python scan/run.py --checkov $(SCAN_VENV)/bin/checkov --cfn-lint $(SCAN_VENV)/bin/cfn-lint \
 	  --guard $(GUARD_PKG)/bin/$(GUARD_OS)/$(GUARD_ARCH)/cfn-guard \
 	  --rules control-tower=$(GUARD_PKG)/rules/control-tower/cfn-guard \
 	  --rules guard-rules-registry=scan/guard-rules-registry/rules \
-	  --platform example=. --platform platform-120=$(SCAN_PLATFORM)
+	  --platform example=. --platform platform-120=$(SCAN_PLATFORM) --platform hardened=$(SCAN_HARDENED)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
