@@ -80,9 +80,9 @@ RULES: tuple[Rule, ...] = (
     # the environment's settings
     Rule("network", "environment", lambda ctx: rules.network_rules(ctx.env)),
     Rule("api-settings", "environment", lambda ctx: rules.api_settings_rules(ctx.env, ctx.region)),
+    Rule("registry-patch-stage", "environment", escape_hatch_rules.registry_patches_take_their_stack_from_the_key),
     Rule("kms-key-region", "environment", encryption_rules.key_in_the_environments_region),
     Rule("log-bucket-settings", "environment", encryption_rules.log_bucket_settings_need_the_bucket),
-    Rule("registry-patch-stage", "environment", escape_hatch_rules.registry_patches_take_their_stack_from_the_key),
     # services together
     Rule("platform-function-code", "cross-service", cross_checks.platform_function_code),
     Rule("authorizer-needs-validator", "cross-service", cross_checks.authorizer_needs_validator),

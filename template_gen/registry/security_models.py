@@ -8,7 +8,6 @@ from pydantic import Field, model_validator
 
 from template_gen.registry.types import Model, Range
 
-
 # A key ARN: an alias ARN (alias/...) or a key id would not do for the IAM statements that name the key.
 KMS_KEY_ARN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$"
 
@@ -58,8 +57,8 @@ class SecuritySettings(Model):
     )
     log_bucket_object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
         "GOVERNANCE",
-        description="GOVERNANCE: principals with s3:BypassGovernanceRetention can still delete; COMPLIANCE: nobody can, "
-        "not even the account root, until the retention ends.",
+        description="GOVERNANCE: principals with s3:BypassGovernanceRetention can still delete; COMPLIANCE: nobody "
+        "can, not even the account root, until the retention ends.",
     )
 
     @model_validator(mode="after")
