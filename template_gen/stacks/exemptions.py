@@ -46,6 +46,10 @@ def _unprotected_lb(props: Props) -> bool:
     return attributes.get("deletion_protection.enabled") != "true"
 
 
+def _versioned(props: Props) -> bool:
+    return props.get("VersioningConfiguration", {}).get("Status") == "Enabled"
+
+
 def _open_method(props: Props) -> bool:
     return props.get("AuthorizationType") == "NONE" and props.get("HttpMethod") != "OPTIONS"
 
@@ -201,6 +205,7 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         (),
         "Environment variables hold names and settings, never secrets (secrets come from Secrets Manager or "
         "SSM at run time); Lambda encrypts them at rest with its service key.",
+        lambda props: "KmsKeyArn" not in props,
     ),
     Exemption(
         ("AWS::IAM::Role",),
@@ -223,6 +228,7 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         ("CKV_AWS_119",),
         ("DYNAMODB_TABLE_ENCRYPTED_KMS",),
         "Encrypted at rest with DynamoDB's key; the consumers table holds key hashes, never keys.",
+        lambda props: "KMSMasterKeyId" not in props.get("SSESpecification", {}),
     ),
     Exemption(
         _TABLE,
@@ -253,6 +259,7 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         ("CKV_AWS_136",),
         (),
         "Images are encrypted at rest with AES-256 (ECR's default); they are not secret.",
+        lambda props: props.get("EncryptionConfiguration", {}).get("EncryptionType") != "KMS",
     ),
     Exemption(
         ("AWS::ECR::Repository",),
@@ -327,6 +334,16 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         ),
         "ALB access logs are written once and expire by lifecycle; versioning and Object Lock would keep "
         "every object past its expiry.",
+        lambda props: not _versioned(props),
+    ),
+    Exemption(
+        _BUCKET,
+        (),
+        ("S3_BUCKET_DEFAULT_LOCK_ENABLED", "s3_bucket_object_lock_enabled_check"),
+        "The log bucket is versioned (security.log_bucket_versioning) without Object Lock, which is its own "
+        "option (security.log_bucket_object_lock_days): locked logs cannot be deleted, nor the bucket emptied, "
+        "before their retention ends.",
+        lambda props: _versioned(props) and props.get("ObjectLockEnabled") is not True,
     ),
     Exemption(
         _BUCKET,
