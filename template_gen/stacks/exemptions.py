@@ -47,7 +47,7 @@ def _unprotected_lb(props: Props) -> bool:
 
 
 def _versioned(props: Props) -> bool:
-    return props.get("VersioningConfiguration", {}).get("Status") == "Enabled"
+    return bool(props.get("VersioningConfiguration", {}).get("Status") == "Enabled")
 
 
 def _open_method(props: Props) -> bool:
