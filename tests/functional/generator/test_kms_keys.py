@@ -193,3 +193,18 @@ def test_a_key_that_cannot_work_is_refused_with_its_field(tmp_path: Path, key: s
     result = run_cli("validate", project=make_project(tmp_path, registry))
     assert result.code == 1
     assert message in result.err
+
+
+def test_without_the_placement_file_the_guard_refuses_to_replace_a_repository(tmp_path: Path) -> None:
+    # GIVEN a build made before the key, and a placement file that was lost
+    before = project(tmp_path / "a", key=None)
+    synthesize(before, "dev").write()
+    now = project(tmp_path / "b")
+    # WHEN the key is turned on
+    result = run_cli("diff", "--env", "dev", "--against", str(before / "build/dev"), project=now)
+    # THEN every existing repository would be replaced (EncryptionConfiguration is create-only): refused
+    assert result.code == 4
+    assert (
+        "refused: QuotingRepository (AWS::ECR::Repository) in compute.yaml (ComputeStack): replaced, because of "
+        "EncryptionConfiguration.EncryptionType, EncryptionConfiguration.KmsKey"
+    ) in result.out + result.err
