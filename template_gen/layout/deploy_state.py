@@ -44,7 +44,10 @@ def track(env: EnvironmentSpec, previous: Placement, planned: Placement) -> tupl
             released[name] = svc.image_tag
 
     key = env.security.kms_key_arn
-    existed = owned_before | retained
+    # A file written before repositories were tracked: every service placed then already had its repository
+    # (workers too, which have no ALB), so none of them may change encryption.
+    created_before = owned_before if previous.repositories is not None else own & set(previous.compute)
+    existed = created_before | retained
     keys = {name: k for name, k in previous.repository_keys.items() if name in own | retained}
     keys.update({name: key for name in own - existed if key})
 

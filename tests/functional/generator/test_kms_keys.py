@@ -208,3 +208,22 @@ def test_without_the_placement_file_the_guard_refuses_to_replace_a_repository(tm
         "refused: QuotingRepository (AWS::ECR::Repository) in compute.yaml (ComputeStack): replaced, because of "
         "EncryptionConfiguration.EncryptionType, EncryptionConfiguration.KmsKey"
     ) in result.out + result.err
+
+
+def test_a_placement_file_from_before_repositories_were_tracked_keeps_every_placed_repository(tmp_path: Path) -> None:
+    # GIVEN a placement file that knows where services live but not which repositories exist
+    placed = {"quoting": 1, "product-pricing": 1, "notifier": 1, "reports": 1}
+    legacy = {"version": 1, "compute": placed, "albs": {"quoting": 1, "product-pricing": 1}, "api_routes": {}}
+    project_dir = project(tmp_path)
+    (project_dir / "services/environments").mkdir(parents=True)
+    (project_dir / "services/environments/dev.placement.json").write_text(json.dumps(legacy))
+    # WHEN the key is set
+    template, _ = compute(project_dir)
+    # THEN the worker's repository (a worker has no ALB) is not taken for a new one either
+    encryption = {
+        lid: r["Properties"]["EncryptionConfiguration"]["EncryptionType"]
+        for lid, r in resources_of_type(template, "AWS::ECR::Repository").items()
+    }
+    assert encryption == dict.fromkeys(
+        ["NotifierRepository", "ProductPricingRepository", "QuotingRepository"], "AES256"
+    )
