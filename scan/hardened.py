@@ -41,7 +41,11 @@ PER_SERVICE: dict[str, dict[str, Any]] = {
     "quoting": {
         "api": {
             "routes": [
-                {"path": "/quoting/rates", "methods": ["GET"], "cache": {"ttl_seconds": 60, "query_strings": ["currency"]}}
+                {
+                    "path": "/quoting/rates",
+                    "methods": ["GET"],
+                    "cache": {"ttl_seconds": 60, "query_strings": ["currency"]},
+                }
             ]
         }
     },

@@ -4,6 +4,10 @@ placement file beside where each service lives:
 - ECR repositories are retained when their service leaves the environment (images outlive the stack).
   A service that comes back must reference its retained repository: creating it again fails with
   "already exists".
+- An ECR repository keeps the encryption it was created with: EncryptionConfiguration is create-only, and
+  a named repository cannot be replaced (CloudFormation creates the new one first, whose name is taken).
+  A repository created while the environment has `security.kms_key_arn` is recorded with that key; one
+  created before keeps AES-256 (docs/security.md, moving a repository to the key).
 - The first release of an autoscaled service (its image tag set for the first time) sets DesiredCount to
   the autoscaling minimum, so its tasks start inside the deployment, under the circuit breaker, instead of
   after CloudFormation reported success. Later releases leave DesiredCount out, so a deploy never resets
@@ -39,7 +43,22 @@ def track(env: EnvironmentSpec, previous: Placement, planned: Placement) -> tupl
         if svc.image_tag is not None and name not in released:
             released[name] = svc.image_tag
 
+    key = env.security.kms_key_arn
+    # A file written before repositories were tracked: every service placed then already had its repository
+    # (workers too, which have no ALB), so none of them may change encryption.
+    created_before = owned_before if previous.repositories is not None else own & set(previous.compute)
+    existed = created_before | retained
+    keys = {name: k for name, k in previous.repository_keys.items() if name in own | retained}
+    keys.update({name: key for name in own - existed if key})
+
     notes = []
+    for name in sorted(own & existed):
+        if key and keys.get(name) != key:
+            now = f"with the key {keys[name]}" if name in keys else "with AES-256"
+            notes.append(
+                f"service '{name}' keeps its ECR repository encrypted {now}, not with security.kms_key_arn: a "
+                "repository's encryption is fixed when it is created (docs/security.md, moving a repository to the key)"
+            )
     for name in sorted(own & retained):
         notes.append(
             f"service '{name}' uses its ECR repository retained from an earlier deployment "
@@ -47,7 +66,7 @@ def track(env: EnvironmentSpec, previous: Placement, planned: Placement) -> tupl
             "creating it"
         )
     placement = dataclasses.replace(
-        planned, repositories=repositories, retained_repositories=retained, released=released
+        planned, repositories=repositories, retained_repositories=retained, released=released, repository_keys=keys
     )
     return placement, tuple(notes)
 
@@ -56,6 +75,11 @@ def first_release(env: EnvironmentSpec, service: str, image_tag: str | None) -> 
     """True while the service's template is the one of its first release (its first image tag)."""
     released = env.placement.released
     return image_tag is not None and released is not None and released.get(service) == image_tag
+
+
+def repository_key(env: EnvironmentSpec, service: str) -> str | None:
+    """The KMS key the service's ECR repository was created with (None: AES-256)."""
+    return env.placement.repository_keys.get(service)
 
 
 def references_retained_repository(env: EnvironmentSpec, service: str) -> bool:

@@ -43,6 +43,8 @@ class Placement:
     released: Mapping[str, str] | None = None  # ECS service -> the image tag of its first release
     # API -> path -> logical ID fragment of its resource (see route_ids: recorded so that it never changes)
     resources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # ECS service -> the KMS key its ECR repository was created with (absent: AES-256); fixed at creation
+    repository_keys: Mapping[str, str] = field(default_factory=dict)
 
     def resource_fragment(self, api: str, path: str) -> str | None:
         return self.resources.get(api, {}).get(path)
@@ -80,6 +82,8 @@ class Placement:
             data["ecr_repositories"] = sorted(self.repositories)
         if self.retained_repositories:
             data["retained_ecr_repositories"] = sorted(self.retained_repositories)
+        if self.repository_keys:
+            data["ecr_repository_keys"] = dict(sorted(self.repository_keys.items()))
         if self.released is not None:
             data["first_releases"] = dict(sorted(self.released.items()))
         if any(self.resources.values()):
@@ -145,13 +149,14 @@ def read(project_dir: Path, env_name: str) -> Placement:
         resources = {
             str(api): {str(k): str(v) for k, v in ids.items()} for api, ids in data.get("api_resources", {}).items()
         }
+        keys = {str(k): str(v) for k, v in data.get("ecr_repository_keys", {}).items()}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise LookupFailed(
             f"{rel}: the placement file is damaged ({exc}); restore it from version control (deleting it "
             "re-places services from scratch, which can move them between stacks)"
         ) from exc
     compute, albs, routes = maps
-    return Placement(compute, albs, routes, repositories, retained, released, resources)
+    return Placement(compute, albs, routes, repositories, retained, released, resources, keys)
 
 
 def _names(data: Any, key: str) -> frozenset[str] | None:

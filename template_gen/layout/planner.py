@@ -74,6 +74,7 @@ class Layout:
             ("ECR repositories the stack creates", old.repositories, new.repositories),
             ("ECR repositories kept from earlier deployments", old.retained_repositories, new.retained_repositories),
             ("first releases", set(old.released or {}), set(new.released or {})),
+            ("ECR repositories encrypted with the KMS key", set(old.repository_keys), set(new.repository_keys)),
         ):
             added = sorted(set(after or ()) - set(before or ()))
             if added:

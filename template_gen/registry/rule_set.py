@@ -18,6 +18,7 @@ from template_gen.registry import (
     cache_rules,
     cross_checks,
     deploy_rules,
+    encryption_rules,
     escape_hatch_rules,
     hardening_rules,
     quota_rules,
@@ -86,6 +87,8 @@ RULES: tuple[Rule, ...] = (
     Rule("api-settings", "environment", lambda ctx: rules.api_settings_rules(ctx.env, ctx.region)),
     Rule("registry-patch-stage", "environment", escape_hatch_rules.registry_patches_take_their_stack_from_the_key),
     Rule("alb-tls", "environment", alb_tls_rules.alb_tls),
+    Rule("kms-key-region", "environment", encryption_rules.key_in_the_environments_region),
+    Rule("log-bucket-settings", "environment", encryption_rules.log_bucket_settings_need_the_bucket),
     # services together
     Rule("platform-function-code", "cross-service", cross_checks.platform_function_code),
     Rule("authorizer-needs-validator", "cross-service", cross_checks.authorizer_needs_validator),

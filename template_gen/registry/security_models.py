@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from template_gen.registry.types import Model, Range
+
+# A key ARN: an alias ARN (alias/...) or a key id would not do for the IAM statements that name the key.
+KMS_KEY_ARN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$"
 
 
 class SecuritySettings(Model):
@@ -48,6 +51,39 @@ class SecuritySettings(Model):
         "API Gateway sends as Host and checks the certificate against. It need not resolve (the VPC link carries "
         "the connection). Needs alb_certificate_arn.",
     )
+
+    kms_key_arn: str | None = Field(
+        None,
+        pattern=KMS_KEY_ARN,
+        description="Customer-managed KMS key (a key ARN, not an alias) for the DynamoDB tables, ECR repositories, SQS "
+        "queues and Lambda environment variables the platform creates; its policy must admit EventBridge "
+        "(docs/security.md). Repositories keep the encryption they were created with.",
+    )
+    log_bucket_versioning: bool = Field(
+        False, description="Versioning on the ALB access log bucket, with noncurrent versions expired by lifecycle."
+    )
+    log_bucket_noncurrent_days: Annotated[int, Range(1, 3650)] = Field(
+        30, description="Days a log bucket object's noncurrent (overwritten or expired) version is kept."
+    )
+    log_bucket_object_lock_days: Annotated[int, Range(1, 3650)] | None = Field(
+        None,
+        description="S3 Object Lock on the log bucket with this default retention in days (needs "
+        "log_bucket_versioning); a locked object cannot be deleted before it ends, nor the bucket emptied.",
+    )
+    log_bucket_object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
+        "GOVERNANCE",
+        description="GOVERNANCE: principals with s3:BypassGovernanceRetention can still delete; COMPLIANCE: nobody "
+        "can, not even the account root, until the retention ends.",
+    )
+
+    @model_validator(mode="after")
+    def _lock_needs_versioning(self) -> SecuritySettings:
+        if self.log_bucket_object_lock_days is not None and not self.log_bucket_versioning:
+            raise ValueError(
+                "log_bucket_object_lock_days needs log_bucket_versioning: true (S3 Object Lock works only on a "
+                "versioned bucket)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_web_acl(self) -> SecuritySettings:

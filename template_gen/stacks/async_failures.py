@@ -14,8 +14,8 @@ from awacs import sqs as sqs_actions
 from awacs.aws import Allow, ArnLike, Condition, Policy, Principal, Statement
 from troposphere import GetAtt, Ref, Sub, serverless, sqs
 
-from template_gen.spec import LambdaServiceSpec
-from template_gen.stacks import iam
+from template_gen.spec import EnvironmentSpec, LambdaServiceSpec
+from template_gen.stacks import encryption, iam
 from template_gen.stacks.common import StackBuilder
 
 ASYNC_EVENT_TYPES = ("Schedule", "EventBridgeRule")
@@ -25,7 +25,7 @@ RETENTION_SECONDS = 14 * 86400
 
 
 def failed_events_queue(
-    b: StackBuilder, svc: LambdaServiceSpec, events: dict[str, Any]
+    b: StackBuilder, env: EnvironmentSpec, svc: LambdaServiceSpec, events: dict[str, Any]
 ) -> tuple[Any, list[Statement]] | None:
     """Give the asynchronous events in `events` a retry policy and dead-letter queue (edited in place).
     Returns the queue's ARN and the statements the function's role needs, or None with no such event."""
@@ -34,7 +34,11 @@ def failed_events_queue(
         return None
     queue = b.add(
         sqs.Queue(
-            f"{svc.logical}FailedEventsQueue", MessageRetentionPeriod=RETENTION_SECONDS, SqsManagedSseEnabled=True
+            f"{svc.logical}FailedEventsQueue",
+            MessageRetentionPeriod=RETENTION_SECONDS,
+            # With the environment's key, EventBridge can deliver here only if the key policy admits it
+            # (docs/security.md); otherwise the rule's InvocationsFailedToBeSentToDlq counts the lost events.
+            **encryption.queue_properties(env),
         ),
         svc.tags,
     )
@@ -67,7 +71,9 @@ def failed_events_queue(
             ),
         )
     )
-    return arn, [iam.allow([sqs_actions.SendMessage], [arn], "SendFailedEvents")]
+    # Lambda sends failed invocations (destination and dead-letter queue) with the function's role.
+    statements = [iam.allow([sqs_actions.SendMessage], [arn], "SendFailedEvents")]
+    return arn, statements + encryption.queue_send_statements(env, "SendFailedEventsKey")
 
 
 def function_properties(queue_arn: Any) -> dict[str, Any]:

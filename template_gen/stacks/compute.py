@@ -15,7 +15,15 @@ from troposphere import GetAtt, Ref, Sub, dynamodb, ecs, serverless
 from template_gen import aws_data, naming, platform_code
 from template_gen.registry.models import APIS_BY_EXPOSURE
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec, LambdaServiceSpec
-from template_gen.stacks import consumer_upkeep, iam, jwt_functions, lambda_service, lambda_vpc, service_connect
+from template_gen.stacks import (
+    consumer_upkeep,
+    encryption,
+    iam,
+    jwt_functions,
+    lambda_service,
+    lambda_vpc,
+    service_connect,
+)
 from template_gen.stacks.common import RenderContext, StackBuilder, Stage, StageOutput, log_group
 from template_gen.stacks.ecs_service import EcsShared, ecs_service
 from template_gen.stacks.lambda_function import (
@@ -264,7 +272,7 @@ class ComputeStage:
                 PointInTimeRecoverySpecification=dynamodb.PointInTimeRecoverySpecification(
                     PointInTimeRecoveryEnabled=True
                 ),
-                SSESpecification=dynamodb.SSESpecification(SSEEnabled=True),
+                SSESpecification=encryption.table_sse(self.env),
                 # Consumer records (key hashes, plans) must survive a stack deletion or replacement; its fixed
                 # name lets a re-created environment reattach it (docs/deploying.md). RetainExceptOnCreate: a
                 # failed first deploy must not leave a table that makes the retry fail with "already exists".
@@ -286,7 +294,10 @@ class ComputeStage:
                 "CONSUMERS_TABLE_NAME": Ref(self.consumers),
                 "KEY_CACHE_TTL_SECONDS": str(env.validator_cache_ttl),
             },
-            statements=[iam.allow([ddb.GetItem], [GetAtt(self.consumers, "Arn")], "ReadConsumerKeys")],
+            statements=[
+                iam.allow([ddb.GetItem], [GetAtt(self.consumers, "Arn")], "ReadConsumerKeys"),
+                *encryption.table_statements(env, "ConsumersTableKey"),
+            ],
             reserved_concurrency=env.validator_reserved_concurrency,
         )
         self.b.output("ApiKeyValidatorFunctionArn", GetAtt(fn.function, "Arn"), "API key validator (authorizer)")
@@ -326,7 +337,7 @@ class ComputeStage:
                 AttributeDefinitions=[dynamodb.AttributeDefinition(AttributeName="id", AttributeType="S")],
                 KeySchema=[dynamodb.KeySchema(AttributeName="id", KeyType="HASH")],
                 TimeToLiveSpecification=dynamodb.TimeToLiveSpecification(AttributeName="expiration", Enabled=True),
-                SSESpecification=dynamodb.SSESpecification(SSEEnabled=True),
+                SSESpecification=encryption.table_sse(env),
             )
         )
         parameter = naming.ssm_parameter_name(env.platform, env.name, "usage-plans")
@@ -371,6 +382,7 @@ class ComputeStage:
                     "ManageKeys",
                 ),
                 *consumer_upkeep.onboarding_statements(env),
+                *encryption.table_statements(env, "TablesKey"),
             ],
         )
         b.output("OnboardingFunctionArn", GetAtt(fn.function, "Arn"), "Admin (onboarding) function")

@@ -19,7 +19,7 @@ from troposphere import GetAtt, Join, Ref, Sub, apigateway, ssm
 
 from template_gen import naming
 from template_gen.spec import EnvironmentSpec
-from template_gen.stacks import iam
+from template_gen.stacks import encryption, iam
 from template_gen.stacks.common import StackBuilder
 from template_gen.stacks.lambda_function import FunctionResources, FunctionSpec
 
@@ -96,6 +96,7 @@ def reconciler(
                     [Sub(f"{APIGW_ARN}/apikeys/*"), Sub(f"{APIGW_ARN}/usageplans/*/keys/*")],
                     "RemoveKeys",
                 ),
+                *encryption.table_statements(env, "ConsumersTableKey"),
             ],
             events={
                 "Hourly": {

@@ -20,7 +20,7 @@ from template_gen.layout import deploy_state
 from template_gen.observability_spec import rollback_alarm_names
 from template_gen.registry.hardening_rules import XRAY_MEMORY_MIB
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec
-from template_gen.stacks import common, iam, secrets, service_connect, task_containers, worker_queue
+from template_gen.stacks import common, encryption, iam, secrets, service_connect, task_containers, worker_queue
 from template_gen.stacks.common import StackBuilder
 
 # Until a service has an image tag it runs zero tasks; its task definition names this tag, so a manual
@@ -88,7 +88,7 @@ def ecs_service(
                 ImageScanningConfiguration=ecr.ImageScanningConfiguration(ScanOnPush=svc.ecr.scan_on_push),
                 ImageTagMutability="IMMUTABLE" if svc.ecr.immutable_tags else "MUTABLE",
                 LifecyclePolicy=ecr.LifecyclePolicy(LifecyclePolicyText=_lifecycle_policy(svc.ecr.keep_images)),
-                EncryptionConfiguration=ecr.EncryptionConfiguration(EncryptionType="AES256"),
+                EncryptionConfiguration=encryption.repository_encryption(deploy_state.repository_key(env, svc.name)),
                 # Images outlive the stack: deleting the stack must not delete what was published. Except on
                 # create: a failed first deploy that kept it would make the retry fail with "already exists".
                 DeletionPolicy="RetainExceptOnCreate",
@@ -126,6 +126,7 @@ def ecs_service(
                 [repository_arn],
                 "PullOwnImages",
             ),
+            *encryption.image_pull_statements(deploy_state.repository_key(env, svc.name)),
         ]
     execution_statements += secrets.read_statements([ref for _, ref in svc.secrets], "ReadSecret")
     execution_statements += task_containers.execution_statements(svc)
@@ -139,7 +140,7 @@ def ecs_service(
         task_statements += _exec_statements(shared)
     task_statements += task_containers.task_statements(svc)
     if work is not None:
-        task_statements.append(work.consume())
+        task_statements += work.consume()
     task_statements += iam.from_registry(svc.iam)
     task_role = b.add(
         iam.role(f"{lid}TaskRole", "ecs-tasks.amazonaws.com", task_statements, f"{svc.name}: application role"),

@@ -60,6 +60,10 @@ def _plain_http_hop(props: Props) -> bool:
     return props.get("Protocol") == "HTTP" or (props.get("Protocol") == "TCP" and not _passes_tls(props))
 
 
+def _versioned(props: Props) -> bool:
+    return bool(props.get("VersioningConfiguration", {}).get("Status") == "Enabled")
+
+
 def _open_method(props: Props) -> bool:
     return props.get("AuthorizationType") == "NONE" and props.get("HttpMethod") != "OPTIONS"
 
@@ -255,6 +259,7 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         (),
         "Environment variables hold names and settings, never secrets (secrets come from Secrets Manager or "
         "SSM at run time); Lambda encrypts them at rest with its service key.",
+        lambda props: "KmsKeyArn" not in props,
     ),
     Exemption(
         ("AWS::IAM::Role",),
@@ -278,6 +283,7 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         ("CKV_AWS_119",),
         ("DYNAMODB_TABLE_ENCRYPTED_KMS",),
         "Encrypted at rest with DynamoDB's key; the consumers table holds key hashes, never keys.",
+        lambda props: "KMSMasterKeyId" not in props.get("SSESpecification", {}),
     ),
     Exemption(
         _TABLE,
@@ -308,6 +314,7 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         ("CKV_AWS_136",),
         (),
         "Images are encrypted at rest with AES-256 (ECR's default); they are not secret.",
+        lambda props: props.get("EncryptionConfiguration", {}).get("EncryptionType") != "KMS",
     ),
     Exemption(
         ("AWS::ECR::Repository",),
@@ -382,6 +389,16 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         ),
         "ALB access logs are written once and expire by lifecycle; versioning and Object Lock would keep "
         "every object past its expiry.",
+        lambda props: not _versioned(props),
+    ),
+    Exemption(
+        _BUCKET,
+        (),
+        ("S3_BUCKET_DEFAULT_LOCK_ENABLED", "s3_bucket_object_lock_enabled_check"),
+        "The log bucket is versioned (security.log_bucket_versioning) without Object Lock, which is its own "
+        "option (security.log_bucket_object_lock_days): locked logs cannot be deleted, nor the bucket emptied, "
+        "before their retention ends.",
+        lambda props: _versioned(props) and props.get("ObjectLockEnabled") is not True,
     ),
     Exemption(
         _BUCKET,

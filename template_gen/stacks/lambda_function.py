@@ -13,7 +13,7 @@ from troposphere import GetAtt, Ref, Sub, awslambda, logs, serverless
 
 from template_gen import aws_data, naming
 from template_gen.spec import EnvironmentSpec, LambdaRuntimeSpec
-from template_gen.stacks import async_failures, iam
+from template_gen.stacks import async_failures, encryption, iam
 from template_gen.stacks.common import StackBuilder, log_group
 
 
@@ -70,6 +70,7 @@ def lambda_function(
     statements = [
         iam.allow([logs_actions.CreateLogStream, logs_actions.PutLogEvents], [GetAtt(group, "Arn")], "WriteOwnLogs"),
         *fn.statements,
+        *encryption.function_statements(env),
     ]
     if env.tracing:
         statements.append(iam.allow(iam.XRAY_WRITE, ["*"], "WriteTraces"))
@@ -108,6 +109,7 @@ def lambda_function(
         "Tracing": "Active" if env.tracing else "PassThrough",
         "Environment": awslambda.Environment(Variables=dict(sorted(variables.items()))),
         "LoggingConfig": awslambda.LoggingConfig(LogGroup=Ref(group)),
+        **encryption.function_properties(env),
     }
     if layers:
         props["Layers"] = layers

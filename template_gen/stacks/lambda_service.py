@@ -13,7 +13,7 @@ from troposphere import GetAtt, Ref, Sub, sqs
 
 from template_gen import naming
 from template_gen.spec import EnvironmentSpec, LambdaServiceSpec
-from template_gen.stacks import async_failures, iam, queues, secrets
+from template_gen.stacks import async_failures, encryption, iam, queues, secrets
 from template_gen.stacks.common import StackBuilder
 from template_gen.stacks.lambda_function import FunctionResources, FunctionSpec
 
@@ -54,6 +54,7 @@ def build(
                     f"Consume{key}",
                 )
             )
+            statements += encryption.queue_consume_statements(env, f"Consume{key}Key")
             events[key] = {
                 "Type": "SQS",
                 "Properties": {
@@ -76,7 +77,7 @@ def build(
                 },
             }
             _rule_outputs(b, env, svc, name, rule, event.eventbridge.bus)
-    failures = async_failures.failed_events_queue(b, svc, events)
+    failures = async_failures.failed_events_queue(b, env, svc, events)
     if failures is not None:
         statements += failures[1]
     spec = FunctionSpec(
@@ -97,7 +98,7 @@ def _queues(b: StackBuilder, env: EnvironmentSpec, svc: LambdaServiceSpec, name:
     key = f"{svc.logical}{naming.camel(name)}"
     # AWS recommends six times the function timeout, so a message is not handed out twice.
     visibility = options.visibility_timeout_seconds or 6 * svc.timeout_seconds
-    queue, dead_letters = queues.with_dead_letters(b, key, svc.tags, visibility, options)
+    queue, dead_letters = queues.with_dead_letters(b, env, key, svc.tags, visibility, options)
     for suffix, resource, what in (("Queue", queue, "queue"), ("DeadLetterQueue", dead_letters, "dead-letter queue")):
         for attribute, value, label in (
             ("Url", Ref(resource), "URL"),

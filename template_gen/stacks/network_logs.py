@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from awacs import logs as logs_actions
 from awacs import s3 as s3_actions
@@ -11,6 +11,7 @@ from awacs.aws import Allow, ArnLike, Bool, Condition, Deny, Principal, Statemen
 from troposphere import AccountId, GetAtt, Join, Ref, Sub, ec2, iam, s3
 
 from template_gen import aws_data
+from template_gen.registry.security_models import SecuritySettings
 from template_gen.stacks.common import log_group
 from template_gen.stacks.iam import allow, any_log_group, policy
 
@@ -72,6 +73,45 @@ def flow_logs(stage: NetworkStage) -> None:
     b.output("FlowLogGroupName", Ref(group), "CloudWatch log group of the VPC flow logs")
 
 
+def _lifecycle_rule(stage: NetworkStage) -> s3.LifecycleRule:
+    """Expire access logs. In a versioned bucket expiring adds a delete marker and keeps the object as a
+    noncurrent version: those expire too, so the bucket's size stays bounded (S3 then removes the expired
+    delete markers itself)."""
+    rule = s3.LifecycleRule(
+        Id="expire-access-logs",
+        Status="Enabled",
+        ExpirationInDays=Ref(stage.access_log_days),
+        AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=7),
+    )
+    security = stage.env.security
+    if security.log_bucket_versioning:
+        rule.NoncurrentVersionExpiration = s3.NoncurrentVersionExpiration(
+            NoncurrentDays=security.log_bucket_noncurrent_days
+        )
+    return rule
+
+
+def _versioning_and_lock(security: SecuritySettings) -> dict[str, Any]:
+    """Versioning (security.log_bucket_versioning), and Object Lock with a default retention: a locked
+    version cannot be deleted, by the lifecycle either, until its retention ends. Once on, neither can be
+    turned off again (S3 refuses to suspend versioning of a bucket with Object Lock)."""
+    if not security.log_bucket_versioning:
+        return {}
+    props: dict[str, Any] = {"VersioningConfiguration": s3.VersioningConfiguration(Status="Enabled")}
+    days = security.log_bucket_object_lock_days
+    if days is not None:
+        # ObjectLockEnabled on an existing bucket is an update since S3 allows it (Nov 2023) and the
+        # resource schema no longer lists it as create-only; the bucket must already be versioned.
+        props["ObjectLockEnabled"] = True
+        props["ObjectLockConfiguration"] = s3.ObjectLockConfiguration(
+            ObjectLockEnabled="Enabled",
+            Rule=s3.ObjectLockRule(
+                DefaultRetention=s3.DefaultRetention(Mode=security.log_bucket_object_lock_mode, Days=days)
+            ),
+        )
+    return props
+
+
 def access_log_bucket(stage: NetworkStage) -> None:
     b, env = stage.b, stage.env
     if not stage.net.alb_access_logs:
@@ -95,19 +135,11 @@ def access_log_bucket(stage: NetworkStage) -> None:
             OwnershipControls=s3.OwnershipControls(
                 Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
             ),
-            LifecycleConfiguration=s3.LifecycleConfiguration(
-                Rules=[
-                    s3.LifecycleRule(
-                        Id="expire-access-logs",
-                        Status="Enabled",
-                        ExpirationInDays=Ref(stage.access_log_days),
-                        AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=7),
-                    )
-                ]
-            ),
+            LifecycleConfiguration=s3.LifecycleConfiguration(Rules=[_lifecycle_rule(stage)]),
             # Logs outlive the stack; CloudFormation could not delete a non-empty bucket anyway.
             DeletionPolicy="Retain",
             UpdateReplacePolicy="Retain",
+            **_versioning_and_lock(env.security),
         )
     )
     account = aws_data.ELB_LOG_DELIVERY_ACCOUNTS.get(env.region)

@@ -4,7 +4,7 @@ the backlog per running task."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from awacs import sqs as sqs_actions
@@ -14,7 +14,7 @@ from troposphere import applicationautoscaling as aas
 
 from template_gen import naming
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec
-from template_gen.stacks import iam, queues
+from template_gen.stacks import encryption, iam, queues
 from template_gen.stacks.common import StackBuilder
 
 
@@ -23,18 +23,19 @@ class WorkerQueue:
     arn: Any
     url: Any
     name: Any
+    key_statements: list[Statement] = field(default_factory=list)  # the environment's key, on a queue it creates
 
     def variables(self) -> dict[str, Any]:
         return {"QUEUE_URL": self.url, "QUEUE_ARN": self.arn}
 
-    def consume(self) -> Statement:
+    def consume(self) -> list[Statement]:
         actions = [
             sqs_actions.ReceiveMessage,
             sqs_actions.DeleteMessage,
             sqs_actions.ChangeMessageVisibility,
             sqs_actions.GetQueueAttributes,
         ]
-        return iam.allow(actions, [self.arn], "ConsumeQueue")
+        return [iam.allow(actions, [self.arn], "ConsumeQueue"), *self.key_statements]
 
 
 def queue(b: StackBuilder, env: EnvironmentSpec, svc: EcsServiceSpec) -> WorkerQueue | None:
@@ -45,12 +46,13 @@ def queue(b: StackBuilder, env: EnvironmentSpec, svc: EcsServiceSpec) -> WorkerQ
         _, _, _, region, account, name = options.arn.split(":", 5)
         return WorkerQueue(options.arn, f"https://sqs.{region}.amazonaws.com/{account}/{name}", name)
     lid = svc.logical
-    main, dead_letters = queues.with_dead_letters(b, lid, svc.tags, options.visibility_timeout_seconds, options)
+    main, dead_letters = queues.with_dead_letters(b, env, lid, svc.tags, options.visibility_timeout_seconds, options)
     for suffix, resource, what in (("Queue", main, "queue"), ("DeadLetterQueue", dead_letters, "dead-letter queue")):
         for attribute, value, label in (("Url", Ref(resource), "URL"), ("Arn", GetAtt(resource, "Arn"), "ARN")):
             export = naming.export_name(env.platform, env.name, f"{svc.name}-{suffix}-{attribute}".lower())
             b.output(f"{lid}{suffix}{attribute}", value, f"{svc.name}: {what} {label}", export=export)
-    return WorkerQueue(GetAtt(main, "Arn"), Ref(main), GetAtt(main, "QueueName"))
+    key = encryption.queue_consume_statements(env, "ConsumeQueueKey")
+    return WorkerQueue(GetAtt(main, "Arn"), Ref(main), GetAtt(main, "QueueName"), key)
 
 
 def backlog_scaling(

@@ -37,6 +37,24 @@ def test_sam_validate_lint_accepts_the_root_template(example: Path, env: str) ->
     assert f"build/{env}/template.yaml is a valid SAM Template" in result.stdout + result.stderr
 
 
+def test_sam_validate_lint_accepts_the_stages_with_the_key_and_a_locked_log_bucket(tmp_path: Path) -> None:
+    """The options that are off in the example: the environment's KMS key and the log bucket's Object Lock."""
+    project = copy_project(CASES["example"].project, tmp_path)
+    registry = project / "services/registry.yaml"
+    security = (
+        "  dev:\n    security:\n"
+        "      kms_key_arn: arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\n"
+        "      log_bucket_versioning: true\n      log_bucket_object_lock_days: 30\n"
+    )
+    registry.write_text(registry.read_text().replace("  dev:\n", security, 1))
+    synthesize(project, "dev").write()
+    assert "KmsKeyArn" in (project / "build/dev/compute.yaml").read_text()
+    assert "ObjectLockEnabled" in (project / "build/dev/network.yaml").read_text()
+    for stage in ("compute.yaml", "network.yaml"):
+        result = sam("validate", "--lint", "--template-file", f"build/dev/{stage}", cwd=project)
+        assert f"build/dev/{stage} is a valid SAM Template" in result.stdout + result.stderr, result.stderr
+
+
 @pytest.mark.parametrize("env", CASES["example"].environments)
 def test_sam_build_builds_every_nested_stack(example: Path, env: str) -> None:
     result = sam(

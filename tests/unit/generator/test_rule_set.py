@@ -10,7 +10,9 @@ def test_every_rule_has_a_unique_name_and_a_known_scope() -> None:
     names = [rule.name for rule in RULES]
     assert len(names) == len(set(names))
     assert {rule.scope for rule in RULES} == {"service", "environment", "cross-service"}
-    assert [r.name for r in of_scope("environment")] == ["network", "api-settings", "registry-patch-stage", "alb-tls"]
+    assert [r.name for r in of_scope("environment")] == [
+        "network", "api-settings", "registry-patch-stage", "alb-tls", "kms-key-region", "log-bucket-settings",
+    ]  # fmt: skip
 
 
 def test_every_rule_function_is_registered_once() -> None:
