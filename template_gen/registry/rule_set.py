@@ -16,6 +16,7 @@ from template_gen import naming
 from template_gen.registry import (
     cross_checks,
     deploy_rules,
+    egress_rules,
     escape_hatch_rules,
     quota_rules,
     route_cross_checks,
@@ -80,6 +81,7 @@ RULES: tuple[Rule, ...] = (
     Rule("network", "environment", lambda ctx: rules.network_rules(ctx.env)),
     Rule("api-settings", "environment", lambda ctx: rules.api_settings_rules(ctx.env, ctx.region)),
     Rule("registry-patch-stage", "environment", escape_hatch_rules.registry_patches_take_their_stack_from_the_key),
+    Rule("vpc-endpoints", "environment", egress_rules.endpoint_settings),
     # services together
     Rule("platform-function-code", "cross-service", cross_checks.platform_function_code),
     Rule("authorizer-needs-validator", "cross-service", cross_checks.authorizer_needs_validator),
@@ -96,6 +98,7 @@ RULES: tuple[Rule, ...] = (
     Rule("no-nested-routes", "cross-service", route_cross_checks.no_nested_routes),
     Rule("authorizers-per-api", "cross-service", route_cross_checks.authorizer_quota),
     Rule("jwt-authorizer-code", "cross-service", route_cross_checks.jwt_authorizer_code),
+    Rule("restricted-egress", "cross-service", egress_rules.restricted_egress),
 )
 
 

@@ -19,6 +19,7 @@ from template_gen.registry.container_models import (
     WorkerHealthCheck,
     WorkerQueue,
 )
+from template_gen.registry.egress_models import ServiceEgress
 from template_gen.registry.escape_hatch_models import ExtraResources, PatchOp
 from template_gen.registry.observability_models import EcsServiceAlarms, LambdaServiceAlarms
 from template_gen.registry.route_models import ApiRoute
@@ -266,6 +267,9 @@ class ContainerService(ServiceBase):
         pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$",
         description="Secrets Manager secret with the username and password of a private registry "
         "(image.repository only).",
+    )
+    egress: ServiceEgress = Field(
+        ServiceEgress(), description="Outbound traffic: open, or restricted to an allow list (docs/security.md)."
     )
 
 
