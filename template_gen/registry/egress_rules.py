@@ -35,7 +35,8 @@ def endpoint_settings(ctx: EnvironmentContext) -> Iterator[Finding]:
     elif "s3" in endpoints.services and not endpoints.route_table_ids:
         yield Finding(
             ("network", "endpoints", "services", endpoints.services.index("s3")),
-            f"the S3 gateway endpoint needs the route tables of the task subnets in a {net.mode} network",
+            "the S3 gateway endpoint needs the route tables of the task subnets "
+            f"(mode {net.mode}: the VPC is not created here)",
             hint="list them in network.endpoints.route_table_ids",
         )
 
@@ -139,10 +140,11 @@ def _images(entry: ServiceEntry, model: ContainerService, ctx: EnvironmentContex
     problem = f"is not in an ECR repository of {region}: restricted egress pulls images only through the VPC endpoints"
     if model.image.repository and _not_in_ecr(model.image.repository, region):
         yield Finding(("image", "repository"), f"'{model.image.repository}' {problem}", hint=hint, service=entry)
-    for field, containers in (("sidecars", model.sidecars), ("init_containers", model.init_containers)):
-        for index, container in enumerate(containers):
-            if _not_in_ecr(container.image, region):
-                yield Finding((field, index, "image"), f"'{container.image}' {problem}", hint=hint, service=entry)
+    images = [("sidecars", i, c.image) for i, c in enumerate(model.sidecars)]
+    images += [("init_containers", i, c.image) for i, c in enumerate(model.init_containers)]
+    for field, index, image in images:
+        if _not_in_ecr(image, region):
+            yield Finding((field, index, "image"), f"'{image}' {problem}", hint=hint, service=entry)
     daemon = ctx.env.ecs.xray_daemon_image
     if model.xray and _not_in_ecr(daemon, region):
         yield Finding(
