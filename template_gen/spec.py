@@ -355,6 +355,16 @@ def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple
             assign_public_ip=public_ip,
             **common,
         )
+    if spec.interface_endpoints and spec.endpoint_private_dns and not spec.creates_vpc:
+        # A VPC takes one private-DNS endpoint per service; only a VPC the stack creates is known to have none.
+        services = ", ".join(spec.interface_endpoints)
+        warnings.append(
+            f"environment '{entry.name}': creates VPC endpoints with private DNS ({services}) "
+            f"in VPC {spec.vpc_id}, which it does not create: if the VPC has one for the same service, the deploy "
+            'fails with "private-dns-enabled cannot be set because there is already a conflicting DNS domain"; '
+            f"check with aws ec2 describe-vpc-endpoints --filters Name=vpc-id,Values={spec.vpc_id}, and list only "
+            "the services it lacks (network.endpoints.security_group_id names the group of the others)"
+        )
     return spec, tuple(warnings)
 
 

@@ -41,7 +41,7 @@ def endpoint_settings(ctx: EnvironmentContext) -> Iterator[Finding]:
         )
 
 
-def restricted(entry: ServiceEntry, ctx: EnvironmentContext) -> bool:
+def _restricted(entry: ServiceEntry, ctx: EnvironmentContext) -> bool:
     model = entry.model
     return isinstance(model, ContainerService) and (model.egress.mode or ctx.env.network.task_egress) == "restricted"
 
@@ -73,7 +73,7 @@ def restricted_egress(ctx: EnvironmentContext) -> Iterator[Finding]:
         model = entry.model
         if not isinstance(model, ContainerService):
             continue
-        if not restricted(entry, ctx):
+        if not _restricted(entry, ctx):
             if model.egress.allow:
                 yield Finding(
                     ("egress", "allow"),
@@ -175,7 +175,7 @@ def _nat(ctx: EnvironmentContext) -> Iterator[Finding]:
     open_ = [
         e.name
         for e in ctx.services
-        if (isinstance(e.model, ContainerService) and not restricted(e, ctx))
+        if (isinstance(e.model, ContainerService) and not _restricted(e, ctx))
         or (isinstance(e.model, LambdaService) and e.model.vpc)
     ]
     if open_:

@@ -218,3 +218,18 @@ def test_an_existing_vpc_takes_endpoints_in_its_subnets_and_names_its_own_endpoi
         },
         S3_TO,
     ]
+
+
+def test_private_dns_endpoints_in_a_vpc_the_environment_does_not_create_warn_of_the_conflict(tmp_path: Path) -> None:
+    registry = copy.deepcopy(REGISTRY)
+    registry["environments"]["dev"]["network"] = {**EXISTING, "endpoints": {"services": ["logs"]}}
+    project = make_project(tmp_path / "project", registry)
+    result = run_cli("synth", "--env", "dev", "--out", str(tmp_path / "out"), project=project)
+    assert result.code == 0, result.err
+    assert (
+        "warning: environment 'dev': creates VPC endpoints with private DNS (logs) in VPC vpc-0123456789abcdef0, which "
+        'it does not create: if the VPC has one for the same service, the deploy fails with "private-dns-enabled '
+        'cannot be set because there is already a conflicting DNS domain"; check with aws ec2 describe-vpc-endpoints '
+        "--filters Name=vpc-id,Values=vpc-0123456789abcdef0, and list only the services it lacks "
+        "(network.endpoints.security_group_id names the group of the others)"
+    ) in result.err
