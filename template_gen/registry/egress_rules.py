@@ -8,10 +8,11 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
+from template_gen.quotas import SG_OUTBOUND_RULES
 from template_gen.registry.context import EnvironmentContext
 from template_gen.registry.entries import ServiceEntry
 from template_gen.registry.loader import REGISTRY_FILE
-from template_gen.registry.models import ContainerService, LambdaService, NetworkCreate, WorkerService
+from template_gen.registry.models import ContainerService, EcsService, LambdaService, NetworkCreate, WorkerService
 from template_gen.registry.rules import Finding
 
 _ECR_IMAGE = re.compile(r"^\d{12}\.dkr\.ecr(-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/")
@@ -96,6 +97,7 @@ def restricted_egress(ctx: EnvironmentContext) -> Iterator[Finding]:
                 service=entry,
             )
         yield from _allow_list(entry, model)
+        yield from _outbound_quota(entry, model, ctx)
         yield from _images(entry, model, ctx)
         yield from _efs(entry, model)
     if restricted_names and not endpoints.s3_prefix_list_id:
@@ -127,6 +129,25 @@ def _allow_list(entry: ServiceEntry, model: ContainerService) -> Iterator[Findin
                 hint="set egress.mode: open instead, or name the networks the service calls",
                 service=entry,
             )
+
+
+def _outbound_quota(entry: ServiceEntry, model: ContainerService, ctx: EnvironmentContext) -> Iterator[Finding]:
+    """One rule each: the endpoints' groups, S3's prefix list (its weight is 1), each callee, each allow entry."""
+    endpoints = ctx.env.network.endpoints
+    enabled = {e.name: e.model for e in ctx.services}
+    callees = [c for c in dict.fromkeys(model.calls) if c != entry.name and isinstance(enabled.get(c), EcsService)]
+    interface = any(name != "s3" for name in endpoints.services)
+    fixed = int(interface) + int(endpoints.security_group_id is not None) + int(endpoints.s3_prefix_list_id is not None)
+    rules = fixed + len(callees) + len(model.egress.allow)
+    if rules > SG_OUTBOUND_RULES.limit:
+        yield Finding(
+            ("egress", "allow"),
+            f"quota exceeded: {SG_OUTBOUND_RULES.name} is {SG_OUTBOUND_RULES.limit}; the security group of "
+            f"'{entry.name}' would have {rules} ({fixed} for AWS services, {len(callees)} callees, "
+            f"{len(model.egress.allow)} allow entries)",
+            hint="allow a network (a wider cidr) instead of single hosts, or a shared security_group",
+            service=entry,
+        )
 
 
 def _not_in_ecr(image: str, region: str) -> bool:

@@ -131,6 +131,19 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], list[str]]] = [
         ["services/quoting/service.yaml: egress.allow[0]: set exactly one of cidr or security_group"],
     ),
     (
+        "outbound_rules_quota",
+        registry(endpoints=ENDPOINTS, task_egress="restricted"),
+        {
+            "quoting": q(egress={"allow": [{"cidr": f"10.1.{i}.0/24", "port": 5432} for i in range(59)]}),
+            "product-pricing": PRICING,
+        },
+        [
+            "services/quoting/service.yaml: egress.allow: quota exceeded: outbound rules per security group is 60; "
+            "the security group of 'quoting' would have 61 (2 for AWS services, 0 callees, 59 allow entries)",
+            "    hint: allow a network (a wider cidr) instead of single hosts, or a shared security_group",
+        ],
+    ),
+    (
         "efs_needs_nfs",
         registry(endpoints=ENDPOINTS, task_egress="restricted"),
         {
