@@ -71,8 +71,8 @@ class EgressAllow(Model):
 
     cidr: str | None = Field(None, description="IPv4 CIDR block, e.g. 10.1.0.0/16 (a database subnet).")
     security_group: SecurityGroupId | None = Field(None, description="Or: an existing security group.")
-    port: Annotated[int, Range(1, 65535)] = Field(description="Destination port.")
-    to_port: Annotated[int, Range(1, 65535)] | None = Field(None, description="Last port of a range (default: port).")
+    # One port per entry: rule checkers flag port ranges (SECURITY_GROUP_EGRESS_PORT_RANGE_RULE).
+    port: Annotated[int, Range(1, 65535)] = Field(description="Destination port (one; list several entries for more).")
     protocol: Literal["tcp", "udp"] = "tcp"
     description: str = Field("", max_length=200, pattern=r"^[A-Za-z0-9 ._:/()#,@\[\]+=&;{}!$*-]*$")
 
@@ -80,8 +80,6 @@ class EgressAllow(Model):
     def _one_destination(self) -> EgressAllow:
         if (self.cidr is None) == (self.security_group is None):
             raise ValueError("set exactly one of cidr or security_group")
-        if self.to_port is not None and self.to_port < self.port:
-            raise ValueError(f"to_port {self.to_port} is below port {self.port}")
         return self
 
 

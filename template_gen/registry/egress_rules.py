@@ -178,7 +178,7 @@ def _images(entry: ServiceEntry, model: ContainerService, ctx: EnvironmentContex
 
 
 def _efs(entry: ServiceEntry, model: ContainerService) -> Iterator[Finding]:
-    nfs = any(a.port <= NFS_PORT <= (a.to_port or a.port) and a.protocol == "tcp" for a in model.egress.allow)
+    nfs = any(a.port == NFS_PORT and a.protocol == "tcp" for a in model.egress.allow)
     for index, volume in enumerate(model.volumes):
         if volume.efs is not None and not nfs:
             yield Finding(

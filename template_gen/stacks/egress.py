@@ -22,6 +22,7 @@ from typing import Any
 from troposphere import ec2
 
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec
+from template_gen.stacks import security
 from template_gen.stacks.common import StageOutput
 from template_gen.stacks.network_endpoints import ENDPOINT_GROUP_OUTPUT, HTTPS
 
@@ -58,12 +59,13 @@ def restricted_rules(env: EnvironmentSpec, svc: EcsServiceSpec, parameter: Param
             ec2.SecurityGroupRule(
                 IpProtocol=allow.protocol,
                 FromPort=allow.port,
-                ToPort=allow.to_port or allow.port,
+                ToPort=allow.port,
                 Description=allow.description or "egress.allow",
                 **destination,
             )
         )
-    return rules
+    # An empty list would leave the group its default allow-all rule: never restricted, never empty.
+    return rules or [security.no_egress("no egress: restricted, and nothing allowed")]
 
 
 def to_callee(caller: EcsServiceSpec, caller_group: Any, callee: EcsServiceSpec, callee_group: Any, port: int) -> Any:

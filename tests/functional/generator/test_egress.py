@@ -47,7 +47,7 @@ RESTRICTED_SERVICES = {
         "egress": {
             "allow": [
                 {"cidr": "10.1.0.0/16", "port": 5432, "description": "orders database"},
-                {"security_group": DB_GROUP, "port": 6379, "to_port": 6380},
+                {"security_group": DB_GROUP, "port": 6379},
             ]
         },
     },
@@ -133,7 +133,7 @@ def test_restricted_egress_reaches_only_endpoints_s3_callees_and_the_allow_list(
             "DestinationSecurityGroupId": DB_GROUP,
             "FromPort": 6379,
             "IpProtocol": "tcp",
-            "ToPort": 6380,
+            "ToPort": 6379,
         },
     ]
     assert groups["ProductPricingSecurityGroup"]["Properties"]["SecurityGroupEgress"] == [ENDPOINT_TO, S3_TO]
