@@ -5,11 +5,17 @@ calls as separate egress rules, NAT-free networks, imported VPCs; every template
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import yaml
 from support import PRICING, QUOTING, REGISTRY, lint_matches, make_project, resources_of_type, run_cli
+
+from template_gen.layout.placement import Placement
+from template_gen.pipeline import load_registry, placed_spec
+from template_gen.stacks import compute
+from template_gen.stacks.common import RenderContext
 
 PREFIX_LIST = "pl-6da54004"
 DB_GROUP = "sg-0123456789abcdef0"
@@ -233,3 +239,21 @@ def test_private_dns_endpoints_in_a_vpc_the_environment_does_not_create_warn_of_
         "--filters Name=vpc-id,Values=vpc-0123456789abcdef0, and list only the services it lacks "
         "(network.endpoints.security_group_id names the group of the others)"
     ) in result.err
+
+
+def test_a_call_across_two_compute_shards_is_allowed_in_the_later_one(tmp_path: Path) -> None:
+    # GIVEN restricted quoting in the first compute shard, calling product-pricing in the second
+    registry = copy.deepcopy(REGISTRY)
+    registry["environments"]["dev"]["network"].update(RESTRICTED_NETWORK)
+    project = make_project(tmp_path, registry, RESTRICTED_SERVICES)
+    spec = placed_spec(load_registry(project, ["dev"]), "dev")
+    spec = dataclasses.replace(spec, placement=Placement(compute={"quoting": 1, "product-pricing": 2}))
+    # WHEN both shards are built
+    first, second = (compute.ComputeStage(spec, RenderContext(project), n).build().template.to_dict() for n in (1, 2))
+    # THEN the egress rule lives beside the ingress rule, in the later shard, naming the caller's group by parameter
+    assert resources_of_type(first, "AWS::EC2::SecurityGroupEgress") == {}
+    rule = second["Resources"]["QuotingToProductPricingEgress"]["Properties"]
+    assert rule["GroupId"] == {"Ref": "QuotingSecurityGroupId"}
+    assert rule["DestinationSecurityGroupId"] == {"Fn::GetAtt": ["ProductPricingSecurityGroup", "GroupId"]}
+    assert second["Parameters"]["QuotingSecurityGroupId"]["Type"] == "AWS::EC2::SecurityGroup::Id"
+    assert "ProductPricingFromQuotingIngress" in second["Resources"]
