@@ -207,7 +207,7 @@ def test_egress_problem_is_reported_exactly(
 
 def test_existing_endpoints_group_stands_in_for_the_missing_endpoints(tmp_path: Path) -> None:
     # GIVEN a shared VPC whose endpoints exist already (their group named), and only S3's prefix list
-    network = {**EXISTING, "task_egress": "restricted"}
+    network: dict[str, Any] = {**EXISTING, "task_egress": "restricted"}
     network["endpoints"] = {"security_group_id": "sg-0123456789abcdef0", "s3_prefix_list_id": PREFIX_LIST}
     project = make_project(tmp_path, registry(**network), {"quoting": q(exec=True), "product-pricing": PRICING})
     # WHEN validated THEN nothing is missing
