@@ -119,6 +119,8 @@ SG_PER_NETWORK_INTERFACE = Quota(
     "sg_per_network_interface", "security groups per network interface", 5, "network interface"
 )
 SG_PER_VPC = Quota("sg_per_vpc", "security groups per VPC", 2_500, "VPC")
+# Outbound rules of a group with restricted egress: a quota of its own, of the same size as the inbound one.
+SG_OUTBOUND_RULES = Quota("sg_outbound_rules", "outbound rules per security group", 60, "security group")
 # Groups the network stage may create besides the services' own: the ALB's, the NLB's or the VPC link's, and
 # the execute-api endpoint's.
 PLATFORM_SECURITY_GROUPS = 3

@@ -20,6 +20,7 @@ from template_gen.lookup import ResolvedVpc
 from template_gen.observability_spec import ObservabilitySpec, observability_spec
 from template_gen.registry import rules, versions
 from template_gen.registry.container_models import InitContainer, Sidecar, Volume, WorkerQueue
+from template_gen.registry.egress_models import INTERFACE_ENDPOINTS, EgressAllow, VpcEndpoints
 from template_gen.registry.models import (
     AdminApi,
     AlbCondition,
@@ -81,6 +82,14 @@ class NetworkSpec:
     execute_api_endpoint_id: str = ""
     execute_api_private_dns: bool = True
     container_ports: tuple[int, ...] = ()
+    nat: bool = True  # mode create: NAT gateways (nat_gateways is not none)
+    # VPC endpoints (network.endpoints): interface endpoint services (`com.amazonaws.<region>.<suffix>`)
+    interface_endpoints: tuple[str, ...] = ()
+    s3_gateway_endpoint: bool = False
+    endpoint_private_dns: bool = True
+    endpoint_route_table_ids: tuple[str, ...] = ()  # for the S3 gateway endpoint outside mode create
+    s3_prefix_list_id: str = ""
+    existing_endpoint_group: str = ""  # the group of endpoints the VPC already has
 
     @property
     def creates_vpc(self) -> bool:
@@ -135,6 +144,8 @@ class EcsServiceSpec:
     queue: WorkerQueue | None = None  # a worker's queue
     messages_per_task: int | None = None  # a worker's queue-depth scaling target
     memory_limit_mib: int | None = None  # the app container's hard memory limit
+    egress_restricted: bool = False  # egress.mode (or the environment's network.task_egress) is restricted
+    egress_allow: tuple[EgressAllow, ...] = ()
 
     @property
     def behind_alb(self) -> bool:
@@ -299,6 +310,7 @@ def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple
         execute_api_endpoint_id=endpoint.endpoint_id or "",
         execute_api_private_dns=endpoint.private_dns,
         container_ports=tuple(sorted({s.port for s in behind_alb})),
+        **_endpoint_fields(net.endpoints),
     )
     warnings: list[str] = []
     if isinstance(net, NetworkCreate):
@@ -308,6 +320,7 @@ def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple
             vpc_cidr=net.cidr,
             az_count=net.az_count,
             nat_per_az=net.nat_gateways == "per-az",
+            nat=net.nat_gateways != "none",
             public_subnet_cidrs=public,
             private_subnet_cidrs=private,
             **common,
@@ -344,7 +357,31 @@ def network_spec(entry: EnvironmentEntry, resolved: ResolvedVpc | None) -> tuple
             assign_public_ip=public_ip,
             **common,
         )
+    if spec.interface_endpoints and spec.endpoint_private_dns and not spec.creates_vpc:
+        # A VPC takes one private-DNS endpoint per service; only a VPC the stack creates is known to have none.
+        services = ", ".join(spec.interface_endpoints)
+        warnings.append(
+            f"environment '{entry.name}': creates VPC endpoints with private DNS ({services}) "
+            f"in VPC {spec.vpc_id}, which it does not create: if the VPC has one for the same service, the deploy "
+            'fails with "private-dns-enabled cannot be set because there is already a conflicting DNS domain"; '
+            f"check with aws ec2 describe-vpc-endpoints --filters Name=vpc-id,Values={spec.vpc_id}, and list only "
+            "the services it lacks (network.endpoints.security_group_id names the group of the others)"
+        )
     return spec, tuple(warnings)
+
+
+def _endpoint_fields(endpoints: VpcEndpoints) -> dict[str, Any]:
+    chosen = set(endpoints.services)
+    return dict(
+        interface_endpoints=tuple(
+            s for name, suffixes in INTERFACE_ENDPOINTS.items() if name in chosen for s in suffixes
+        ),
+        s3_gateway_endpoint="s3" in chosen,
+        endpoint_private_dns=endpoints.private_dns,
+        endpoint_route_table_ids=tuple(endpoints.route_table_ids),
+        s3_prefix_list_id=endpoints.s3_prefix_list_id or "",
+        existing_endpoint_group=endpoints.security_group_id or "",
+    )
 
 
 def _service_tags(entry: ServiceEntry) -> Pairs:
@@ -369,6 +406,8 @@ def service_spec(entry: ServiceEntry, env: EnvironmentEntry, image_tags: Mapping
             tags=_service_tags(entry),
             environment=_pairs(model.environment),
             log_retention_days=retention,
+            egress_restricted=(model.egress.mode or env.model.network.task_egress) == "restricted",
+            egress_allow=tuple(model.egress.allow),
         )
         if isinstance(model, WorkerService):
             return EcsServiceSpec(**common, **container_spec.worker_fields(model))

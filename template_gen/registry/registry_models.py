@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from template_gen.registry import versions
+from template_gen.registry.egress_models import VpcEndpoints
 from template_gen.registry.escape_hatch_models import ExtraResources, PatchOp, StageKey
 from template_gen.registry.observability_models import ObservabilitySettings
 from template_gen.registry.route_models import AnyAuthorizer, ApiCache, AuthorizerName, BinaryMediaTypes
@@ -56,6 +57,14 @@ class NetworkBase(Model):
     flow_logs: FlowLogs = FlowLogs()
     alb: AlbSettings = AlbSettings()
     execute_api_endpoint: ExecuteApiEndpoint = ExecuteApiEndpoint()
+    endpoints: VpcEndpoints = Field(
+        VpcEndpoints(), description="VPC endpoints for AWS services (docs/security.md, task egress allow-lists)."
+    )
+    task_egress: Literal["open", "restricted"] = Field(
+        "open",
+        description="Outbound traffic of every container service (a service's egress.mode overrides it). open: any "
+        "destination. restricted: only the VPC endpoints, S3, the services it calls and its egress.allow list.",
+    )
 
 
 class NetworkCreate(NetworkBase):
@@ -64,9 +73,10 @@ class NetworkCreate(NetworkBase):
     az_count: Annotated[int, Range(2, 6)] = Field(
         2, description="Availability Zones to span (the ALB needs at least two)."
     )
-    nat_gateways: Literal["single", "per-az"] = Field(
+    nat_gateways: Literal["single", "per-az", "none"] = Field(
         "single",
-        description="single: one NAT gateway (cheaper); per-az: one per AZ (no cross-AZ dependency).",
+        description="single: one NAT gateway (cheaper); per-az: one per AZ (no cross-AZ dependency); none: no "
+        "internet route from the private subnets (every container service restricted, no Lambda in the VPC).",
     )
     subnet_prefix_length: Annotated[int, Range(16, 28)] | None = Field(
         None, description="Prefix length of each subnet; derived from the CIDR if unset."

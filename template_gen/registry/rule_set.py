@@ -18,6 +18,7 @@ from template_gen.registry import (
     cache_rules,
     cross_checks,
     deploy_rules,
+    egress_rules,
     encryption_rules,
     escape_hatch_rules,
     hardening_rules,
@@ -89,6 +90,7 @@ RULES: tuple[Rule, ...] = (
     Rule("alb-tls", "environment", alb_tls_rules.alb_tls),
     Rule("kms-key-region", "environment", encryption_rules.key_in_the_environments_region),
     Rule("log-bucket-settings", "environment", encryption_rules.log_bucket_settings_need_the_bucket),
+    Rule("vpc-endpoints", "environment", egress_rules.endpoint_settings),
     # services together
     Rule("platform-function-code", "cross-service", cross_checks.platform_function_code),
     Rule("authorizer-needs-validator", "cross-service", cross_checks.authorizer_needs_validator),
@@ -105,6 +107,7 @@ RULES: tuple[Rule, ...] = (
     Rule("no-nested-routes", "cross-service", route_cross_checks.no_nested_routes),
     Rule("authorizers-per-api", "cross-service", route_cross_checks.authorizer_quota),
     Rule("jwt-authorizer-code", "cross-service", route_cross_checks.jwt_authorizer_code),
+    Rule("restricted-egress", "cross-service", egress_rules.restricted_egress),
 )
 
 

@@ -19,6 +19,7 @@ from template_gen.registry.container_models import (
     WorkerHealthCheck,
     WorkerQueue,
 )
+from template_gen.registry.egress_models import ServiceEgress
 from template_gen.registry.escape_hatch_models import ExtraResources, PatchOp
 from template_gen.registry.observability_models import EcsServiceAlarms, LambdaServiceAlarms
 from template_gen.registry.route_models import ApiRoute
@@ -272,6 +273,9 @@ class ContainerService(ServiceBase):
         description="Hard memory limit of the app container, MiB: ECS stops the container above it. With the "
         "other containers' reservations it must fit in the task's memory; task: all of the task's memory the "
         "other containers do not reserve. Also gives the X-Ray sidecar a 256 MiB hard limit.",
+    )
+    egress: ServiceEgress = Field(
+        ServiceEgress(), description="Outbound traffic: open, or restricted to an allow list (docs/security.md)."
     )
 
 

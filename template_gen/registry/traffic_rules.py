@@ -112,7 +112,8 @@ def security_group_quotas(ctx: EnvironmentContext) -> Iterator[Finding]:
                 f"'{callee}' would have {rules} ({source})",
                 hint="fewer services can call it directly; put a queue or an aggregating service in between",
             )
-    groups = sum(1 for e in entries if has_security_group(e)) + PLATFORM_SECURITY_GROUPS
+    endpoints = any(name != "s3" for name in ctx.env.network.endpoints.services)  # the VPC endpoints' group
+    groups = sum(1 for e in entries if has_security_group(e)) + PLATFORM_SECURITY_GROUPS + int(endpoints)
     if groups > SG_PER_VPC.limit:
         yield Finding(
             where,

@@ -12,7 +12,7 @@ from troposphere import elasticloadbalancingv2 as elbv2
 
 from template_gen import naming
 from template_gen.spec import EnvironmentSpec
-from template_gen.stacks import ingress_tls, network_logs, network_vpc, security
+from template_gen.stacks import ingress_tls, network_endpoints, network_logs, network_vpc, security
 from template_gen.stacks.common import StackBuilder, Stage
 
 HEALTH_PATH = "/_platform/health"
@@ -24,6 +24,7 @@ class NetworkStage:
     vpc_id: Any
     lb_subnets: Any
     task_subnets: Any
+    private_route_tables: list[Any]  # of the task subnets (the S3 gateway endpoint's routes)
     vpc_cidr: Parameter
     log_retention: Parameter
     access_log_days: Parameter
@@ -57,6 +58,7 @@ class NetworkStage:
         else:
             self._vpc_link_v2()
         self._execute_api_endpoint()
+        network_endpoints.vpc_endpoints(self)
         stage = Stage("network", "NetworkStack", "network.yaml", self.b)
         stage.root_outputs = [
             ("VpcId", "VpcId", "VPC of the environment"),

@@ -47,7 +47,7 @@ def create_vpc(stage: NetworkStage) -> None:
                 f"PublicSubnet{n}RouteTableAssociation", SubnetId=Ref(pub), RouteTableId=Ref(public_rt)
             )
         )
-    nat_count = net.az_count if net.nat_per_az else 1
+    nat_count = (net.az_count if net.nat_per_az else 1) if net.nat else 0
     nats = []
     for i in range(nat_count):
         n = i + 1
@@ -55,20 +55,23 @@ def create_vpc(stage: NetworkStage) -> None:
         nats.append(
             b.add(ec2.NatGateway(f"NatGateway{n}", AllocationId=GetAtt(eip, "AllocationId"), SubnetId=Ref(public[i])))
         )
+    stage.private_route_tables = []
     for i, priv in enumerate(private):
         n = i + 1
-        # Per-AZ NAT: each AZ routes through its own gateway. Single NAT: one shared private table.
+        # Per-AZ NAT: each AZ routes through its own gateway. Single NAT (or none): one shared private table.
         if net.nat_per_az or i == 0:
             suffix = str(n) if net.nat_per_az else ""
             rt = b.add(ec2.RouteTable(f"PrivateRouteTable{suffix}", VpcId=Ref(vpc)))
-            b.add(
-                ec2.Route(
-                    f"PrivateDefaultRoute{suffix}",
-                    RouteTableId=Ref(rt),
-                    DestinationCidrBlock="0.0.0.0/0",
-                    NatGatewayId=Ref(nats[i if net.nat_per_az else 0]),
+            stage.private_route_tables.append(Ref(rt))
+            if nats:  # nat_gateways: none leaves the private subnets without a route to the internet
+                b.add(
+                    ec2.Route(
+                        f"PrivateDefaultRoute{suffix}",
+                        RouteTableId=Ref(rt),
+                        DestinationCidrBlock="0.0.0.0/0",
+                        NatGatewayId=Ref(nats[i if net.nat_per_az else 0]),
+                    )
                 )
-            )
         b.add(
             ec2.SubnetRouteTableAssociation(
                 f"PrivateSubnet{n}RouteTableAssociation", SubnetId=Ref(priv), RouteTableId=Ref(rt)
@@ -89,6 +92,7 @@ def import_vpc(stage: NetworkStage) -> None:
     stage.vpc_id = Ref(stage.vpc_param)
     stage.lb_subnets = Ref(stage.lb_subnets_param)
     stage.task_subnets = Ref(stage.task_subnets_param)
+    stage.private_route_tables = list(net.endpoint_route_table_ids)
     b.output("VpcId", Ref(stage.vpc_param), "VPC id")
     b.output("LoadBalancerSubnetIds", Join(",", Ref(stage.lb_subnets_param)), "Subnets, one per AZ")
     b.output("TaskSubnetIds", Join(",", Ref(stage.task_subnets_param)), "Subnets ECS tasks run in")

@@ -11,6 +11,12 @@ and CloudFormation updates an inline rule by revoking then re-authorizing it, a 
 (cloudformation-coverage-roadmap#2259). A rule between two shards lives in the later one, which takes
 the earlier group's id as a parameter (later shards already depend on earlier ones, so no stack waits on
 a later one).
+
+A container service with restricted egress (stacks.egress) has no 0.0.0.0/0 rule: its inline egress
+rules name the VPC endpoints' group, S3's prefix list and its allow list, and each call adds a separate
+`AWS::EC2::SecurityGroupEgress` to the callee's group, beside the callee's ingress rule (for the same
+circular-dependency reason). CloudFormation updates an inline rule list by revoking and authorizing the
+rules that changed between templates, so the separate rules survive it (and never duplicate an inline one).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from troposphere import GetAtt, ec2
 
 from template_gen import naming
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec, LambdaServiceSpec, ServiceSpec
+from template_gen.stacks import egress
 from template_gen.stacks.common import StackBuilder, StageOutput
 
 Parameter = Callable[[str, Any, str, str], Any]  # (name, value, type, description) -> Ref
@@ -74,6 +81,8 @@ class ServiceSecurityGroups:
                 continue
             title = f"{callee.logical}From{caller.logical}Ingress"
             self._ingress(title, callee, self._id_of(caller), port, f"from {caller.name} (calls)")
+            if isinstance(caller, EcsServiceSpec) and caller.egress_restricted:
+                self.b.add(egress.to_callee(caller, self._id_of(caller), callee, self._id_of(callee), port))
         return self.ids
 
     def _group(self, svc: ServiceSpec) -> Any:
@@ -85,11 +94,7 @@ class ServiceSecurityGroups:
                 f"{svc.logical}SecurityGroup",
                 GroupDescription=f"{env.stack_name} {svc.name}: {admits}",
                 VpcId=self.vpc_id,
-                SecurityGroupEgress=[
-                    ec2.SecurityGroupRule(
-                        IpProtocol="-1", CidrIp="0.0.0.0/0", Description="images, AWS APIs, callees and databases"
-                    )
-                ],
+                SecurityGroupEgress=self._egress(svc),
             ),
             svc.tags,
         )
@@ -101,6 +106,15 @@ class ServiceSecurityGroups:
             export=naming.export_name(env.platform, env.name, f"{svc.name}-security-group-id"),
         )
         return group_id
+
+    def _egress(self, svc: ServiceSpec) -> list[ec2.SecurityGroupRule]:
+        if isinstance(svc, EcsServiceSpec) and svc.egress_restricted:
+            return egress.restricted_rules(self.env, svc, self.parameter)
+        return [
+            ec2.SecurityGroupRule(
+                IpProtocol="-1", CidrIp="0.0.0.0/0", Description="images, AWS APIs, callees and databases"
+            )
+        ]
 
     def _alb(self) -> Any:
         if self._alb_group is None:

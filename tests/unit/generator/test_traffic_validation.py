@@ -15,7 +15,7 @@ from template_gen.pipeline import load_registry, resolve
 from template_gen.registry import traffic_rules
 from template_gen.registry.context import EnvironmentContext
 from template_gen.registry.entries import ServiceEntry
-from template_gen.registry.models import WorkerService
+from template_gen.registry.models import Environment, WorkerService
 from template_gen.registry.rules import Finding
 
 Services = dict[str, Any]
@@ -274,8 +274,9 @@ def test_an_environment_creates_at_most_the_security_groups_a_vpc_holds() -> Non
     worker = WorkerService(kind="worker")
     entries = [ServiceEntry(f"w{i}", f"services/w{i}/service.yaml", worker, {}) for i in range(2_498)]
 
-    def quotas(services: list[ServiceEntry]) -> list[Finding]:
-        ctx = EnvironmentContext(None, "dev", "eu-west-1", Path("."), tuple(services))  # type: ignore[arg-type]
+    def quotas(services: list[ServiceEntry], network: dict[str, Any] | None = None) -> list[Finding]:
+        env = Environment.model_validate({"network": {"mode": "create", **(network or {})}})
+        ctx = EnvironmentContext(env, "dev", "eu-west-1", Path("."), tuple(services))
         return list(traffic_rules.security_group_quotas(ctx))
 
     assert quotas(entries) == [
@@ -287,6 +288,9 @@ def test_an_environment_creates_at_most_the_security_groups_a_vpc_holds() -> Non
         )
     ]
     assert quotas(entries[:-1]) == []
+    # the VPC endpoints' group is one more
+    assert len(quotas(entries[:-1], {"endpoints": {"services": ["logs"]}})) == 1
+    assert quotas(entries[:-1], {"endpoints": {"services": ["s3"]}}) == []  # a gateway endpoint has no group
 
 
 def test_a_lambda_in_the_vpc_on_public_subnets_is_warned_about(tmp_path: Path) -> None:
