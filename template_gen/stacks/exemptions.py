@@ -89,6 +89,12 @@ _RESOURCELESS = frozenset(
         "ec2:DescribeNetworkInterfaces",
         "ec2:DescribeSubnets",
         "servicediscovery:DiscoverInstances",
+        # ECS Exec's channels (the Message Gateway Service defines no resource type).
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+        "cloudwatch:PutMetricData",  # limited by the cloudwatch:namespace condition key, not by resource
     ]
 )
 
@@ -274,7 +280,7 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         ("IAM_POLICYDOCUMENT_NO_WILDCARD_RESOURCE",),
         "Resource '*' appears only for actions that support no resource-level permission (X-Ray trace "
         "writes, ecr:GetAuthorizationToken; for a function in the VPC, the EC2 Describe calls Lambda makes and "
-        "Cloud Map's DiscoverInstances).",
+        "Cloud Map's DiscoverInstances; for ECS Exec, the ssmmessages channel actions; cloudwatch:PutMetricData).",
         _wildcards_only_for_resourceless_actions,
     ),
     # --- data

@@ -165,6 +165,9 @@ def test_no_exemption_once_the_gap_is_closed_by_an_option() -> None:
         ({"Action": ["xray:PutTraceSegments"], "Resource": ["*"]}, True),
         ({"Action": ["dynamodb:GetItem"], "Resource": ["*"]}, False),
         ({"Action": ["dynamodb:GetItem"], "Resource": ["arn:aws:dynamodb:eu-west-1:1:table/t"]}, True),
+        ({"Action": ["ssmmessages:CreateControlChannel", "ssmmessages:OpenDataChannel"], "Resource": ["*"]}, True),
+        ({"Action": ["cloudwatch:PutMetricData"], "Resource": "*"}, True),
+        ({"Action": ["ssmmessages:OpenDataChannel", "ssm:GetParameter"], "Resource": ["*"]}, False),
     ],
 )
 def test_wildcard_resources_are_exempt_only_for_actions_without_resource_permissions(
