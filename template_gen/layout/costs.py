@@ -6,8 +6,8 @@ and parameters. The same for an API route group in a scratch route shard. Adding
 service in `stacks/ecs_service.py` changes the costs, and so the sharding, with no other edit.
 
 Measurements are cached per *shape*: a spec with its identity (names, descriptions, tags, values of
-environment variables and image tags, paths) replaced by fixed values, since those never decide how many
-resources a builder emits. A typical registry has a handful of shapes, so the scratch builds cost a few
+environment variables and image tags, paths, health check paths, Service Connect names) replaced by fixed
+values, since those never decide how many resources a builder emits. A typical registry has a handful of shapes, so the scratch builds cost a few
 milliseconds however many services there are.
 """
 
@@ -50,6 +50,8 @@ def _shape(svc: ServiceSpec) -> str:
             image_tag=None if svc.image_tag is None else "tag",
             priority=1,
             path_patterns=("/shape",) * len(svc.path_patterns),
+            health_check=svc.health_check.model_copy(update={"path": "/shape"}),
+            dns_name=svc.dns_name and "shape",
             api=svc.api.model_copy(
                 update={"base_path": None if svc.api.base_path is None else "/shape", **_routes(svc)}
             ),
