@@ -6,8 +6,8 @@ and parameters. The same for an API route group in a scratch route shard. Adding
 service in `stacks/ecs_service.py` changes the costs, and so the sharding, with no other edit.
 
 Measurements are cached per *shape*: a spec with its identity (names, descriptions, tags, values of
-environment variables and image tags, paths, health check paths, Service Connect names) replaced by fixed
-values, since those never decide how many resources a builder emits. A typical registry has a handful of shapes, so the scratch builds cost a few
+environment variables and image tags, paths, health check paths, Service Connect names, the names of
+secrets) replaced by fixed values, since those never decide how many resources a builder emits. A typical registry has a handful of shapes, so the scratch builds cost a few
 milliseconds however many services there are.
 """
 
@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from template_gen import naming, quotas
+from template_gen.encode import template_dict
 from template_gen.layout.capacity import Cost, ShardLoad
 from template_gen.layout.placement import Placement
 from template_gen.route_table import RouteEntry
@@ -32,7 +33,7 @@ API_OBJECT_TYPES = frozenset({"AWS::ApiGateway::Resource", "AWS::ApiGateway::Met
 
 
 def stage_cost(stage: Stage) -> Cost:
-    template = stage.template.to_dict()
+    template = template_dict(stage.template)
     resources = template.get("Resources", {})
     return Cost(
         quotas.transformed_resource_count(template),
@@ -44,7 +45,9 @@ def stage_cost(stage: Stage) -> Cost:
 
 def _shape(svc: ServiceSpec) -> str:
     """The spec with everything that never changes a resource count replaced by fixed values."""
-    common: dict[str, Any] = dict(name="shape", logical="Shape", file="", description="", tags=(), environment=())
+    common: dict[str, Any] = dict(
+        name="shape", logical="Shape", file="", description="", tags=(), environment=(), secrets=_secrets(svc)
+    )
     if isinstance(svc, EcsServiceSpec):
         common.update(
             image_tag=None if svc.image_tag is None else "tag",
@@ -59,6 +62,17 @@ def _shape(svc: ServiceSpec) -> str:
     else:
         common.update(code_dir="", handler="", api=svc.api.model_copy(update={"base_path": None, **_routes(svc)}))
     return repr(dataclasses.replace(svc, **common))
+
+
+def _secrets(svc: ServiceSpec) -> tuple[tuple[str, Any], ...]:
+    """The secrets without their variable and parameter or secret names (only their kinds and keys count)."""
+    return tuple(
+        (
+            f"S{i}",
+            ref.model_copy(update={"ssm": ref.ssm and "shape", "secrets_manager": ref.secrets_manager and "shape"}),
+        )
+        for i, (_, ref) in enumerate(svc.secrets)
+    )
 
 
 def _routes(svc: ServiceSpec) -> dict[str, Any]:
