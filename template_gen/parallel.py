@@ -1,10 +1,12 @@
-"""Render an environment's nested stacks in parallel processes (`synth --jobs N`).
+"""Build and render an environment's nested stacks in parallel processes (`synth --jobs N`).
 
-Stages are built in this process, in deployment order: later stages read earlier ones (the API
-deployment hashes what its parameters resolve to, the observability stage reads the compute shards'
-outputs). Turning each built template into text (`encode.template_dict`, then YAML) is independent per
-stage and is most of the work at scale: forked workers inherit the built stages and send back only text.
-Results come back in stage order, so the output is byte-identical to a serial run (a test checks it).
+Network, compute and API stages are built in this process, in deployment order: later stages read earlier
+ones (the API deployment hashes what its parameters resolve to). What reads them and nothing reads in turn
+(the observability stacks) is passed as a builder, and built in a worker. Turning each template into text
+(`encode.template_dict`, then YAML) is independent per stage and is most of the work at scale: forked
+workers inherit the built stages and the builders, and send back only text and the small `StageInfo` the
+root needs. Results come back in stage order, so the output is byte-identical to a serial run (a test
+checks it).
 
 Where processes cannot be started (a sandbox without semaphores, for instance) everything runs here.
 """
@@ -19,13 +21,14 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from template_gen.encode import template_dict
-from template_gen.stacks.common import Stage
+from template_gen.stacks.common import Stage, StageInfo
 
 T = TypeVar("T")
 R = TypeVar("R")
 Renderer = Callable[[str, str, dict[str, Any]], Any]  # (file name, logical id, template dict) -> rendered stack
 
-_stages: Sequence[Stage] = ()  # set before the workers fork, read by them
+StageJob = Stage | Callable[[], Stage]  # a built stage, or the builder of one (called in the worker)
+_stages: Sequence[StageJob] = ()  # set before the workers fork, read by them
 _renderer: Renderer | None = None
 
 
@@ -57,8 +60,13 @@ def map_in_order(
     return [job(item) for item in items]
 
 
-def render_stages(stages: Sequence[Stage], render: Renderer, jobs: int) -> list[Any]:
-    """`render(file name, logical id, template dict)` of every stage, by up to `jobs` forked processes."""
+Rendered = tuple[StageInfo, dict[str, str], Any]  # what the root needs, files beside the template, its text
+
+
+def render_stages(stages: Sequence[StageJob], render: Renderer, jobs: int) -> list[Rendered]:
+    """Per stage (built here, or built by its builder in the worker): what the root needs of it, the files
+    written beside the templates, and `render(file name, logical id, template dict)`; by up to `jobs` forked
+    processes, in stage order."""
     global _stages, _renderer
     if "fork" not in multiprocessing.get_all_start_methods():
         jobs = 1  # the workers must inherit the stages
@@ -69,7 +77,8 @@ def render_stages(stages: Sequence[Stage], render: Renderer, jobs: int) -> list[
         _stages, _renderer = (), None
 
 
-def _render_one(index: int) -> Any:
+def _render_one(index: int) -> Rendered:
     assert _renderer is not None
-    stage = _stages[index]
-    return _renderer(stage.file_name, stage.logical_id, template_dict(stage.template))
+    job = _stages[index]
+    stage = job if isinstance(job, Stage) else job()
+    return stage.info(), stage.files, _renderer(stage.file_name, stage.logical_id, template_dict(stage.template))

@@ -175,27 +175,38 @@ def _check_image_tags(valid: ValidRegistry, env_name: str, image_tags: Mapping[s
 
 def build_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
     """Every nested stack of an environment, in deployment order."""
+    upstream = _upstream_stages(spec, ctx)
+    return upstream + [build() for build in observability.builders(spec, upstream)]
+
+
+def _upstream_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
+    """Every nested stack but the observability ones, which read these and are read by none."""
     # An environment with nothing exposed has no API stage; large ones have several compute and API stacks.
     upstream = [network.build(spec), *compute.build(spec, ctx)]
-    stages = [*upstream, *api.build(spec, upstream)]  # the API deployment hashes what its parameters resolve to
-    return stages + observability.build(spec, stages)
+    return [*upstream, *api.build(spec, upstream)]  # the API deployment hashes what its parameters resolve to
 
 
 def render(spec: EnvironmentSpec, ctx: RenderContext, jobs: int = 1) -> Build:
     """Build every stage of a placed spec (in order: later stages read earlier ones) and render it to text,
-    the rendering in up to `jobs` processes (byte-identical to `jobs=1`)."""
-    stages = build_stages(spec, ctx)
+    the observability stacks' building and every stack's rendering in up to `jobs` processes (byte-identical
+    to `jobs=1`)."""
     if not spec.escape_hatches:
-        rendered = parallel.render_stages(stages, _render, jobs)
+        upstream = _upstream_stages(spec, ctx)
+        results = parallel.render_stages([*upstream, *observability.builders(spec, upstream)], _render, jobs)
+        infos = [info for info, _, _ in results]
+        files = {name: text for _, stage_files, _ in results for name, text in stage_files.items()}
+        rendered = [stack for _, _, stack in results]
     else:
         # Patches and extra resources apply to the built templates, all of them at once (a patch may name any
         # stack), before any is rendered: rendered here, in this process.
+        stages = build_stages(spec, ctx)
         templates = {stage.key: template_dict(stage.template) for stage in stages}
         apply_escape_hatches(spec, templates, {stage.key: stage.file_name for stage in stages})
         rendered = [_render(stage.file_name, stage.logical_id, templates[stage.key]) for stage in stages]
-    root_builder = root.build(spec, [stage.info() for stage in stages])
+        infos = [stage.info() for stage in stages]
+        files = {name: text for stage in stages for name, text in stage.files.items()}
+    root_builder = root.build(spec, infos)
     out = [_render(ROOT_FILE, "", template_dict(root_builder.template)), *rendered]
-    files = {name: text for stage in stages for name, text in stage.files.items()}
     return Build(tuple(out), files)
 
 

@@ -7,8 +7,9 @@ service in `stacks/ecs_service.py` changes the costs, and so the sharding, with 
 
 Measurements are cached per *shape*: a spec with its identity (names, descriptions, tags, values of
 environment variables and image tags, paths, health check paths, Service Connect names, the names of
-secrets) replaced by fixed values, since those never decide how many resources a builder emits. A typical registry has a handful of shapes, so the scratch builds cost a few
-milliseconds however many services there are.
+secrets) replaced by fixed values, since those never decide how many resources a builder emits. A typical
+registry has a handful of shapes, so the scratch builds cost a few milliseconds however many services
+there are.
 """
 
 from __future__ import annotations

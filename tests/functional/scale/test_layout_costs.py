@@ -108,7 +108,6 @@ def test_waves_are_sized_by_api_gateway_objects_as_well_as_resources(
     assert before == _api_objects(full)
 
 
-
 def test_services_that_differ_only_in_names_and_paths_are_measured_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
