@@ -43,6 +43,13 @@ def template_dict(template: Template) -> dict[str, Any]:
 
 
 def plain(value: Any) -> Any:
+    kind = type(value)  # the common exact types first: most values are plain already
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {key: plain(item) for key, item in value.items()}
+    if kind is list:
+        return [plain(item) for item in value]
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, dict):
