@@ -175,24 +175,17 @@ def _check_image_tags(valid: ValidRegistry, env_name: str, image_tags: Mapping[s
 
 def build_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
     """Every nested stack of an environment, in deployment order."""
-    upstream = _upstream_stages(spec, ctx)
-    return upstream + [build() for build in observability.builders(spec, upstream)]
-
-
-def _upstream_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
-    """Every nested stack but the observability ones, which read these and are read by none."""
     # An environment with nothing exposed has no API stage; large ones have several compute and API stacks.
     upstream = [network.build(spec), *compute.build(spec, ctx)]
-    return [*upstream, *api.build(spec, upstream)]  # the API deployment hashes what its parameters resolve to
+    stages = [*upstream, *api.build(spec, upstream)]  # the API deployment hashes what its parameters resolve to
+    return stages + [build() for build in observability.builders(spec, stages)]
 
 
 def render(spec: EnvironmentSpec, ctx: RenderContext, jobs: int = 1) -> Build:
     """Build every stage of a placed spec (in order: later stages read earlier ones) and render it to text,
-    the observability stacks' building and every stack's rendering in up to `jobs` processes (byte-identical
-    to `jobs=1`)."""
+    in up to `jobs` processes besides this one (byte-identical to `jobs=1`; see `template_gen.parallel`)."""
     if not spec.escape_hatches:
-        upstream = _upstream_stages(spec, ctx)
-        results = parallel.render_stages([*upstream, *observability.builders(spec, upstream)], _render, jobs)
+        results = _render_in_parallel(spec, ctx, jobs)
         infos = [info for info, _, _ in results]
         files = {name: text for _, stage_files, _ in results for name, text in stage_files.items()}
         rendered = [stack for _, _, stack in results]
@@ -208,6 +201,20 @@ def render(spec: EnvironmentSpec, ctx: RenderContext, jobs: int = 1) -> Build:
     root_builder = root.build(spec, infos)
     out = [_render(ROOT_FILE, "", template_dict(root_builder.template)), *rendered]
     return Build(tuple(out), files)
+
+
+def _render_in_parallel(spec: EnvironmentSpec, ctx: RenderContext, jobs: int) -> list[parallel.Rendered]:
+    """`build_stages`, rendered: the network and compute stacks, and the observability stacks after the first
+    (built in the workers), by the workers, while this process builds and renders the API stacks and the
+    first observability stack. In stage order."""
+    upstream = [network.build(spec), *compute.build(spec, ctx)]
+    later = [observability.builder(spec, upstream, shard) for shard in spec.placement.compute_shards[1:]]
+    rendering = parallel.start_rendering([*upstream, *later], _render, jobs)
+    apis = api.build(spec, upstream)  # the API deployment hashes what its parameters resolve to
+    here = [*apis, observability.builder(spec, [*upstream, *apis], 1)()]
+    mine = [(s.info(), s.files, _render(s.file_name, s.logical_id, template_dict(s.template))) for s in here]
+    theirs = rendering()
+    return [*theirs[: len(upstream)], *mine, *theirs[len(upstream) :]]
 
 
 def _render(file_name: str, logical_id: str, template: dict[str, Any]) -> RenderedStack:

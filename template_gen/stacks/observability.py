@@ -298,7 +298,14 @@ class ObservabilityStage:
 def builders(env: EnvironmentSpec, stages: Sequence[Stage]) -> list[Callable[[], Stage]]:
     """The builders of the observability stacks, one per compute shard, after the stages they watch:
     nothing reads these stacks, so each may be built apart (in a worker process of `synth --jobs`)."""
-    return [functools.partial(_build, env, stages, shard) for shard in env.placement.compute_shards]
+    return [builder(env, stages, shard) for shard in env.placement.compute_shards]
+
+
+def builder(env: EnvironmentSpec, stages: Sequence[Stage], shard: int) -> Callable[[], Stage]:
+    """The builder of shard `shard`'s observability stack. The first watches the environment's shared parts
+    (network, API, platform functions) and needs every stage before it; a later one reads only its compute
+    shard, so it may be built before the API stacks are."""
+    return functools.partial(_build, env, stages, shard)
 
 
 def _build(env: EnvironmentSpec, stages: Sequence[Stage], shard: int) -> Stage:
