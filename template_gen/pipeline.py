@@ -146,10 +146,11 @@ def resolve(
     return Resolved(environment_spec(valid, env_name, resolved_vpc, image_tags), cache)
 
 
-def plan(resolved: Resolved, project_dir: Path) -> tuple[EnvironmentSpec, Layout]:
+def plan(resolved: Resolved, project_dir: Path, ctx: RenderContext | None = None) -> tuple[EnvironmentSpec, Layout]:
     """Place the environment's services (stable: services keep their shard, ALB and route stack)."""
     spec = resolved.spec
-    layout = planner.plan(spec, placement_store.read(project_dir, spec.name), RenderContext(project_dir))
+    ctx = ctx or RenderContext(project_dir)
+    layout = planner.plan(spec, placement_store.read(project_dir, spec.name), ctx)
     return layout.apply(spec), layout
 
 
@@ -276,10 +277,10 @@ def synthesize(
     """Everything `synth` does but writing: call `write()` on the result to put it on disk."""
     valid = valid or load_registry(project_dir, [env_name])
     resolved = resolve(valid, env_name, refresh_lookups, image_tags, ec2_client_factory)
-    full, layout = plan(resolved, project_dir)
+    ctx = RenderContext(project_dir)
+    full, layout = plan(resolved, project_dir, ctx)
     default_out = project_dir / "build" / env_name
     target = out_dir or default_out
-    ctx = RenderContext(project_dir)
     spec = full if wave is None else wave_spec(full, layout, wave)
     build = render(spec, ctx, jobs)
     check_quotas(env_name, build)
