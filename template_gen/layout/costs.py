@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from template_gen import naming, quotas
-from template_gen.encode import template_dict
+from template_gen.encode import plain
 from template_gen.layout.capacity import Cost, ShardLoad
 from template_gen.layout.placement import Placement
 from template_gen.route_table import RouteEntry
@@ -31,16 +31,22 @@ PROBE_SHARD = 2  # scratch builds use a later shard: the first one also holds th
 
 
 API_OBJECT_TYPES = frozenset({"AWS::ApiGateway::Resource", "AWS::ApiGateway::Method"})
+SAM_FUNCTION = "AWS::Serverless::Function"
 
 
 def stage_cost(stage: Stage) -> Cost:
-    template = template_dict(stage.template)
-    resources = template.get("Resources", {})
+    """What a stage counts against the quotas. Only a SAM function's properties change the count (its event
+    sources become resources of their own), so only those are encoded."""
+    template = stage.template
+    resources = {
+        logical_id: plain(resource) if resource.resource_type == SAM_FUNCTION else {"Type": resource.resource_type}
+        for logical_id, resource in template.resources.items()
+    }
     return Cost(
-        quotas.transformed_resource_count(template),
-        len(template.get("Outputs", {})),
-        len(template.get("Parameters", {})),
-        sum(1 for r in resources.values() if r.get("Type") in API_OBJECT_TYPES),
+        quotas.transformed_resource_count({"Resources": resources}),
+        len(template.outputs),
+        len(template.parameters),
+        sum(1 for r in resources.values() if r["Type"] in API_OBJECT_TYPES),
     )
 
 
