@@ -4,8 +4,9 @@
 
 It reads the registry that generate_registry.py wrote (plain YAML, no models, no validation) and adds, per
 service, the resources synth adds for it: log group, roles, task definition, target group, listener rule,
-ECR repository and ECS service (with autoscaling where asked), or a function with its role, log group,
-queue and permission; plus the API resources and methods of its base path. No sharding, no quotas, no
+ECR repository, security group and its ingress rule, ECS service (with autoscaling where asked) and its
+alarms, or a function with its role, log group, queue (and dead-letter queue), permission and alarms; plus
+the API resources and methods of its base path. No sharding, no quotas, no
 placement, no cross-stack wiring, plain dict policies, `to_json()`: the least work that yields a
 template of the same size. It prints {"resources": N, "bytes": N} so the runner can compare like with like.
 """
@@ -19,7 +20,22 @@ from typing import Any
 
 import troposphere
 import yaml
-from troposphere import GetAtt, Ref, Sub, Template, apigateway, awslambda, ec2, ecr, ecs, iam, logs, sqs
+from troposphere import (
+    GetAtt,
+    Ref,
+    Sub,
+    Template,
+    apigateway,
+    awslambda,
+    cloudwatch,
+    ec2,
+    ecr,
+    ecs,
+    iam,
+    logs,
+    sns,
+    sqs,
+)
 from troposphere import applicationautoscaling as aas
 from troposphere import elasticloadbalancingv2 as elb
 
@@ -45,6 +61,57 @@ def role(t: Template, name: str, service: str, actions: list[str]) -> iam.Role:
     return t.add_resource(iam.Role(name, AssumeRolePolicyDocument=assume, Policies=[policy]))
 
 
+def metric_alarm(t: Template, title: str, namespace: str, metric: str, dims: dict[str, Any], topic: Any) -> None:
+    t.add_resource(
+        cloudwatch.Alarm(
+            title,
+            Namespace=namespace,
+            MetricName=metric,
+            Dimensions=[cloudwatch.MetricDimension(Name=k, Value=v) for k, v in dims.items()],
+            Statistic="Average",
+            Period=60,
+            EvaluationPeriods=5,
+            Threshold=1.0,
+            ComparisonOperator="GreaterThanThreshold",
+            AlarmActions=[topic],
+            OKActions=[topic],
+        )
+    )
+
+
+def math_alarm(
+    t: Template, title: str, namespace: str, metrics: tuple[str, str], dims: dict[str, Any], topic: Any
+) -> None:
+    queries = [
+        cloudwatch.MetricDataQuery(
+            Id=f"m{i}",
+            MetricStat=cloudwatch.MetricStat(
+                Metric=cloudwatch.Metric(
+                    Namespace=namespace,
+                    MetricName=metric,
+                    Dimensions=[cloudwatch.MetricDimension(Name=k, Value=v) for k, v in dims.items()],
+                ),
+                Period=60,
+                Stat="Sum",
+            ),
+            ReturnData=False,
+        )
+        for i, metric in enumerate(metrics)
+    ]
+    queries.append(cloudwatch.MetricDataQuery(Id="result", Expression="100 * m0 / m1", ReturnData=True))
+    t.add_resource(
+        cloudwatch.Alarm(
+            title,
+            Metrics=queries,
+            EvaluationPeriods=5,
+            Threshold=5.0,
+            ComparisonOperator="GreaterThanThreshold",
+            AlarmActions=[topic],
+            OKActions=[topic],
+        )
+    )
+
+
 def shared(t: Template) -> dict[str, Any]:
     vpc = t.add_resource(ec2.VPC("Vpc", CidrBlock="10.0.0.0/16", EnableDnsHostnames=True, EnableDnsSupport=True))
     subnets = [t.add_resource(ec2.Subnet(f"Subnet{i}", VpcId=Ref(vpc), CidrBlock=f"10.0.{i}.0/24")) for i in range(2)]
@@ -66,7 +133,16 @@ def shared(t: Template) -> dict[str, Any]:
         which: t.add_resource(apigateway.RestApi(f"{which.title()}Api", Name=f"bench-{which}"))
         for which in ("public", "private")
     }
-    return {"vpc": vpc, "subnets": subnets, "sg": sg, "listener": listener, "cluster": cluster, "apis": apis}
+    topic = t.add_resource(sns.Topic("AlarmTopic"))
+    return {
+        "vpc": vpc,
+        "subnets": subnets,
+        "sg": sg,
+        "listener": listener,
+        "cluster": cluster,
+        "apis": apis,
+        "topic": Ref(topic),
+    }
 
 
 def api_routes(t: Template, prefix: str, api: apigateway.RestApi, base_path: str, uri: Any) -> None:
@@ -117,6 +193,17 @@ def ecs_service(t: Template, lid: str, name: str, svc: dict[str, Any], common: d
             ContainerDefinitions=[container],
         )
     )
+    own_sg = t.add_resource(ec2.SecurityGroup(f"{lid}Sg", GroupDescription=name, VpcId=Ref(common["vpc"])))
+    t.add_resource(
+        ec2.SecurityGroupIngress(
+            f"{lid}FromAlb",
+            GroupId=Ref(own_sg),
+            IpProtocol="tcp",
+            FromPort=svc["port"],
+            ToPort=svc["port"],
+            SourceSecurityGroupId=Ref(common["sg"]),
+        )
+    )
     tg = t.add_resource(
         elb.TargetGroup(
             f"{lid}Tg",
@@ -152,13 +239,26 @@ def ecs_service(t: Template, lid: str, name: str, svc: dict[str, Any], common: d
             LaunchType="FARGATE",
             NetworkConfiguration=ecs.NetworkConfiguration(
                 AwsvpcConfiguration=ecs.AwsvpcConfiguration(
-                    Subnets=[Ref(s) for s in common["subnets"]], SecurityGroups=[Ref(common["sg"])]
+                    Subnets=[Ref(s) for s in common["subnets"]], SecurityGroups=[Ref(own_sg)]
                 )
             ),
             LoadBalancers=[ecs.LoadBalancer(ContainerName=name, ContainerPort=svc["port"], TargetGroupArn=Ref(tg))],
             DependsOn=[f"{lid}Rule", repo.title],
         )
     )
+    topic, tg_dims = common["topic"], {"TargetGroup": GetAtt(tg, "TargetGroupFullName"), "LoadBalancer": "alb"}
+    ecs_dims = {"ClusterName": Ref(common["cluster"]), "ServiceName": GetAtt(service, "Name")}
+    math_alarm(
+        t, f"{lid}Target5xxAlarm", "AWS/ApplicationELB", ("HTTPCode_Target_5XX_Count", "RequestCount"), tg_dims, topic
+    )
+    metric_alarm(t, f"{lid}UnhealthyHostsAlarm", "AWS/ApplicationELB", "UnHealthyHostCount", tg_dims, topic)
+    metric_alarm(t, f"{lid}P99ResponseAlarm", "AWS/ApplicationELB", "TargetResponseTime", tg_dims, topic)
+    math_alarm(
+        t, f"{lid}BelowDesiredAlarm", "ECS/ContainerInsights", ("DesiredTaskCount", "RunningTaskCount"), ecs_dims, topic
+    )
+    metric_alarm(t, f"{lid}CpuHighAlarm", "AWS/ECS", "CPUUtilization", ecs_dims, topic)
+    metric_alarm(t, f"{lid}MemoryHighAlarm", "AWS/ECS", "MemoryUtilization", ecs_dims, topic)
+    metric_alarm(t, f"{lid}ServiceConnect5xxAlarm", "AWS/ECS", "HTTPCode_Target_5XX_Count", ecs_dims, topic)
     scaling = svc.get("autoscaling")
     if scaling:
         target = t.add_resource(
@@ -206,9 +306,17 @@ def lambda_service(t: Template, lid: str, name: str, svc: dict[str, Any], common
         )
     )
     t.add_resource(logs.LogGroup(f"{lid}Logs", LogGroupName=Sub(f"/aws/lambda/${{{fn.title}}}"), RetentionInDays=30))
+    for metric in ("Errors", "Throttles", "Duration"):
+        metric_alarm(t, f"{lid}{metric}Alarm", "AWS/Lambda", metric, {"FunctionName": Ref(fn)}, common["topic"])
     for event in (svc.get("events") or {}).values():
         if "sqs" in event:
-            queue = t.add_resource(sqs.Queue(f"{lid}Queue"))
+            dead = t.add_resource(sqs.Queue(f"{lid}DeadLetters"))
+            queue = t.add_resource(
+                sqs.Queue(
+                    f"{lid}Queue",
+                    RedrivePolicy=sqs.RedrivePolicy(deadLetterTargetArn=GetAtt(dead, "Arn"), maxReceiveCount=5),
+                )
+            )
             t.add_resource(
                 awslambda.EventSourceMapping(
                     f"{lid}Source", EventSourceArn=GetAtt(queue, "Arn"), FunctionName=Ref(fn), BatchSize=10

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import BaseAWSObject, Template
+from troposphere import AWSHelperFn, BaseAWSObject, Template
 
 from template_gen.stacks import exemptions
 from template_gen.stacks.common import ExemptedTemplate
 
 _SCALARS = (str, int, float, bool, type(None))
 _BASE_TO_DICT = BaseAWSObject.to_dict
+_HELPER_TO_DICT = AWSHelperFn.to_dict  # Ref, GetAtt, Sub, ...: `encode_to_dict(self.data)`
 
 
 def template_dict(template: Template) -> dict[str, Any]:
@@ -43,6 +44,13 @@ def template_dict(template: Template) -> dict[str, Any]:
 
 
 def plain(value: Any) -> Any:
+    kind = type(value)  # the common exact types first: most values are plain already
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {key: plain(item) for key, item in value.items()}
+    if kind is list:
+        return [plain(item) for item in value]
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, dict):
@@ -58,6 +66,8 @@ def plain(value: Any) -> Any:
         if hasattr(value, "resource_type"):
             return {key: plain(item) for key, item in value.resource.items() if key != "Properties"}
         return {}
+    if isinstance(value, AWSHelperFn) and type(value).to_dict is _HELPER_TO_DICT:
+        return plain(value.data)  # what its to_dict() returns, without troposphere's walk per ancestor
     if hasattr(value, "to_dict"):
         return plain(value.to_dict())
     if hasattr(value, "JSONrepr"):

@@ -146,10 +146,11 @@ def resolve(
     return Resolved(environment_spec(valid, env_name, resolved_vpc, image_tags), cache)
 
 
-def plan(resolved: Resolved, project_dir: Path) -> tuple[EnvironmentSpec, Layout]:
+def plan(resolved: Resolved, project_dir: Path, ctx: RenderContext | None = None) -> tuple[EnvironmentSpec, Layout]:
     """Place the environment's services (stable: services keep their shard, ALB and route stack)."""
     spec = resolved.spec
-    layout = planner.plan(spec, placement_store.read(project_dir, spec.name), RenderContext(project_dir))
+    ctx = ctx or RenderContext(project_dir)
+    layout = planner.plan(spec, placement_store.read(project_dir, spec.name), ctx)
     return layout.apply(spec), layout
 
 
@@ -178,25 +179,43 @@ def build_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
     # An environment with nothing exposed has no API stage; large ones have several compute and API stacks.
     upstream = [network.build(spec), *compute.build(spec, ctx)]
     stages = [*upstream, *api.build(spec, upstream)]  # the API deployment hashes what its parameters resolve to
-    return stages + observability.build(spec, stages)
+    return stages + [build() for build in observability.builders(spec, stages)]
 
 
 def render(spec: EnvironmentSpec, ctx: RenderContext, jobs: int = 1) -> Build:
     """Build every stage of a placed spec (in order: later stages read earlier ones) and render it to text,
-    the rendering in up to `jobs` processes (byte-identical to `jobs=1`)."""
-    stages = build_stages(spec, ctx)
+    in up to `jobs` processes besides this one (byte-identical to `jobs=1`; see `template_gen.parallel`)."""
     if not spec.escape_hatches:
-        rendered = parallel.render_stages(stages, _render, jobs)
+        results = _render_in_parallel(spec, ctx, jobs)
+        infos = [info for info, _, _ in results]
+        files = {name: text for _, stage_files, _ in results for name, text in stage_files.items()}
+        rendered = [stack for _, _, stack in results]
     else:
         # Patches and extra resources apply to the built templates, all of them at once (a patch may name any
         # stack), before any is rendered: rendered here, in this process.
+        stages = build_stages(spec, ctx)
         templates = {stage.key: template_dict(stage.template) for stage in stages}
         apply_escape_hatches(spec, templates, {stage.key: stage.file_name for stage in stages})
         rendered = [_render(stage.file_name, stage.logical_id, templates[stage.key]) for stage in stages]
-    root_builder = root.build(spec, [stage.info() for stage in stages])
+        infos = [stage.info() for stage in stages]
+        files = {name: text for stage in stages for name, text in stage.files.items()}
+    root_builder = root.build(spec, infos)
     out = [_render(ROOT_FILE, "", template_dict(root_builder.template)), *rendered]
-    files = {name: text for stage in stages for name, text in stage.files.items()}
     return Build(tuple(out), files)
+
+
+def _render_in_parallel(spec: EnvironmentSpec, ctx: RenderContext, jobs: int) -> list[parallel.Rendered]:
+    """`build_stages`, rendered: the network and compute stacks, and the observability stacks after the first
+    (built in the workers), by the workers, while this process builds and renders the API stacks and the
+    first observability stack. In stage order."""
+    upstream = [network.build(spec), *compute.build(spec, ctx)]
+    later = [observability.builder(spec, upstream, shard) for shard in spec.placement.compute_shards[1:]]
+    rendering = parallel.start_rendering([*upstream, *later], _render, jobs)
+    apis = api.build(spec, upstream)  # the API deployment hashes what its parameters resolve to
+    here = [*apis, observability.builder(spec, [*upstream, *apis], 1)()]
+    mine = [(s.info(), s.files, _render(s.file_name, s.logical_id, template_dict(s.template))) for s in here]
+    theirs = rendering()
+    return [*theirs[: len(upstream)], *mine, *theirs[len(upstream) :]]
 
 
 def _render(file_name: str, logical_id: str, template: dict[str, Any]) -> RenderedStack:
@@ -258,10 +277,10 @@ def synthesize(
     """Everything `synth` does but writing: call `write()` on the result to put it on disk."""
     valid = valid or load_registry(project_dir, [env_name])
     resolved = resolve(valid, env_name, refresh_lookups, image_tags, ec2_client_factory)
-    full, layout = plan(resolved, project_dir)
+    ctx = RenderContext(project_dir)
+    full, layout = plan(resolved, project_dir, ctx)
     default_out = project_dir / "build" / env_name
     target = out_dir or default_out
-    ctx = RenderContext(project_dir)
     spec = full if wave is None else wave_spec(full, layout, wave)
     build = render(spec, ctx, jobs)
     check_quotas(env_name, build)

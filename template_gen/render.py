@@ -3,6 +3,7 @@ order, every other mapping sorted, no timestamps. Same input, byte-identical out
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -64,6 +65,7 @@ def _scalar(value: Any) -> str:
     raise TypeError(f"cannot render {type(value).__name__} in a template")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # keys and many values repeat across resources: checked once each
 def _string(value: str) -> str:
     if (
         _PLAIN.fullmatch(value)
@@ -97,30 +99,34 @@ def _block(value: str, indent: str) -> list[str] | None:
 def _emit_member(item: Any, indent: str, out: list[str], lead: str, child_indent: str, ordered: bool = False) -> None:
     """Append `item` after `lead` ("key:" or "-"); mappings are sorted unless `ordered` (already in order)."""
     if isinstance(item, str):
-        block = _block(item, child_indent)
+        block = _block(item, child_indent) if "\n" in item else None
         if block is not None:
             out.append(f"{lead} {block[0]}")
             out.extend(block[1:])
-            return
+        else:
+            out.append(f"{lead} {_string(item)}")
+        return
     if isinstance(item, dict) and item:
+        deeper = child_indent + "  "
         if lead.endswith("-"):
             # "- key: value" with the mapping's other keys aligned under the first.
             keys = sorted(item.items())
             first_key, first_value = keys[0]
-            _emit_member(first_value, child_indent, out, f"{lead} {_string(first_key)}:", f"{child_indent}  ")
+            _emit_member(first_value, child_indent, out, f"{lead} {_string(first_key)}:", deeper)
             for key, value in keys[1:]:
-                _emit_member(value, child_indent, out, f"{child_indent}{_string(key)}:", f"{child_indent}  ")
+                _emit_member(value, child_indent, out, f"{child_indent}{_string(key)}:", deeper)
             return
         out.append(lead)
         for key, value in item.items() if ordered else sorted(item.items()):
-            _emit_member(value, child_indent, out, f"{child_indent}{_string(key)}:", f"{child_indent}  ")
+            _emit_member(value, child_indent, out, f"{child_indent}{_string(key)}:", deeper)
         return
     if isinstance(item, list) and item:
         out.append(lead)
         # Lists under a key are not indented further (PyYAML's layout); nested lists are.
         list_indent = child_indent[:-2] if lead.endswith(":") else child_indent
+        dash, deeper = list_indent + "-", list_indent + "  "
         for element in item:
-            _emit_member(element, list_indent, out, f"{list_indent}-", f"{list_indent}  ")
+            _emit_member(element, list_indent, out, dash, deeper)
         return
     if isinstance(item, dict):
         out.append(f"{lead} {{}}")

@@ -43,26 +43,27 @@ def assign(
     out: dict[str, str] = {}
     taken_everywhere = set(recorded) | set(previous.values())
     taken_in_stack: dict[int, set[str]] = {}
-    pending: list[tuple[str, int]] = []
+    pending: dict[str, int] = {}  # path -> its stack, in order
     for path, stack in paths:
-        if path in out or any(p == path for p, _ in pending):
+        if path in out or path in pending:
             continue
         if path in previous:
             out[path] = previous[path]
             taken_in_stack.setdefault(stack, set()).add(previous[path])
         else:
-            pending.append((path, stack))
+            pending[path] = stack
     # Without any record (the first synth, or a platform generated before the record), a fragment only
     # has to be unique in its route stack, as it always was; from then on, in the whole API.
     legacy = not taken_everywhere
-    for path, stack in pending:
-        taken = taken_everywhere | taken_in_stack.setdefault(stack, set())
-        if not legacy:
-            taken |= set(out.values())
+    assigned = set(out.values())
+    for path, stack in pending.items():
+        in_stack = taken_in_stack.setdefault(stack, set())
         fragment, length = plain(path), 6
-        while fragment in taken:  # the hash suffix grows until it is free: the result stays injective
+        # the hash suffix grows until it is free: the result stays injective
+        while fragment in taken_everywhere or fragment in in_stack or (not legacy and fragment in assigned):
             fragment = hashed(path, length)
             length += 2
         out[path] = fragment
-        taken_in_stack[stack].add(fragment)
+        in_stack.add(fragment)
+        assigned.add(fragment)
     return out

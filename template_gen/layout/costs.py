@@ -6,9 +6,10 @@ and parameters. The same for an API route group in a scratch route shard. Adding
 service in `stacks/ecs_service.py` changes the costs, and so the sharding, with no other edit.
 
 Measurements are cached per *shape*: a spec with its identity (names, descriptions, tags, values of
-environment variables and image tags, paths) replaced by fixed values, since those never decide how many
-resources a builder emits. A typical registry has a handful of shapes, so the scratch builds cost a few
-milliseconds however many services there are.
+environment variables and image tags, paths, health check paths, Service Connect names, the names of
+secrets) replaced by fixed values, since those never decide how many resources a builder emits. A typical
+registry has a handful of shapes, so the scratch builds cost a few milliseconds however many services
+there are.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from template_gen import naming, quotas
+from template_gen.encode import plain
 from template_gen.layout.capacity import Cost, ShardLoad
 from template_gen.layout.placement import Placement
 from template_gen.route_table import RouteEntry
@@ -29,27 +31,37 @@ PROBE_SHARD = 2  # scratch builds use a later shard: the first one also holds th
 
 
 API_OBJECT_TYPES = frozenset({"AWS::ApiGateway::Resource", "AWS::ApiGateway::Method"})
+SAM_FUNCTION = "AWS::Serverless::Function"
 
 
 def stage_cost(stage: Stage) -> Cost:
-    template = stage.template.to_dict()
-    resources = template.get("Resources", {})
+    """What a stage counts against the quotas. Only a SAM function's properties change the count (its event
+    sources become resources of their own), so only those are encoded."""
+    template = stage.template
+    resources = {
+        logical_id: plain(resource) if resource.resource_type == SAM_FUNCTION else {"Type": resource.resource_type}
+        for logical_id, resource in template.resources.items()
+    }
     return Cost(
-        quotas.transformed_resource_count(template),
-        len(template.get("Outputs", {})),
-        len(template.get("Parameters", {})),
-        sum(1 for r in resources.values() if r.get("Type") in API_OBJECT_TYPES),
+        quotas.transformed_resource_count({"Resources": resources}),
+        len(template.outputs),
+        len(template.parameters),
+        sum(1 for r in resources.values() if r["Type"] in API_OBJECT_TYPES),
     )
 
 
 def _shape(svc: ServiceSpec) -> str:
     """The spec with everything that never changes a resource count replaced by fixed values."""
-    common: dict[str, Any] = dict(name="shape", logical="Shape", file="", description="", tags=(), environment=())
+    common: dict[str, Any] = dict(
+        name="shape", logical="Shape", file="", description="", tags=(), environment=(), secrets=_secrets(svc)
+    )
     if isinstance(svc, EcsServiceSpec):
         common.update(
             image_tag=None if svc.image_tag is None else "tag",
             priority=1,
             path_patterns=("/shape",) * len(svc.path_patterns),
+            health_check=svc.health_check.model_copy(update={"path": "/shape"}),
+            dns_name=svc.dns_name and "shape",
             api=svc.api.model_copy(
                 update={"base_path": None if svc.api.base_path is None else "/shape", **_routes(svc)}
             ),
@@ -57,6 +69,17 @@ def _shape(svc: ServiceSpec) -> str:
     else:
         common.update(code_dir="", handler="", api=svc.api.model_copy(update={"base_path": None, **_routes(svc)}))
     return repr(dataclasses.replace(svc, **common))
+
+
+def _secrets(svc: ServiceSpec) -> tuple[tuple[str, Any], ...]:
+    """The secrets without their variable and parameter or secret names (only their kinds and keys count)."""
+    return tuple(
+        (
+            f"S{i}",
+            ref.model_copy(update={"ssm": ref.ssm and "shape", "secrets_manager": ref.secrets_manager and "shape"}),
+        )
+        for i, (_, ref) in enumerate(svc.secrets)
+    )
 
 
 def _routes(svc: ServiceSpec) -> dict[str, Any]:

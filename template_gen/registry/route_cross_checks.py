@@ -20,20 +20,32 @@ def no_nested_routes(ctx: EnvironmentContext) -> Iterator[Finding]:
     Gateway picks the most specific resource. Only the root route `/` may be shared this way."""
     owners = {e.name: e for e in ctx.services}
     routes = [r for r in by_service(ctx.routes) if r.name != ADMIN]
+    # Proxy routes by (API, base path), in order: a route is inside one when that one's path followed by "/"
+    # starts it, so only the route's own prefixes before a "/" need looking up (not every other route).
+    proxies: dict[tuple[str, str], list[int]] = {}
+    for index, other in enumerate(routes):
+        if other.proxy and other.base_path != "/":
+            proxies.setdefault((other.api, other.base_path), []).append(index)
     for route in routes:
-        for other in routes:
-            if other.name == route.name or other.api != route.api or not other.proxy or other.base_path == "/":
-                continue
-            if route.base_path.startswith(other.base_path + "/"):
-                yield Finding(
-                    route.field,
-                    f"'{route.base_path}' on the {route.api} API is inside '{other.base_path}' of "
-                    f"{owners[other.name].file}, whose {{proxy+}} serves everything below it",
-                    hint="give each service its own path prefix (only the root route '/' can be shared: the "
-                    "other services' routes take precedence over it)",
-                    service=owners[route.name],
-                )
-                break
+        path = route.base_path
+        candidates = (
+            index
+            for cut in range(len(path))
+            if path[cut] == "/"
+            for index in proxies.get((route.api, path[:cut]), ())
+            if routes[index].name != route.name
+        )
+        first = min(candidates, default=None)  # the first such route, as the message has always named
+        if first is not None:
+            other = routes[first]
+            yield Finding(
+                route.field,
+                f"'{route.base_path}' on the {route.api} API is inside '{other.base_path}' of "
+                f"{owners[other.name].file}, whose {{proxy+}} serves everything below it",
+                hint="give each service its own path prefix (only the root route '/' can be shared: the "
+                "other services' routes take precedence over it)",
+                service=owners[route.name],
+            )
 
 
 def authorizer_quota(ctx: EnvironmentContext) -> Iterator[Finding]:

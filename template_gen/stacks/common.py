@@ -97,6 +97,9 @@ class RenderContext:
     the build (every path inside a template is relative to the build folder itself)."""
 
     project_dir: Path
+    # The functions' code as read once per synth (code folder, bundled) -> (CodeUri, files): the layout's
+    # scratch builds and the real ones copy the same folders many times.
+    code: dict[tuple[str, bool], tuple[str, dict[str, str]]] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass

@@ -174,7 +174,10 @@ class ComputeStage:
 
     def _code(self, code_dir: str) -> str:
         bundle = self.env.lambda_runtime.powertools_source == "bundle"
-        target, files = function_code(self.ctx.project_dir, code_dir, bundle)
+        key = (code_dir, bundle)
+        if key not in self.ctx.code:
+            self.ctx.code[key] = function_code(self.ctx.project_dir, code_dir, bundle)
+        target, files = self.ctx.code[key]
         self.files.update(files)
         return target
 

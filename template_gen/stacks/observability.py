@@ -10,7 +10,7 @@ the ECS services of the compute stage name their rollback alarms (`naming.alarm_
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from troposphere import Ref, Select, Split, Sub, cloudwatch
@@ -295,6 +295,18 @@ class ObservabilityStage:
                 self.b.output("DashboardUrl", Sub(f"{console}#dashboards:name={name}"), "CloudWatch dashboard")
 
 
-def build(env: EnvironmentSpec, stages: Sequence[Stage]) -> list[Stage]:
-    """One observability stack per compute shard, after the stages it watches."""
-    return [ObservabilityStage(env, stages, shard).build() for shard in env.placement.compute_shards]
+def builders(env: EnvironmentSpec, stages: Sequence[Stage]) -> list[Callable[[], Stage]]:
+    """The builders of the observability stacks, one per compute shard, after the stages they watch:
+    nothing reads these stacks, so each may be built apart (in a worker process of `synth --jobs`)."""
+    return [builder(env, stages, shard) for shard in env.placement.compute_shards]
+
+
+def builder(env: EnvironmentSpec, stages: Sequence[Stage], shard: int) -> Callable[[], Stage]:
+    """The builder of shard `shard`'s observability stack. The first watches the environment's shared parts
+    (network, API, platform functions) and needs every stage before it; a later one reads only its compute
+    shard, so it may be built before the API stacks are."""
+    return functools.partial(_build, env, stages, shard)
+
+
+def _build(env: EnvironmentSpec, stages: Sequence[Stage], shard: int) -> Stage:
+    return ObservabilityStage(env, stages, shard).build()

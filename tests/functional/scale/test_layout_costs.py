@@ -3,6 +3,7 @@ with no other edit, and the measured costs add up to the rendered stacks exactly
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,45 @@ def test_waves_are_sized_by_api_gateway_objects_as_well_as_resources(
         assert 0 < objects - before <= 300, wave
         before = objects
     assert before == _api_objects(full)
+
+
+def test_services_that_differ_only_in_names_and_paths_are_measured_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_registry(tmp_path, 10)
+    spec = synthesize(tmp_path, "prod").spec
+    model = Costs(spec, RenderContext(tmp_path))
+    probes: list[tuple[str, ...]] = []
+    measure = model._compute_probe
+
+    def counted(services, like):  # type: ignore[no-untyped-def]
+        probes.append(tuple(s.name for s in services))
+        return measure(services, like)
+
+    monkeypatch.setattr(model, "_compute_probe", counted)
+    # GIVEN two ECS services alike but for their names, base paths, health check paths and Service Connect names
+    identity = ("name", "logical", "file", "description", "tags", "image_tag", "priority", "path_patterns")
+    first, second = next(
+        (a, b)
+        for a in spec.ecs_services
+        for b in spec.ecs_services
+        if a.name < b.name
+        and dataclasses.replace(
+            a,
+            health_check=b.health_check,
+            dns_name=b.dns_name,
+            api=a.api.model_copy(update={"base_path": b.api.base_path}),
+            **{field: getattr(b, field) for field in identity},
+        )
+        == b
+    )
+    assert first.health_check.path != second.health_check.path and first.dns_name != second.dns_name
+    # WHEN both are measured
+    loads = [model.service(first), model.service(second)]
+    # THEN the scratch stacks are built once (a probe of two services and one of one), and both cost the same
+    assert probes == [("probe-a", "probe-b"), ("probe-a",)]
+    assert loads[0] == loads[1]
+    # AND a service of another shape (autoscaled) is measured on its own
+    scaled = next(s for s in spec.ecs_services if s.autoscaling is not None)
+    model.service(scaled)
+    assert len(probes) == 4
