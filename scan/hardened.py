@@ -63,7 +63,7 @@ PER_SERVICE: dict[str, dict[str, Any]] = {
                     "cache": {"ttl_seconds": 60, "query_strings": ["currency"]},
                 }
             ]
-        }
+        },
     },
     "platform-info": {"vpc": True},
 }
