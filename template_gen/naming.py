@@ -5,7 +5,6 @@ the limit so that a bug can never emit a name AWS would reject."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 PLATFORM_MAX = 16
@@ -135,6 +134,8 @@ def bounded(name: str, limit: int) -> str:
     """`name` if it fits, else a prefix of it plus a short hash of the whole, so names stay unique and stable."""
     if len(name) <= limit:
         return name
+    import hashlib  # here: loading OpenSSL's digests is a tenth of `validate`'s start-up, which never needs it
+
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     return f"{name[: limit - 9].rstrip('-')}-{digest}"
 

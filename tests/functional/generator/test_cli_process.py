@@ -47,6 +47,21 @@ def test_help_and_version_load_no_command_module() -> None:
     assert loaded_after(statement).splitlines() == ["[]", "[]"]
 
 
+def test_the_cli_turns_off_pydantic_plugin_discovery_unless_the_user_set_it(tmp_path: Path) -> None:
+    project = copy_project(CASES["example"].project, tmp_path)
+    code = (
+        "import os, runpy, sys\n"
+        "sys.argv = ['template-gen', '--project-dir', sys.argv[1], 'validate']\n"
+        "try:\n    runpy.run_module('template_gen', run_name='__main__')\n"
+        "except SystemExit as done:\n    print(done.code, os.environ.get('PYDANTIC_DISABLE_PLUGINS'))"
+    )
+    for preset, expected in ((None, "0 __all__"), ("logfire", "0 logfire")):
+        env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+        env |= {"PYTHONPATH": str(ROOT), **({"PYDANTIC_DISABLE_PLUGINS": preset} if preset else {})}
+        done = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, text=True, env=env)
+        assert done.stdout.splitlines()[-1] == expected, done.stderr
+
+
 def test_validate_and_services_load_neither_troposphere_nor_aws_libraries(tmp_path: Path) -> None:
     project = copy_project(CASES["example"].project, tmp_path)
     statement = (
