@@ -29,7 +29,7 @@ CDK_DIR = HERE / "cdk"
 sys.path.insert(0, str(HERE))
 
 from generate_registry import write_registry  # noqa: E402
-from run import CLI, Measure, measure_in_turn  # noqa: E402
+from run import CLI, Measure, _synth_resources, measure_in_turn  # noqa: E402
 
 SIZES = (10, 100)
 # No telemetry, notices or version check: the CLI must not wait for a network that is not there.
@@ -45,13 +45,6 @@ def _cdk_resources(project: Path, out: Path) -> int:
         ["node", str(CDK_DIR / "app.js"), str(project), str(out)], capture_output=True, text=True, check=True
     )
     return int(json.loads(done.stdout.strip().splitlines()[-1])["resources"])
-
-
-def _synth_resources(project: Path, out: Path) -> int:
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
-    argv = [*CLI, "--project-dir", str(project), "synth", "--env", "prod", "--out", str(out), "--format", "json"]
-    text = subprocess.run(argv, capture_output=True, text=True, check=True, env=env).stdout
-    return sum(int(s["resources"]) for s in json.loads(text)["stacks"])
 
 
 def compare(sizes: Sequence[int], repeat: int) -> str:

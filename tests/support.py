@@ -90,6 +90,23 @@ def run_cli(*args: str, project: Path | None = None) -> CliResult:
     return CliResult(code, out.getvalue(), err.getvalue())
 
 
+def synth_linted(project: Path, out: Path, env: str = "dev") -> tuple[dict[str, Any], str]:
+    """Synthesize `env` of `project` into `out`, check every template with cfn-lint (no match), and return
+    the templates parsed, by file name, and the command's stderr."""
+    result = run_cli("synth", "--env", env, "--out", str(out), project=project)
+    assert result.code == 0, result.err
+    templates = {p.name: p.read_text(encoding="utf-8") for p in out.glob("*.yaml")}
+    for name, text in templates.items():
+        assert lint_matches(text) == [], name
+    return {name: yaml.safe_load(text) for name, text in templates.items()}, result.err
+
+
+def with_summary(expected: list[str]) -> list[str]:
+    """The stderr lines of a failed `validate`: the problems (and their hints), then the count."""
+    problems = sum(1 for line in expected if not line.startswith("    hint:"))
+    return [*expected, f"error: {problems} {'problem' if problems == 1 else 'problems'} found"]
+
+
 def lint_matches(text: str, region: str = REGION) -> list[str]:
     """cfn-lint (library API, errors and warnings) over one template: the matches as readable strings."""
     matches = lint(text, config=ManualArgs(regions=[region]))

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from support import REGISTRY, lint_matches, make_project, resources_of_type, run_cli, write_yaml
+from support import REGISTRY, make_project, resources_of_type, run_cli, synth_linted, write_yaml
 
 from template_gen.stacks import exemptions
 
@@ -36,14 +36,8 @@ def project(tmp_path: Path, ingress: str = "nlb-alb", albs: dict[str, int] | Non
 
 def synth(tmp_path: Path, ingress: str = "nlb-alb", albs: dict[str, int] | None = None) -> dict[str, Any]:
     root = project(tmp_path, ingress, albs, **TLS)
-    out = tmp_path / "out"
-    result = run_cli("synth", "--env", "dev", "--out", str(out), project=root)
-    assert result.code == 0, result.err
-    templates = {p.name: p.read_text() for p in out.glob("*.yaml")}
-    for name, text in templates.items():
-        assert lint_matches(text) == [], name
-    parsed = {name: yaml.safe_load(text) for name, text in templates.items()}
-    parsed["stderr"] = result.err
+    parsed, stderr = synth_linted(root, tmp_path / "out")
+    parsed["stderr"] = stderr
     return parsed
 
 

@@ -9,8 +9,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import yaml
-from support import PRICING, QUOTING, REGISTRY, lint_matches, make_project, resources_of_type, run_cli
+from support import PRICING, QUOTING, REGISTRY, make_project, resources_of_type, run_cli, synth_linted
 
 from template_gen.layout.placement import Placement
 from template_gen.pipeline import load_registry, placed_spec
@@ -33,13 +32,7 @@ def synth(tmp_path: Path, network: dict[str, Any], services: dict[str, Any] | No
     dev = registry["environments"]["dev"]
     dev["network"] = network if network.get("mode") == "existing" else {**dev["network"], **network}
     project = make_project(tmp_path / "project", registry, services)
-    out = tmp_path / "out"
-    result = run_cli("synth", "--env", "dev", "--out", str(out), project=project)
-    assert result.code == 0, result.err
-    templates = {p.name: p.read_text() for p in out.glob("*.yaml")}
-    for name, text in templates.items():
-        assert lint_matches(text) == [], name
-    return {name: yaml.safe_load(text) for name, text in templates.items()}
+    return synth_linted(project, tmp_path / "out")[0]
 
 
 RESTRICTED_NETWORK = {

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from support import REGISTRY, lint_matches, make_project, resources_of_type, run_cli
+from support import REGISTRY, make_project, resources_of_type, run_cli, synth_linted
 
 from template_gen.stacks import exemptions
 
@@ -23,13 +23,7 @@ def synth(tmp_path: Path, env: str = "dev", **security: Any) -> tuple[dict[str, 
     if security:
         registry["environments"][env]["security"] = security
     project = make_project(tmp_path / "project", registry)
-    out = tmp_path / "out"
-    result = run_cli("synth", "--env", env, "--out", str(out), project=project)
-    assert result.code == 0, result.err
-    templates = {p.name: p.read_text() for p in out.glob("*.yaml")}
-    for name, text in templates.items():
-        assert lint_matches(text) == [], name
-    return {name: yaml.safe_load(text) for name, text in templates.items()}, result.err
+    return synth_linted(project, tmp_path / "out", env)
 
 
 def integration_headers(api: dict[str, Any]) -> dict[str, dict[str, str]]:

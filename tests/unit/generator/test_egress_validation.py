@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import PRICING, QUOTING, REGISTRY, make_project, run_cli
+from support import PRICING, QUOTING, REGISTRY, make_project, run_cli, with_summary
 
 PREFIX_LIST = "pl-6da54004"
 ENDPOINTS = {"services": ["ecr", "s3", "logs"], "s3_prefix_list_id": PREFIX_LIST}
@@ -200,9 +200,7 @@ def test_egress_problem_is_reported_exactly(
     project = make_project(tmp_path, registry_data, services)
     result = run_cli("validate", "--env", "dev", project=project)
     assert result.code == 1
-    problems = sum(1 for line in expected if not line.startswith("    hint:"))
-    noun = "problem" if problems == 1 else "problems"
-    assert result.err.splitlines() == [*expected, f"error: {problems} {noun} found"]
+    assert result.err.splitlines() == with_summary(expected)
 
 
 def test_existing_endpoints_group_stands_in_for_the_missing_endpoints(tmp_path: Path) -> None:
