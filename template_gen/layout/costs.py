@@ -15,7 +15,7 @@ there are.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from template_gen import naming, quotas
@@ -24,7 +24,7 @@ from template_gen.layout.capacity import Cost, ShardLoad
 from template_gen.layout.placement import Placement
 from template_gen.route_table import RouteEntry
 from template_gen.spec import EcsServiceSpec, EnvironmentSpec, ServiceSpec
-from template_gen.stacks import api, api_stage, compute, network, observability
+from template_gen.stacks import api, api_stage, compute, network, observability, service_security
 from template_gen.stacks.common import RenderContext, Stage
 
 PROBE_SHARD = 2  # scratch builds use a later shard: the first one also holds the environment's shared parts
@@ -53,7 +53,14 @@ def stage_cost(stage: Stage) -> Cost:
 def _shape(svc: ServiceSpec) -> str:
     """The spec with everything that never changes a resource count replaced by fixed values."""
     common: dict[str, Any] = dict(
-        name="shape", logical="Shape", file="", description="", tags=(), environment=(), secrets=_secrets(svc)
+        name="shape",
+        logical="Shape",
+        file="",
+        description="",
+        tags=(),
+        environment=(),
+        secrets=_secrets(svc),
+        calls=("shape",) * len(svc.calls),  # what the calls add is counted apart (Costs.calls)
     )
     if isinstance(svc, EcsServiceSpec):
         common.update(
@@ -100,6 +107,8 @@ class Costs:
         self._groups: dict[tuple[Any, ...], Cost] = {}
         self._shared: ShardLoad | None = None
         self._api_core: Cost | None = None
+        self._edges: dict[str, list[tuple[ServiceSpec, EcsServiceSpec, int]]] | None = None
+        self._calls: dict[tuple[str, bool], Cost] = {}
 
     # ------------------------------------------------------------------ compute
     def service(self, svc: ServiceSpec) -> ShardLoad:
@@ -111,7 +120,7 @@ class Costs:
             a, b = _renamed(svc, "probe-a"), _renamed(svc, "probe-b")
             self._services[key] = self._compute_probe((a, b), svc.name) - self._compute_probe((a,), svc.name)
         extra = self.extra_resources(svc.name)
-        return self._services[key] + ShardLoad(compute=extra)
+        return self._services[key] + ShardLoad(compute=extra + self.calls(svc))
 
     def extra_resources(self, service: str | None, stage: str | None = None) -> Cost:
         """The raw resources an escape hatch adds (a service's, or a stack's in the registry), counted as
@@ -121,19 +130,47 @@ class Costs:
         }
         return Cost(quotas.transformed_resource_count({"Resources": resources})) if resources else Cost()
 
-    def _compute_probe(self, services: Sequence[ServiceSpec], like: str) -> ShardLoad:
-        """Scratch compute and observability stacks holding `services`, each alarmed like service `like`."""
+    def _compute_probe(self, services: Sequence[ServiceSpec], like: str | Mapping[str, str]) -> ShardLoad:
+        """Scratch compute and observability stacks holding `services`, each alarmed like service `like` (or
+        like the service `like` maps its name to)."""
         obs = self.env.observability
+        of = (lambda _: like) if isinstance(like, str) else like.__getitem__
         watched = dataclasses.replace(
             obs,
-            ecs={s.name: obs.ecs[like] for s in services if like in obs.ecs},
-            lambdas={s.name: obs.lambdas[like] for s in services if like in obs.lambdas},
+            ecs={s.name: obs.ecs[of(s.name)] for s in services if of(s.name) in obs.ecs},
+            lambdas={s.name: obs.lambdas[of(s.name)] for s in services if of(s.name) in obs.lambdas},
         )
         placement = Placement(compute={s.name: PROBE_SHARD for s in services})
         env = dataclasses.replace(self.env.with_services(tuple(services)), placement=placement, observability=watched)
         stage = compute.ComputeStage(env, self.ctx, PROBE_SHARD).build()
         watching = observability.ObservabilityStage(env, [stage], PROBE_SHARD).build()
         return ShardLoad(stage_cost(stage), stage_cost(watching))
+
+    def calls(self, svc: ServiceSpec) -> Cost:
+        """The security group rules of the calls `svc` makes and takes (`calls:`). A call's rules land in the
+        shard of whichever of the two services is placed in the later shard, which is not known before both
+        are placed, so each call is counted on both sides: a shard never gets more than it has room for."""
+        if self._edges is None:
+            self._edges = {}
+            for edge in service_security.edges(self.env):
+                for name in {edge[0].name, edge[1].name}:
+                    self._edges.setdefault(name, []).append(edge)
+        total = Cost()
+        for caller, callee, _ in self._edges.get(svc.name, ()):
+            total += self._call(caller, callee)
+        return total
+
+    def _call(self, caller: ServiceSpec, callee: ServiceSpec) -> Cost:
+        """What one call from `caller` to `callee` adds (its ingress rule, and an egress rule when the
+        caller's egress is restricted), measured once per kind of caller."""
+        key = (type(caller).__name__, getattr(caller, "egress_restricted", False))
+        if key not in self._calls:
+            a, b = _renamed(caller, "probe-a"), _renamed(callee, "probe-b")
+            like = {"probe-a": caller.name, "probe-b": callee.name}
+            calling = self._compute_probe((dataclasses.replace(a, calls=("probe-b",)), b), like)
+            silent = self._compute_probe((dataclasses.replace(a, calls=()), b), like)
+            self._calls[key] = (calling - silent).compute
+        return self._calls[key]
 
     def shared_compute(self) -> ShardLoad:
         """What the first compute shard (and its observability stack) holds besides services: the cluster,

@@ -7,10 +7,11 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+import yaml
 from generate_registry import write_registry
 from troposphere import ssm
 
-from template_gen.layout.capacity import ShardLoad
+from template_gen.layout.capacity import Cost, ShardLoad
 from template_gen.layout.costs import Costs
 from template_gen.pipeline import Synthesis, synthesize
 from template_gen.spec import EcsServiceSpec
@@ -148,3 +149,32 @@ def test_services_that_differ_only_in_names_and_paths_are_measured_once(
     scaled = next(s for s in spec.ecs_services if s.autoscaling is not None)
     model.service(scaled)
     assert len(probes) == 4
+
+
+def test_calls_are_counted_on_both_sides_so_no_shard_gets_more_than_its_costs(tmp_path: Path) -> None:
+    # GIVEN 60 services, 24 of the container services calling the first one (a hub)
+    write_registry(tmp_path, 60)
+    callers = []
+    for service_file in sorted((tmp_path / "services").glob("svc-*/service.yaml"))[1:]:
+        data = yaml.safe_load(service_file.read_text())
+        if data["kind"] == "ecs" and len(callers) < 24:
+            data["calls"] = ["svc-0000"]
+            service_file.write_text(yaml.safe_dump(data, sort_keys=False))
+            callers.append(service_file.parent.name)
+    result = synthesize(tmp_path, "prod")
+    spec = result.spec
+    model = Costs(spec, RenderContext(tmp_path))
+    by_name = {s.name: s for s in spec.services}
+    # THEN one call costs its ingress rule, counted for the caller and for the hub
+    assert model.calls(by_name[callers[0]]) == Cost(resources=1)
+    assert model.calls(by_name["svc-0000"]) == Cost(resources=24)
+    # AND every compute shard renders at most what its services' costs reserved (the rule of a call lands in
+    # one of the two shards, and both reserved it)
+    by_file = {s.file_name: s for s in result.stacks}
+    for shard in spec.placement.compute_shards:
+        services = [s for s in spec.services if spec.placement.compute_shard_of(s.name) == shard]
+        first = model.shared_compute() if shard == 1 else ShardLoad()
+        reserved = sum((model.service(s).compute for s in services), first.compute)
+        rendered = by_file[shard_stage(shard)[2]].resources
+        calls_here = sum(model.calls(s).resources for s in services)
+        assert reserved.resources - calls_here <= rendered <= reserved.resources, shard
