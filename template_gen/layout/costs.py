@@ -109,10 +109,17 @@ class Costs:
         self._api_core: Cost | None = None
         self._edges: dict[str, list[tuple[ServiceSpec, EcsServiceSpec, int]]] | None = None
         self._calls: dict[tuple[str, bool], Cost] = {}
+        self._by_name: dict[str, tuple[ServiceSpec, ShardLoad]] = {}
 
     # ------------------------------------------------------------------ compute
     def service(self, svc: ServiceSpec) -> ShardLoad:
         """What `svc` adds to the compute shard it lands in, and to the observability stack watching it."""
+        known = self._by_name.get(svc.name)
+        if known is None or known[0] is not svc:  # placement and waves both ask; the shape is worked out once
+            known = self._by_name[svc.name] = (svc, self._service(svc))
+        return known[1]
+
+    def _service(self, svc: ServiceSpec) -> ShardLoad:
         obs = self.env.observability
         alarms = obs.ecs_alarms(svc.name) if isinstance(svc, EcsServiceSpec) else obs.lambda_alarms(svc.name)
         key = f"{_shape(svc)} alarms={alarms!r}"
