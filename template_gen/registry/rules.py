@@ -170,34 +170,36 @@ def ecs_rules(service: EcsService) -> Iterator[Finding]:
 
 
 def _autoscaling_rules(service: EcsService) -> Iterator[Finding]:
-    scaling = service.autoscaling
-    if scaling is None:
-        return
+    if service.autoscaling is not None:
+        yield from scaling_bounds(
+            service.autoscaling, service.desired_count, ("cpu_target", "memory_target", "requests_per_target")
+        )
+
+
+def scaling_bounds(scaling: Any, desired_count: int, targets: tuple[str, ...]) -> Iterator[Finding]:
+    """An `autoscaling` block of a container service or worker: min..max holds desired_count, and at least
+    one of its `targets` is set."""
     if scaling.min > scaling.max:
         yield Finding(
             ("autoscaling", "min"),
             f"{scaling.min} is greater than autoscaling.max ({scaling.max})",
             related=(("autoscaling", "max"),),
         )
-    elif service.desired_count < scaling.min:
+    elif desired_count < scaling.min:
         yield Finding(
             ("desired_count",),
-            f"{service.desired_count} is below autoscaling.min ({scaling.min})",
+            f"{desired_count} is below autoscaling.min ({scaling.min})",
             hint="desired_count is the starting task count; set it between autoscaling.min and autoscaling.max",
             related=(("autoscaling", "min"),),
         )
-    elif service.desired_count > scaling.max:
+    elif desired_count > scaling.max:
         yield Finding(
             ("desired_count",),
-            f"{service.desired_count} is above autoscaling.max ({scaling.max})",
+            f"{desired_count} is above autoscaling.max ({scaling.max})",
             related=(("autoscaling", "max"),),
         )
-    if scaling.cpu_target is None and scaling.memory_target is None and scaling.requests_per_target is None:
-        yield Finding(
-            ("autoscaling",),
-            "sets no scaling target",
-            hint="set at least one of cpu_target, memory_target, requests_per_target",
-        )
+    if all(getattr(scaling, target) is None for target in targets):
+        yield Finding(("autoscaling",), "sets no scaling target", hint=f"set at least one of {', '.join(targets)}")
 
 
 def _capacity_rules(service: EcsService) -> Iterator[Finding]:

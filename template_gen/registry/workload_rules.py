@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from template_gen.quotas import SG_PER_NETWORK_INTERFACE
 from template_gen.registry.models import ContainerService, EcsService, Environment, LambdaService, WorkerService
-from template_gen.registry.rules import Finding
+from template_gen.registry.rules import Finding, scaling_bounds
 from template_gen.registry.service_models import ServiceBase
 
 XRAY_CONTAINER = "xray-daemon"  # the name the compute stage gives the X-Ray sidecar
@@ -91,24 +91,7 @@ def _worker_rules(service: WorkerService, env: Environment) -> Iterator[Finding]
                 )
     if scaling is None:
         return
-    if scaling.min > scaling.max:
-        yield Finding(
-            ("autoscaling", "min"),
-            f"{scaling.min} is greater than autoscaling.max ({scaling.max})",
-            related=(("autoscaling", "max"),),
-        )
-    elif not scaling.min <= service.desired_count <= scaling.max:
-        yield Finding(
-            ("desired_count",),
-            f"{service.desired_count} is outside autoscaling.min..max ({scaling.min}..{scaling.max})",
-            related=(("autoscaling",),),
-        )
-    if scaling.cpu_target is None and scaling.memory_target is None and scaling.messages_per_task is None:
-        yield Finding(
-            ("autoscaling",),
-            "sets no scaling target",
-            hint="set at least one of cpu_target, memory_target, messages_per_task",
-        )
+    yield from scaling_bounds(scaling, service.desired_count, ("cpu_target", "memory_target", "messages_per_task"))
     if scaling.messages_per_task is not None:
         if queue is None:
             yield Finding(

@@ -196,6 +196,20 @@ CASES: list[tuple[str, dict[str, Any] | None, Services, list[str]]] = [
         ],
     ),
     (
+        "worker_scaling_bounds_and_targets",
+        enabled("notifier"),
+        {
+            "quoting": QUOTING,
+            "product-pricing": PRICING,
+            "notifier": {"kind": "worker", "queue": {}, "desired_count": 6, "autoscaling": {"min": 1, "max": 4}},
+        },
+        [
+            "services/notifier/service.yaml: autoscaling: sets no scaling target",
+            "    hint: set at least one of cpu_target, memory_target, messages_per_task",
+            "services/notifier/service.yaml: desired_count: 6 is above autoscaling.max (4)",
+        ],
+    ),
+    (
         # Used to crash every command with an AssertionError (exit 2).
         "alb_rule_without_paths_and_no_base_path",
         None,
