@@ -344,7 +344,7 @@ class ComputeStage:
             )
         )
         parameter = naming.ssm_parameter_name(env.platform, env.name, "usage-plans")
-        apigw_arn = "arn:${AWS::Partition}:apigateway:${AWS::Region}::"
+        apigw_arn = consumer_upkeep.APIGW_ARN
         fn = self._platform_function(
             "onboarding",
             "Admin API: create, show, rotate and revoke API consumers",
@@ -371,7 +371,7 @@ class ComputeStage:
                 ),
                 iam.allow(
                     [ssm_actions.GetParameter],
-                    [Sub(f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{parameter}")],
+                    [consumer_upkeep.parameter_arn(parameter)],
                     "ReadUsagePlans",
                 ),
                 iam.allow(

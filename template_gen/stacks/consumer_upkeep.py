@@ -35,7 +35,7 @@ def authorizer_stages_parameter(env: EnvironmentSpec) -> str:
     return naming.ssm_parameter_name(env.platform, env.name, AUTHORIZER_STAGES)
 
 
-def _parameter_arn(name: str) -> Sub:
+def parameter_arn(name: str) -> Sub:
     return Sub(f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{name}")
 
 
@@ -44,7 +44,7 @@ def onboarding_statements(env: EnvironmentSpec) -> list[Statement]:
     environment's stage name: the API ids are not known before the api stage), list keys by name."""
     return [
         iam.allow(
-            [ssm_actions.GetParameter], [_parameter_arn(authorizer_stages_parameter(env))], "ReadAuthorizerStages"
+            [ssm_actions.GetParameter], [parameter_arn(authorizer_stages_parameter(env))], "ReadAuthorizerStages"
         ),
         iam.allow(
             [apigw_actions.DELETE],
@@ -85,7 +85,7 @@ def reconciler(
                 # Scan: the reconciler reads every item; UpdateItem/DeleteItem: revoking a consumer whose key
                 # is gone and deleting a stray key item; PutItem: audit items for its fixes.
                 iam.allow([ddb.Scan, ddb.UpdateItem, ddb.DeleteItem, ddb.PutItem], [table], "ReconcileConsumers"),
-                iam.allow([ssm_actions.GetParameter], [_parameter_arn(usage_plans)], "ReadUsagePlans"),
+                iam.allow([ssm_actions.GetParameter], [parameter_arn(usage_plans)], "ReadUsagePlans"),
                 iam.allow(
                     [apigw_actions.GET],
                     [Sub(f"{APIGW_ARN}/apikeys"), Sub(f"{APIGW_ARN}/usageplans/*/keys")],
