@@ -306,13 +306,7 @@ def _task_definition(
     if svc.entrypoint:
         app["EntryPoint"] = list(svc.entrypoint)
     if check is not None:
-        app["HealthCheck"] = ecs.HealthCheck(
-            Command=list(check.command),
-            Interval=check.interval_seconds,
-            Timeout=check.timeout_seconds,
-            Retries=check.retries,
-            StartPeriod=check.start_period_seconds,
-        )
+        app["HealthCheck"] = task_containers.health_check(check)
     containers = [ecs.ContainerDefinition(**app), *task_containers.extra_containers(svc, log_config)]
     if svc.xray:
         containers.append(

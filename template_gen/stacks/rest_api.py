@@ -69,6 +69,20 @@ def method_throttles(routes: Iterable[RouteEntry]) -> tuple[tuple[str, str, floa
     return tuple((path, verb, rate, burst) for (path, verb), (rate, burst) in sorted(out.items()))
 
 
+def authorizer_permission(title: str, function: Any, api: str, authorizer: str) -> awslambda.Permission:
+    """API Gateway may invoke `function` as authorizer `authorizer` of REST API `api` (logical IDs), and only
+    as that."""
+    return awslambda.Permission(
+        title,
+        FunctionName=function,
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=Sub(
+            f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{api}}}/authorizers/${{{authorizer}}}"
+        ),
+    )
+
+
 def lambda_uri(function_arn: Any) -> Sub:
     return Sub(
         "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${FunctionArn}/invocations",
@@ -114,18 +128,7 @@ def build_core(
                 AuthorizerResultTtlInSeconds=env.api.authorizer_cache_ttl,
             )
         )
-        b.add(
-            awslambda.Permission(
-                f"{p}ApiAuthorizerPermission",
-                FunctionName=validator_arn,
-                Action="lambda:InvokeFunction",
-                Principal="apigateway.amazonaws.com",
-                SourceArn=Sub(
-                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
-                    f"${{{p}Api}}/authorizers/${{{p}ApiAuthorizer}}"
-                ),
-            )
-        )
+        b.add(authorizer_permission(f"{p}ApiAuthorizerPermission", validator_arn, f"{p}Api", f"{p}ApiAuthorizer"))
         core.hashed.append(authorizer.to_dict())
         b.output(f"{p}ApiAuthorizerId", Ref(authorizer), f"{core.which} API: API key validator authorizer")
     cors = env.api.cors

@@ -11,6 +11,7 @@ from awacs import aws
 from awacs.aws import Action
 from troposphere import Sub, ecs
 
+from template_gen.registry.container_models import ContainerHealthCheck
 from template_gen.spec import EcsServiceSpec
 from template_gen.stacks import iam
 
@@ -28,6 +29,17 @@ def _mounts(mounts: Mapping[str, str], read_only: Mapping[str, bool] | None = No
         ecs.MountPoint(SourceVolume=name, ContainerPath=path, ReadOnly=read_only.get(name, False))
         for name, path in sorted(mounts.items())
     ]
+
+
+def health_check(check: ContainerHealthCheck) -> ecs.HealthCheck:
+    """A container's health check (the app's or a sidecar's), as the task definition takes it."""
+    return ecs.HealthCheck(
+        Command=list(check.command),
+        Interval=check.interval_seconds,
+        Timeout=check.timeout_seconds,
+        Retries=check.retries,
+        StartPeriod=check.start_period_seconds,
+    )
 
 
 def hardening(readonly: bool, user: str | None, memory_limit_mib: int | None) -> dict[str, Any]:
@@ -100,15 +112,8 @@ def extra_containers(svc: EcsServiceSpec, log_config: LogConfig) -> list[ecs.Con
         if sidecar.mounts:
             props["MountPoints"] = _mounts(sidecar.mounts)
         props.update(hardening(sidecar.readonly_root_filesystem, sidecar.user, sidecar.memory_limit_mib))
-        check = sidecar.health_check
-        if check is not None:
-            props["HealthCheck"] = ecs.HealthCheck(
-                Command=list(check.command),
-                Interval=check.interval_seconds,
-                Timeout=check.timeout_seconds,
-                Retries=check.retries,
-                StartPeriod=check.start_period_seconds,
-            )
+        if sidecar.health_check is not None:
+            props["HealthCheck"] = health_check(sidecar.health_check)
         containers.append(ecs.ContainerDefinition(**props))
     return containers
 

@@ -4,14 +4,14 @@ function in the compute stage (functions/jwt_authorizer). Outputs their ids for 
 
 from __future__ import annotations
 
-from troposphere import Ref, Sub, awslambda
+from troposphere import Ref
 from troposphere import apigateway as apigw
 
 from template_gen.registry.route_models import CognitoAuthorizer
 from template_gen.spec import EnvironmentSpec
 from template_gen.stacks.common import StackBuilder, StageOutput
 from template_gen.stacks.jwt_functions import function_output
-from template_gen.stacks.rest_api import ApiCore, lambda_uri
+from template_gen.stacks.rest_api import ApiCore, authorizer_permission, lambda_uri
 from template_gen.stacks.routes import token_authorizer_id
 
 
@@ -47,17 +47,6 @@ def build(b: StackBuilder, env: EnvironmentSpec, core: ApiCore) -> None:
                     AuthorizerResultTtlInSeconds=settings.result_cache_seconds,
                 )
             )
-            b.add(
-                awslambda.Permission(
-                    f"{logical}Permission",
-                    FunctionName=Ref(output),
-                    Action="lambda:InvokeFunction",
-                    Principal="apigateway.amazonaws.com",
-                    SourceArn=Sub(
-                        "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
-                        f"${{{p}Api}}/authorizers/${{{logical}}}"
-                    ),
-                )
-            )
+            b.add(authorizer_permission(f"{logical}Permission", Ref(output), f"{p}Api", logical))
         core.hashed.append(authorizer.to_dict())
         b.output(f"{logical}Id", Ref(authorizer), f"{core.which} API: token authorizer '{name}'")
