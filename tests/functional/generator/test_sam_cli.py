@@ -17,9 +17,18 @@ pytestmark = pytest.mark.sam
 SAM = str(Path(sys.executable).with_name("sam"))
 
 
-def sam(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "eu-west-1"}
-    return subprocess.run([SAM, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
+def sam(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The SAM CLI in `cwd`, in this environment (or `env`), without telemetry, in the tests' Region."""
+    env = {**(os.environ if env is None else env), "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "eu-west-1"}
+    return subprocess.run([SAM, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False)
+
+
+def build_dev(project: Path, env: dict[str, str]) -> None:
+    """`sam build` of the dev environment written into `project`, with the interpreter `env` points to."""
+    result = sam(
+        "build", "--template-file", "build/dev/template.yaml", "--build-dir", ".aws-sam/dev", cwd=project, env=env
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -113,17 +122,7 @@ def test_sam_build_installs_bundled_powertools(tmp_path: Path) -> None:
         )
     )
     synthesize(project, "dev").write()
-    env.update(SAM_CLI_TELEMETRY="0", AWS_DEFAULT_REGION="eu-west-1")
-    result = subprocess.run(
-        [SAM, "build", "--template-file", "build/dev/template.yaml", "--build-dir", ".aws-sam/dev"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    build_dev(project, env)
     built = project / ".aws-sam/dev/ComputeStack/ApiKeyValidatorFunction"
     assert (built / "app.py").is_file()
     assert (built / "aws_lambda_powertools/shared/version.py").read_text().strip().endswith('VERSION = "3.37.0"')
@@ -133,24 +132,11 @@ def test_sam_build_installs_the_jwt_authorizers_pinned_dependencies(tmp_path: Pa
     env = _python_for("python3.13")
     if env is None:
         pytest.skip("no python3.13 interpreter to build bundled dependencies with")
-    # The api-routes case uses a JWT authorizer; its code is the real function, not the case's stub.
+    # The api-routes case uses a JWT authorizer. Without the case's stub, synth builds the packaged function.
     project = copy_project(CASES["api-routes"].project, tmp_path)
     shutil.rmtree(project / "functions/jwt_authorizer")
-    shutil.copytree(
-        Path(__file__).resolve().parents[3] / "functions/jwt_authorizer", project / "functions/jwt_authorizer"
-    )
     synthesize(project, "dev").write()
-    env.update(SAM_CLI_TELEMETRY="0", AWS_DEFAULT_REGION="eu-west-1")
-    result = subprocess.run(
-        [SAM, "build", "--template-file", "build/dev/template.yaml", "--build-dir", ".aws-sam/dev"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    build_dev(project, env)
     built = project / ".aws-sam/dev/ComputeStack/JwtAuthorizerPartnersFunction"
     assert (built / "app.py").is_file()
     assert (built / "pyjwt-2.15.1.dist-info").is_dir()
