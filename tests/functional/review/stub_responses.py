@@ -171,6 +171,12 @@ def run_review(project: Path, aws: Aws, *argv: str, packager: Any = None) -> Cli
     return CliResult(code, out.getvalue(), err.getvalue())
 
 
+def review_dev(project: Path, aws: Aws, *argv: str) -> CliResult:
+    """`template-gen review --env dev` of the packaged template beside the project, as change set NAME."""
+    template = str(project.parent / "packaged.yaml")
+    return run_review(project, aws, "--env", "dev", "--template-file", template, "--change-set-name", NAME, *argv)
+
+
 def expect_create(aws: Aws, change_set_type: str = "UPDATE", name: str = NAME, **extra: Any) -> None:
     aws.cfn_stub.add_response(
         "create_change_set",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from stub_events import STACK_TYPE
 from stub_responses import (
     COMPUTE_CS,
     COMPUTE_STACK,
@@ -24,13 +25,11 @@ from stub_responses import (
     expect_stack_resources,
     expect_wait,
     resource_change,
-    run_review,
+    review_dev,
     stack,
     stack_arn,
 )
-from support import CliResult
 
-STACK_TYPE = "AWS::CloudFormation::Stack"
 COMPUTE_2_STACK = "acme-dev-ComputeStack2-7HQ2B9D0K3XZ"
 COMPUTE_2_CS = change_set_arn(f"{NAME}-ComputeStack2-7HQ2B9D0K3XZ", "9c0d1e20-c9a1-11ef-c3d4-0c4d5e6f7081")
 IN_COMPUTE = f"in ComputeStack ({COMPUTE_STACK})"
@@ -39,11 +38,6 @@ TO_SHARD_2 = (
 )
 KEY_BEFORE = '[{"AttributeName":"pk","KeyType":"HASH"}]'
 KEY_AFTER = '[{"AttributeName":"consumer_id","KeyType":"HASH"}]'
-
-
-def review_dev(project: Path, aws: Aws, *argv: str) -> CliResult:
-    template = str(project.parent / "packaged.yaml")
-    return run_review(project, aws, "--env", "dev", "--template-file", template, "--change-set-name", NAME, *argv)
 
 
 def expect_update(aws: Aws) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from stub_events import REPORT, expect_failure_events
+from stub_events import REPORT, STACK_TYPE, expect_failure_events
 from stub_responses import (
     COMPUTE_CS,
     COMPUTE_STACK,
@@ -25,19 +25,10 @@ from stub_responses import (
     expect_stack_resources,
     expect_wait,
     resource_change,
-    run_review,
+    review_dev,
     stack,
     stack_arn,
 )
-from support import CliResult
-
-STACK_TYPE = "AWS::CloudFormation::Stack"
-
-
-def review_dev(project: Path, aws: Aws, *argv: str) -> CliResult:
-    """`template-gen review --env dev` of the packaged template beside the project, as change set NAME."""
-    template = str(project.parent / "packaged.yaml")
-    return run_review(project, aws, "--env", "dev", "--template-file", template, "--change-set-name", NAME, *argv)
 
 
 def expect_update(aws: Aws, statuses: list[str], reason: str | None = None) -> None:
