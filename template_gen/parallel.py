@@ -1,13 +1,14 @@
-"""Build and render an environment's nested stacks in parallel processes (`synth --jobs N`).
+"""Run a synth's independent jobs in forked worker processes (`synth --jobs N`).
 
-Stages are built in this process, in deployment order: later stages read earlier ones (the API
-deployment hashes what its parameters resolve to, the first observability stack watches the API). Turning
-a built template into text (`encode.template_dict`, then YAML) is independent per stage and is most of the
-work at scale, and the observability stacks after the first read nothing but their compute shard. So once
-the network and compute stacks are built, forked workers inherit them and render them, building and
-rendering the later observability stacks too, while this process builds and renders the API stacks and
-the first observability stack. Workers send back only text and the small `StageInfo` the root needs.
-Results come back in stage order, so the output is byte-identical to a serial run (a test checks it).
+A compute shard after the first is built from the spec alone, and its observability stack reads nothing
+but that shard; turning a built template into text (`encode.template_dict`, then YAML) is most of the work
+at scale. So forked workers build and render those shards and their observability stacks, while this
+process builds and renders the network stack, the first compute shard and the API route stacks. The API
+deployment hashes what its parameters resolve to (`stacks/resolved.py`), so each worker also sends back
+what its shard's outputs resolve to (`StackValues`), and this process builds the API stage and the first
+observability stack once they are in. Workers inherit the spec and send back text and small plain values,
+never troposphere objects. Results come back in item order, so the output is byte-identical to a serial
+run (a test checks it).
 
 Where processes cannot be started (a sandbox without semaphores, for instance) everything runs here.
 """
@@ -21,16 +22,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
 
-from template_gen.encode import template_dict
-from template_gen.stacks.common import Stage, StageInfo
-
 T = TypeVar("T")
 R = TypeVar("R")
-Renderer = Callable[[str, str, dict[str, Any]], Any]  # (file name, logical id, template dict) -> rendered stack
-
-StageJob = Stage | Callable[[], Stage]  # a built stage, or the builder of one (called in the worker)
-_stages: Sequence[StageJob] = ()  # set before the workers fork, read by them
-_renderer: Renderer | None = None
 
 
 def available_cpus() -> int:
@@ -85,41 +78,33 @@ def map_in_order(job: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R
     return InOrder(job, items, jobs).results()
 
 
-Rendered = tuple[StageInfo, dict[str, str], Any]  # what the root needs, files beside the template, its text
+_job: Callable[[Any], Any] | None = None  # set before the workers fork, read by them
 
 
-def start_rendering(stages: Sequence[StageJob], render: Renderer, jobs: int) -> Callable[[], list[Rendered]]:
-    """Start rendering `stages` (built, or built by their builders in the workers) in up to `jobs` forked
-    processes; the function returned waits for them. Per stage: what the root needs of it, the files written
-    beside the templates, and `render(file name, logical id, template dict)`, in stage order. The stages as
-    they are now are rendered: with one job, at once."""
-    global _stages, _renderer
+def start(job: Callable[[T], R], items: Sequence[T], jobs: int) -> Callable[[], list[R]]:
+    """Start `job(item)` for every item in up to `jobs` forked processes, which inherit `job` (it is never
+    pickled, so it may close over anything; the items and the results are pickled). The function returned
+    waits for the results, in item order. With one job, or where processes cannot fork, they run here, now."""
+    global _job
     if "fork" not in multiprocessing.get_all_start_methods():
-        jobs = 1  # the workers must inherit the stages
-    _stages, _renderer = stages, render  # inherited by forked workers: the stages are never pickled
+        jobs = 1  # the workers must inherit `job`
+    _job = job
     try:
-        running = InOrder(_render_one, range(len(stages)), jobs)
+        running = InOrder(_call, items, jobs)
     except BaseException:
-        _stages, _renderer = (), None
+        _job = None
         raise
 
-    def results() -> list[Rendered]:
-        global _stages, _renderer
+    def results() -> list[R]:
+        global _job
         try:
             return running.results()
         finally:
-            _stages, _renderer = (), None
+            _job = None
 
     return results
 
 
-def render_stages(stages: Sequence[StageJob], render: Renderer, jobs: int) -> list[Rendered]:
-    """`start_rendering(...)()`: every stage rendered, by up to `jobs` forked processes."""
-    return start_rendering(stages, render, jobs)()
-
-
-def _render_one(index: int) -> Rendered:
-    assert _renderer is not None
-    job = _stages[index]
-    stage = job if isinstance(job, Stage) else job()
-    return stage.info(), stage.files, _renderer(stage.file_name, stage.logical_id, template_dict(stage.template))
+def _call(item: Any) -> Any:
+    assert _job is not None
+    return _job(item)

@@ -10,6 +10,7 @@ commands (diff, graph, services, the new-service check) run `plan()` and never w
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -30,8 +31,8 @@ from template_gen.registry.validate import ValidRegistry
 from template_gen.registry.validate import load_registry as load_registry  # re-exported: commands import it here
 from template_gen.render import to_yaml
 from template_gen.spec import EnvironmentSpec, environment_spec
-from template_gen.stacks import api, compute, network, observability, root
-from template_gen.stacks.common import RenderContext, Stage
+from template_gen.stacks import api, compute, network, observability, resolved, root
+from template_gen.stacks.common import RenderContext, Stage, StageInfo
 
 ROOT_FILE = "template.yaml"
 
@@ -175,16 +176,20 @@ def _check_image_tags(valid: ValidRegistry, env_name: str, image_tags: Mapping[s
 
 
 def build_stages(spec: EnvironmentSpec, ctx: RenderContext) -> list[Stage]:
-    """Every nested stack of an environment, in deployment order."""
+    """Every nested stack of an environment, in deployment order, built here (later stages read earlier ones)."""
     # An environment with nothing exposed has no API stage; large ones have several compute and API stacks.
     upstream = [network.build(spec), *compute.build(spec, ctx)]
-    stages = [*upstream, *api.build(spec, upstream)]  # the API deployment hashes what its parameters resolve to
+    apis = api.ApiStages(spec)
+    routes = apis.route_stacks()
+    # The API deployment hashes what its parameters resolve to.
+    values = {s.key: resolved.stage_values(s, spec.region) for s in (*upstream, *routes)} if spec.routes else {}
+    stages = [*upstream, *routes, *apis.stage_stacks(routes, values)]
     return stages + [build() for build in observability.builders(spec, stages)]
 
 
 def render(spec: EnvironmentSpec, ctx: RenderContext, jobs: int = 1) -> Build:
-    """Build every stage of a placed spec (in order: later stages read earlier ones) and render it to text,
-    in up to `jobs` processes besides this one (byte-identical to `jobs=1`; see `template_gen.parallel`)."""
+    """Build every stage of a placed spec and render it to text, in up to `jobs` processes besides this one
+    (byte-identical to `jobs=1`; see `template_gen.parallel`)."""
     if not spec.escape_hatches:
         results = _render_in_parallel(spec, ctx, jobs)
         infos = [info for info, _, _ in results]
@@ -204,18 +209,59 @@ def render(spec: EnvironmentSpec, ctx: RenderContext, jobs: int = 1) -> Build:
     return Build(tuple(out), files)
 
 
-def _render_in_parallel(spec: EnvironmentSpec, ctx: RenderContext, jobs: int) -> list[parallel.Rendered]:
-    """`build_stages`, rendered: the network and compute stacks, and the observability stacks after the first
-    (built in the workers), by the workers, while this process builds and renders the API stacks and the
-    first observability stack. In stage order."""
-    upstream = [network.build(spec), *compute.build(spec, ctx)]
-    later = [observability.builder(spec, upstream, shard) for shard in spec.placement.compute_shards[1:]]
-    rendering = parallel.start_rendering([*upstream, *later], _render, jobs)
-    apis = api.build(spec, upstream)  # the API deployment hashes what its parameters resolve to
-    here = [*apis, observability.builder(spec, [*upstream, *apis], 1)()]
-    mine = [(s.info(), s.files, _render(s.file_name, s.logical_id, template_dict(s.template))) for s in here]
-    theirs = rendering()
-    return [*theirs[: len(upstream)], *mine, *theirs[len(upstream) :]]
+Rendered = tuple[StageInfo, dict[str, str], RenderedStack]  # what the root needs, files beside it, its text
+
+
+def _render_in_parallel(spec: EnvironmentSpec, ctx: RenderContext, jobs: int) -> list[Rendered]:
+    """`build_stages`, rendered, in stage order. Workers build and render the compute shards after the first,
+    each with its observability stack, and send back what their outputs resolve to; meanwhile this process
+    builds and renders the network stack, the first compute shard and the API route stacks, and then, with
+    the workers' values in, the API stage and the first observability stack."""
+    region = spec.region
+    net = network.build(spec)
+    later = spec.placement.compute_shards[1:]
+    shards = parallel.start(functools.partial(_shard, spec, ctx), later, jobs)
+    first = compute.ComputeStage(spec, ctx, 1).build()
+    apis = api.ApiStages(spec)
+    routes = apis.route_stacks()
+    values: dict[str, resolved.StackValues] = {}
+    mine: dict[str, Rendered] = {}
+    for stage in (net, first, *routes):
+        template = template_dict(stage.template)
+        if spec.routes:
+            values[stage.key] = resolved.stack_values(template, stage.parameter_values, region)
+        mine[stage.key] = _rendered(stage, template)
+    theirs = shards()
+    for built, shard_values, _ in theirs:
+        if shard_values is not None:
+            values[built[0].key] = shard_values
+    finals = apis.stage_stacks(routes, values)
+    watching = observability.builder(spec, [net, first, *routes, *finals], 1)()
+    for stage in (*finals, watching):
+        mine[stage.key] = _rendered(stage, template_dict(stage.template))
+    return [
+        mine[net.key],
+        mine[first.key],
+        *(built for built, _, _ in theirs),
+        *(mine[s.key] for s in (*routes, *finals, watching)),
+        *(observed for _, _, observed in theirs),
+    ]
+
+
+def _shard(
+    spec: EnvironmentSpec, ctx: RenderContext, shard: int
+) -> tuple[Rendered, resolved.StackValues | None, Rendered]:
+    """A compute shard after the first, rendered, with what its outputs resolve to (when there is an API to
+    hash them), and its observability stack (which reads nothing else), rendered."""
+    stage = compute.ComputeStage(spec, ctx, shard).build()
+    template = template_dict(stage.template)
+    values = resolved.stack_values(template, stage.parameter_values, spec.region) if spec.routes else None
+    watching = observability.builder(spec, [stage], shard)()
+    return _rendered(stage, template), values, _rendered(watching, template_dict(watching.template))
+
+
+def _rendered(stage: Stage, template: dict[str, Any]) -> Rendered:
+    return stage.info(), stage.files, _render(stage.file_name, stage.logical_id, template)
 
 
 def _render(file_name: str, logical_id: str, template: dict[str, Any]) -> RenderedStack:

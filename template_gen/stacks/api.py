@@ -9,7 +9,7 @@ must come after every route: deployments and stages, usage plans, the domain).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from troposphere import Ref
 
@@ -31,9 +31,8 @@ def route_stage(shard: int) -> tuple[str, str, str]:
 
 
 class ApiStages:
-    def __init__(self, env: EnvironmentSpec, upstream: Sequence[Stage] = ()):
+    def __init__(self, env: EnvironmentSpec):
         self.env = env
-        self.upstream = upstream  # the stages route parameters come from (network, compute)
         self.routes = self._routes()
         self.cores = {
             which: ApiCore(
@@ -74,7 +73,8 @@ class ApiStages:
             )
         return {which: api_routes for which, api_routes in routes.items() if api_routes}
 
-    def build(self) -> list[Stage]:
+    def route_stacks(self) -> list[Stage]:
+        """api.yaml and the api-routes-N.yaml after it, one after another (none when nothing is exposed)."""
         if not self.routes:
             return []
         shards = sorted({1, *(self.env.placement.route_shard_of(r.group) for r in self.env.routes)})
@@ -85,13 +85,19 @@ class ApiStages:
                 # One route stack at a time: parallel stacks would share API Gateway's per-account write quota
                 # and fail with 429s (see routes.API_OBJECT_BATCH).
                 stages[-1].depends_on = [stages[-2].key]
+        return stages
+
+    def stage_stacks(self, route_stacks: Sequence[Stage], values: Mapping[str, resolved.StackValues]) -> list[Stage]:
+        """api-stage.yaml, after `route_stacks`. `values` holds what every stack their parameters come from
+        (network, compute, the route stacks themselves) resolves to (resolved.stack_values)."""
+        if not route_stacks:
+            return []
         # The stage serves a snapshot: re-deploy when a value the routes are built from changes, not only
         # when the routes' definitions do (resolved.py).
-        inputs = resolved.digest(stages, {s.key: s for s in (*self.upstream, *stages)}, self.env.region)
+        inputs = resolved.digest(route_stacks, values)
         for core in self.cores.values():
             core.hashed.append({"resolved parameter values": inputs})
-        stages.append(api_stage.build(self.env, list(self.cores.values()), [s.key for s in stages]))
-        return stages
+        return [api_stage.build(self.env, list(self.cores.values()), [s.key for s in route_stacks])]
 
     def route_stack(self, shard: int) -> Stage:
         """api.yaml (the APIs and the first route shard) or api-routes-N.yaml."""
@@ -208,7 +214,3 @@ class ApiStages:
         if output not in b.template.parameters:
             b.parameter(output, StageOutput(stage, output), description=doc)
         return dataclasses.replace(route, function_arn=Ref(output))
-
-
-def build(env: EnvironmentSpec, upstream: Sequence[Stage] = ()) -> list[Stage]:
-    return ApiStages(env, upstream).build()

@@ -17,18 +17,89 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from template_gen.encode import plain
 from template_gen.review.schemas import SAM_RESOURCES, create_only
-from template_gen.stacks.common import Stage, StageOutput
+from template_gen.stacks.common import ParameterValue, Stage, StageOutput
 
 _SUB_NAME = re.compile(r"\$\{([A-Za-z0-9:]+)(?:\.[A-Za-z0-9.]+)?\}")
 
 
-def digest(stages: Iterable[Stage], known: Mapping[str, Stage], region: str) -> str:
-    """A digest of the values fed to the parameters of `stages` (every stage they come from is in `known`)."""
-    walker = _Walker(known, region)
+@dataclass(frozen=True)
+class StackValues:
+    """What the digest reads of one stack: plain data, so a stack built in another process (`synth --jobs`)
+    sends this back instead of its template. Only what its outputs can reach is kept."""
+
+    outputs: Mapping[str, Any]  # output -> its Value
+    resources: Mapping[str, Any]  # logical ID -> its identity: type and create-only property values
+    parameters: Mapping[str, Any]  # parameter -> the value fed to it (a literal, another stage's output) or its default
+
+
+def stack_values(
+    template: Mapping[str, Any], parameter_values: Mapping[str, ParameterValue], region: str
+) -> StackValues:
+    """The values of a rendered template (`encode.template_dict`) fed `parameter_values` by the root."""
+    resources, parameters = template.get("Resources", {}), template.get("Parameters", {})
+    return _reachable(
+        {name: output["Value"] for name, output in template.get("Outputs", {}).items()},
+        lambda name: resources.get(name),
+        lambda name: parameters[name].get("Default") if name in parameters else _ABSENT,
+        parameter_values,
+        region,
+    )
+
+
+def stage_values(stage: Stage, region: str) -> StackValues:
+    """`stack_values` of a built stage, encoding only what its outputs reach."""
+    template = stage.template
+
+    def resource(name: str) -> Any:
+        return plain(template.resources[name]) if name in template.resources else None
+
+    def default(name: str) -> Any:
+        return plain(template.parameters[name]).get("Default") if name in template.parameters else _ABSENT
+
+    outputs = {name: plain(output)["Value"] for name, output in template.outputs.items()}
+    return _reachable(outputs, resource, default, stage.parameter_values, region)
+
+
+_ABSENT = object()
+
+
+def _reachable(
+    outputs: Mapping[str, Any],
+    resource: Callable[[str], Any],
+    default: Callable[[str], Any],
+    parameter_values: Mapping[str, ParameterValue],
+    region: str,
+) -> StackValues:
+    identities: dict[str, Any] = {}
+    parameters: dict[str, Any] = {}
+    pending = [name for expression in outputs.values() for name in _names(expression)]
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        definition = resource(name)
+        if definition is not None:
+            identities[name] = _identity(definition, region)
+            pending.extend(_names(identities[name]))
+            continue
+        fallback = default(name)
+        if fallback is not _ABSENT:
+            parameters[name] = parameter_values.get(name, fallback)
+        # else a pseudo parameter: the same for every deployment of the stack
+    return StackValues(outputs, identities, parameters)
+
+
+def digest(stages: Iterable[Stage], values: Mapping[str, StackValues]) -> str:
+    """A digest of the values fed to the parameters of `stages` (every stack they come from is in `values`)."""
+    walker = _Walker(values)
     parts = []
     for stage in stages:
         for name, value in sorted(stage.parameter_values.items()):
@@ -38,47 +109,46 @@ def digest(stages: Iterable[Stage], known: Mapping[str, Stage], region: str) -> 
 
 
 class _Walker:
-    def __init__(self, known: Mapping[str, Stage], region: str):
-        self.known, self.region = known, region
+    def __init__(self, values: Mapping[str, StackValues]):
+        self.values = values
         self.seen: dict[tuple[str, str], Any] = {}
 
     def value(self, value: Any) -> Any:
         """A literal as it is; another stage's output as everything its value is made of."""
         if not isinstance(value, StageOutput):
             return value
-        stage = self.known[value.stage]
-        expression = stage.template.outputs[value.output].to_dict()["Value"]
-        return [value.stage, expression, self._inputs(stage, expression)]
+        expression = self.values[value.stage].outputs[value.output]
+        return [value.stage, expression, self._inputs(value.stage, expression)]
 
-    def _inputs(self, stage: Stage, expression: Any) -> list[Any]:
+    def _inputs(self, key: str, expression: Any) -> list[Any]:
         out = []
         for name in sorted(set(_names(expression))):
-            key = (stage.key, name)
-            if key not in self.seen:
-                self.seen[key] = None  # cycles cannot occur in a valid template; this only guards the walk
-                self.seen[key] = self._name(stage, name)
-            out.append([name, self.seen[key]])
+            if (key, name) not in self.seen:
+                self.seen[key, name] = None  # cycles cannot occur in a valid template; this only guards the walk
+                self.seen[key, name] = self._name(key, name)
+            out.append([name, self.seen[key, name]])
         return out
 
-    def _name(self, stage: Stage, name: str) -> Any:
-        template = stage.template
-        if name in template.resources:
-            identity = self._identity(template.resources[name].to_dict())
-            return [identity, self._inputs(stage, identity)]
-        if name in template.parameters:
-            return self.value(stage.parameter_values.get(name, template.parameters[name].to_dict().get("Default")))
+    def _name(self, key: str, name: str) -> Any:
+        stack = self.values[key]
+        if name in stack.resources:
+            identity = stack.resources[name]
+            return [identity, self._inputs(key, identity)]
+        if name in stack.parameters:
+            return self.value(stack.parameters[name])
         return None  # a pseudo parameter: the same for every deployment of the stack
 
-    def _identity(self, definition: dict[str, Any]) -> list[Any]:
-        """The resource's type and the property values whose change replaces it."""
-        type_, properties = definition["Type"], definition.get("Properties", {})
-        cfn_type, renamed = SAM_RESOURCES.get(type_, (type_, {}))
-        properties = {renamed.get(k, k): v for k, v in properties.items()}
-        info = create_only(cfn_type, self.region)
-        if info is None:
-            return [type_, properties]
-        pointers = sorted({*info.always, *info.conditional})
-        return [type_, [[list(p), _select(properties, p)] for p in pointers]]
+
+def _identity(definition: Mapping[str, Any], region: str) -> list[Any]:
+    """The resource's type and the property values whose change replaces it."""
+    type_, properties = definition["Type"], definition.get("Properties", {})
+    cfn_type, renamed = SAM_RESOURCES.get(type_, (type_, {}))
+    properties = {renamed.get(k, k): v for k, v in properties.items()}
+    info = create_only(cfn_type, region)
+    if info is None:
+        return [type_, properties]
+    pointers = sorted({*info.always, *info.conditional})
+    return [type_, [[list(p), _select(properties, p)] for p in pointers]]
 
 
 def _select(value: Any, pointer: Sequence[str]) -> list[Any]:
