@@ -2,9 +2,8 @@
 a container service's outbound traffic (`egress:` in `services/<name>/service.yaml`). See docs/security.md,
 "Task egress allow-lists"."""
 
-from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -77,7 +76,7 @@ class EgressAllow(Model):
     description: str = Field("", max_length=200, pattern=r"^[A-Za-z0-9 ._:/()#,@\[\]+=&;{}!$*-]*$")
 
     @model_validator(mode="after")
-    def _one_destination(self) -> EgressAllow:
+    def _one_destination(self) -> Self:
         if (self.cidr is None) == (self.security_group is None):
             raise ValueError("set exactly one of cidr or security_group")
         return self

@@ -4,9 +4,8 @@
 Their shape is checked here, up front; whether a patch's resource and path exist is known only once the
 templates are built (`template_gen/escape_hatches/`)."""
 
-from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -34,7 +33,7 @@ class PatchOp(Model):
     )
 
     @model_validator(mode="after")
-    def _value_matches_op(self) -> PatchOp:
+    def _value_matches_op(self) -> Self:
         has_value = "value" in self.model_fields_set
         if self.op == "remove" and has_value:
             raise PydanticCustomError("patch_value", "remove takes no value")

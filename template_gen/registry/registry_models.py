@@ -1,6 +1,5 @@
 """Models of `services/registry.yaml`: platform, defaults, environments (network, APIs, functions)."""
 
-from __future__ import annotations
 
 from typing import Annotated, Literal
 

@@ -1,8 +1,7 @@
 """Model of an environment's `security:` block in `services/registry.yaml` (see docs/security.md)."""
 
-from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -77,7 +76,7 @@ class SecuritySettings(Model):
     )
 
     @model_validator(mode="after")
-    def _lock_needs_versioning(self) -> SecuritySettings:
+    def _lock_needs_versioning(self) -> Self:
         if self.log_bucket_object_lock_days is not None and not self.log_bucket_versioning:
             raise ValueError(
                 "log_bucket_object_lock_days needs log_bucket_versioning: true (S3 Object Lock works only on a "
@@ -86,7 +85,7 @@ class SecuritySettings(Model):
         return self
 
     @model_validator(mode="after")
-    def _one_web_acl(self) -> SecuritySettings:
+    def _one_web_acl(self) -> Self:
         if self.waf_web_acl_arn and self.baseline_web_acl:
             raise ValueError("set waf_web_acl_arn or baseline_web_acl, not both (the public stage takes one web ACL)")
         return self
