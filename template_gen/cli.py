@@ -7,6 +7,7 @@ Only the command being run is imported (see `template_gen.commands.COMMANDS`): `
 from __future__ import annotations
 
 import argparse
+import atexit
 import difflib
 import gc
 import os
@@ -194,7 +195,15 @@ def entry() -> None:
     # first model: 30 ms of each command's start-up in a typical environment, for hooks template-gen never
     # uses. A value the user sets is kept.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    sys.exit(main())
+    code = main()
+    # The interpreter's teardown frees every object the command built, one at a time: 60 ms after a
+    # 100-service synth, 100 ms after a 1,000-service one, and nothing left to write. The exit handlers run
+    # (they flush logs and coverage data, and join worker processes), the streams are flushed, and the
+    # process ends without the teardown.
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        _flush_quietly(stream)
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
