@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -50,16 +51,50 @@ def test_help_and_version_load_no_command_module() -> None:
 def test_the_cli_turns_off_pydantic_plugin_discovery_unless_the_user_set_it(tmp_path: Path) -> None:
     project = copy_project(CASES["example"].project, tmp_path)
     code = (
-        "import os, runpy, sys\n"
+        "import atexit, os, runpy, sys\n"
+        "atexit.register(lambda: print(os.environ.get('PYDANTIC_DISABLE_PLUGINS')))\n"
         "sys.argv = ['template-gen', '--project-dir', sys.argv[1], 'validate']\n"
-        "try:\n    runpy.run_module('template_gen', run_name='__main__')\n"
-        "except SystemExit as done:\n    print(done.code, os.environ.get('PYDANTIC_DISABLE_PLUGINS'))"
+        "runpy.run_module('template_gen', run_name='__main__')"
     )
-    for preset, expected in ((None, "0 __all__"), ("logfire", "0 logfire")):
+    for preset, expected in ((None, "__all__"), ("logfire", "logfire")):
         env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
         env |= {"PYTHONPATH": str(ROOT), **({"PYDANTIC_DISABLE_PLUGINS": preset} if preset else {})}
         done = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, text=True, env=env)
-        assert done.stdout.splitlines()[-1] == expected, done.stderr
+        assert (done.returncode, done.stdout.splitlines()[-1]) == (0, expected), done.stderr
+
+
+def test_the_process_skips_the_teardown_but_keeps_its_exit_code_output_and_exit_handlers(tmp_path: Path) -> None:
+    # GIVEN an exit handler (as coverage or a log handler registers one) and an object whose finalizer only
+    # the interpreter's teardown would call
+    project = copy_project(CASES["example"].project, tmp_path)
+    code = (
+        "import atexit, os, runpy, sys\n"
+        "atexit.register(lambda: sys.stderr.write('exit handler ran\\n'))\n"
+        "class Kept:\n    def __del__(self): os.write(1, b'torn down')\n"
+        "kept = Kept()\n"
+        "sys.argv = ['template-gen', '--project-dir', sys.argv[1], *sys.argv[2:]]\n"
+        "runpy.run_module('template_gen', run_name='__main__')"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", code, str(project), *argv], capture_output=True, text=True, env=env
+        )
+
+    # WHEN a command succeeds, and one fails on the user's input
+    ok, bad = run("services", "--env", "dev", "--format", "json"), run("synth", "--env", "nope")
+    # THEN each exits with its own code, its whole output flushed, and the exit handler ran; the teardown did not
+    assert "torn down" not in ok.stdout
+    assert ok.returncode == 0
+    assert [s["name"] for s in json.loads(ok.stdout)][:2] == ["platform-info", "pricing-rules"]
+    assert ok.stderr == "exit handler ran\n"
+    assert bad.returncode == 1 and bad.stdout == ""
+    assert bad.stderr.splitlines() == [
+        "services/registry.yaml: environments: no environment named 'nope' (defined: dev, prod)",
+        "error: 1 problem found; nothing was written",
+        "exit handler ran",
+    ]
 
 
 def test_validate_and_services_load_neither_troposphere_nor_aws_libraries(tmp_path: Path) -> None:
