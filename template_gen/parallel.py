@@ -3,10 +3,10 @@
 A compute shard after the first is built from the spec alone, and its observability stack reads nothing
 but that shard; turning a built template into text (`encode.template_dict`, then YAML) is most of the work
 at scale. So forked workers build and render those shards and their observability stacks, while this
-process builds and renders the network stack, the first compute shard and the API route stacks. The API
-deployment hashes what its parameters resolve to (`stacks/resolved.py`), so each worker also sends back
-what its shard's outputs resolve to (`StackValues`), and this process builds the API stage and the first
-observability stack once they are in. Workers inherit the spec and send back text and small plain values,
+process builds and renders the network stack, the first compute shard, the API route stacks and the first
+observability stack. The API deployment hashes what its parameters resolve to (`stacks/resolved.py`), so
+each worker also sends back what its shard's outputs resolve to (`StackValues`), and this process builds
+the API stage once they are in. Workers inherit the spec and send back text and small plain values,
 never troposphere objects. Results come back in item order, so the output is byte-identical to a serial
 run (a test checks it).
 

@@ -215,8 +215,8 @@ Rendered = tuple[StageInfo, dict[str, str], RenderedStack]  # what the root need
 def _render_in_parallel(spec: EnvironmentSpec, ctx: RenderContext, jobs: int) -> list[Rendered]:
     """`build_stages`, rendered, in stage order. Workers build and render the compute shards after the first,
     each with its observability stack, and send back what their outputs resolve to; meanwhile this process
-    builds and renders the network stack, the first compute shard and the API route stacks, and then, with
-    the workers' values in, the API stage and the first observability stack."""
+    builds and renders the network stack, the first compute shard, the API route stacks and the first
+    observability stack, and then, with the workers' values in, the API stage."""
     region = spec.region
     net = network.build(spec)
     later = spec.placement.compute_shards[1:]
@@ -224,11 +224,12 @@ def _render_in_parallel(spec: EnvironmentSpec, ctx: RenderContext, jobs: int) ->
     first = compute.ComputeStage(spec, ctx, 1).build()
     apis = api.ApiStages(spec)
     routes = apis.route_stacks()
+    watching = observability.builder(spec, [net, first, *routes], 1)()
     values: dict[str, resolved.StackValues] = {}
     mine: dict[str, Rendered] = {}
-    for stage in (net, first, *routes):
+    for stage in (net, first, *routes, watching):
         template = template_dict(stage.template)
-        if spec.routes:
+        if spec.routes and stage is not watching:
             values[stage.key] = resolved.stack_values(template, stage.parameter_values, region)
         mine[stage.key] = _rendered(stage, template)
     theirs = shards()
@@ -236,8 +237,7 @@ def _render_in_parallel(spec: EnvironmentSpec, ctx: RenderContext, jobs: int) ->
         if shard_values is not None:
             values[built[0].key] = shard_values
     finals = apis.stage_stacks(routes, values)
-    watching = observability.builder(spec, [net, first, *routes, *finals], 1)()
-    for stage in (*finals, watching):
+    for stage in finals:
         mine[stage.key] = _rendered(stage, template_dict(stage.template))
     return [
         mine[net.key],

@@ -98,7 +98,7 @@ class ObservabilityStage:
                 ("AlarmTopicArn", "AlarmTopicArn", "SNS topic of the environment's alarms"),
                 ("DashboardUrl", "DashboardUrl", "CloudWatch dashboard of the environment"),
             ]
-            if "api-stage" in self.by_key:  # the saved queries name the access log groups the API stage creates
+            if "api" in self.by_key:  # the saved queries name the access log groups the API stage creates
                 stage.depends_on = ["api-stage"]
         return stage
 

@@ -17,6 +17,7 @@ from template_gen.quotas import QUERY_LOG_GROUPS
 from template_gen.stacks import iam
 from template_gen.stacks.alarms import Metric
 from template_gen.stacks.dashboards import QUESTIONS, log_widget, metric_widget
+from template_gen.stacks.rest_api import access_log_group
 
 if TYPE_CHECKING:
     from template_gen.stacks.observability import ObservabilityStage
@@ -261,10 +262,14 @@ def saved_queries(obs: ObservabilityStage) -> None:
         )
     if obs.shard != 1:
         return
-    access = []  # the APIs' access log groups, as the API stage names them
-    if "api-stage" in obs.by_key:
-        resources = obs.by_key["api-stage"].template.resources.values()
-        access = [r.properties["LogGroupName"] for r in resources if isinstance(r, logs.LogGroup)]
+    # The APIs' access log groups, which the API stage creates: named here, so this stack needs only the APIs
+    # in api.yaml (the API stage waits for the deployment digest, which waits for every compute shard).
+    core = obs.by_key["api"].template.resources if "api" in obs.by_key else {}
+    access = [
+        naming.log_group_name(env.platform, env.name, *access_log_group(prefix.lower()))
+        for prefix in ("Public", "Private")
+        if f"{prefix}Api" in core
+    ]
     if access:
         b.add(
             logs.QueryDefinition(

@@ -151,6 +151,11 @@ def build_core(
     return api
 
 
+def access_log_group(which: str) -> tuple[str, str]:
+    """The name of an API's access log group, after `/<platform>/<environment>/` (`naming.log_group_name`)."""
+    return ("apigateway", which)
+
+
 def deployment_and_stage(b: StackBuilder, env: EnvironmentSpec, core: ApiCore) -> apigw.Stage:
     """A deployment whose logical ID is a hash of every route, so it is re-created (and the stage moved to
     it) exactly when routes change; the stage with its logs, tracing and throttling."""
@@ -159,7 +164,7 @@ def deployment_and_stage(b: StackBuilder, env: EnvironmentSpec, core: ApiCore) -
     deployment = b.add(
         apigw.Deployment(f"{p}ApiDeployment{digest}", RestApiId=Ref(f"{p}Api"), Description=f"routes {digest}")
     )
-    group = log_group(b, env, f"{p}ApiAccessLogGroup", ("apigateway", core.which), api.access_log_retention_days)
+    group = log_group(b, env, f"{p}ApiAccessLogGroup", access_log_group(core.which), api.access_log_retention_days)
     return b.add(
         apigw.Stage(
             f"{p}ApiStage",
