@@ -14,6 +14,7 @@ from troposphere import GetAtt, Ref, Sub, awslambda
 from troposphere import apigateway as apigw
 
 from template_gen import naming, route_ids
+from template_gen.encode import plain
 from template_gen.route_table import RouteCacheEntry, proxy_path
 from template_gen.spec import EnvironmentSpec
 from template_gen.stacks import stage_cache
@@ -160,7 +161,7 @@ class RouteBuilder:
         self.batches.place(resource, {parent.data["Ref"]} if isinstance(parent, Ref) else set())
         self.b.add(resource)
         self.resources[path] = (fragment, Ref(resource))
-        self.core.hashed.append(resource.to_dict())
+        self.core.hashed.append(plain(resource))
         return self.resources[path]
 
     def _method(self, path: str, fragment: str, resource: Any, verb: str, props: dict[str, Any]) -> None:
@@ -171,7 +172,7 @@ class RouteBuilder:
         method = apigw.Method(title, RestApiId=self.api, ResourceId=resource, HttpMethod=verb, **props)
         self.batches.place(method, {resource.data["Ref"]} if isinstance(resource, Ref) else set())
         method = self.b.add(method)
-        self.core.hashed.append(method.to_dict())
+        self.core.hashed.append(plain(method))  # what to_dict() gives, in one pass (encode.py)
 
     def _proxy_method(self, route: Route, proxy: bool) -> dict[str, Any]:
         kind = {"authorizer": "CUSTOM", "jwt": "CUSTOM", "iam": "AWS_IAM", "cognito": "COGNITO_USER_POOLS"}
