@@ -244,3 +244,34 @@ def test_an_environment_block_can_drop_an_extra_resource_of_the_service_file(tmp
     assert "QuotingJobs" not in synth_dev(project)["compute"]["Resources"]
     assert run_cli("synth", "--env", "prod", project=project).code == 0
     assert load(project / "build/prod/compute.yaml")["Resources"]["QuotingJobs"] == QUEUE
+
+
+def test_a_build_with_escape_hatches_deploys_the_api_as_a_build_without_them(tmp_path: Path) -> None:
+    # A build with patches is built whole in one process (every template patched before any is written); one
+    # without is built by worker processes, which send back what their shards' outputs resolve to. The API
+    # deployment's digest of those values comes out the same both ways when the patch touches nothing the
+    # routes use. A Lambda service in the second compute shard makes a route read a worker's output.
+    def deployment(project: Path) -> str:
+        (project / "services/environments").mkdir(parents=True)
+        placement = {"version": 1, "compute": {"rates": 2}, "albs": {}, "api_routes": {}}
+        (project / "services/environments/dev.placement.json").write_text(json.dumps(placement))
+        result = run_cli("synth", "--env", "dev", "--jobs", "2", project=project)
+        assert result.code == 0, result.err
+        api = load(project / "build/dev/api.yaml")
+        assert api["Parameters"]["RatesFunctionArn"]["Type"] == "String"
+        assert load(project / "build/dev/template.yaml")["Resources"]["ApiStack"]["Properties"]["Parameters"][
+            "RatesFunctionArn"
+        ] == {"Fn::GetAtt": ["ComputeStack2", "Outputs.RatesFunctionArn"]}
+        resources = load(project / "build/dev/api-stage.yaml")["Resources"]
+        (deployment,) = [lid for lid, r in resources.items() if r["Type"] == "AWS::ApiGateway::Deployment"]
+        return deployment
+
+    def project(folder: Path, **quoting: Any) -> Path:
+        registry = copy.deepcopy(REGISTRY)
+        registry["environments"]["dev"]["services"].append("rates")
+        rates = {"kind": "lambda", "api": {"base_path": "/rates"}}
+        services = {"quoting": {**QUOTING, **quoting}, "product-pricing": PRICING, "rates": rates}
+        return make_project(folder, registry, services, {"functions/rates": "def handler(e, c):\n    return {}\n"})
+
+    plain_build = deployment(project(tmp_path / "plain"))
+    assert deployment(project(tmp_path / "patched", overrides=[ADD_ULIMITS])) == plain_build
