@@ -2,7 +2,6 @@
 volumes, Linux settings), of the traffic it takes part in (`calls`, Service Connect, extra security
 groups), and of the `kind: worker` parts (its queue, queue-depth scaling)."""
 
-
 from typing import Annotated, Literal
 
 from pydantic import Field

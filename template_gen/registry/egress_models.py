@@ -2,7 +2,6 @@
 a container service's outbound traffic (`egress:` in `services/<name>/service.yaml`). See docs/security.md,
 "Task egress allow-lists"."""
 
-
 from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator

@@ -4,7 +4,6 @@
 Their shape is checked here, up front; whether a patch's resource and path exist is known only once the
 templates are built (`template_gen/escape_hatches/`)."""
 
-
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator

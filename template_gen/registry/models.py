@@ -5,7 +5,6 @@ The models check structure, types and ranges only. Rules that involve several fi
 `cross_checks.py`, which report them with the file and field path they belong to.
 """
 
-
 from template_gen.registry.container_models import ContainerHealthCheck
 from template_gen.registry.registry_models import (
     AdminApi,

@@ -6,7 +6,6 @@ defaults to the value here. Per-environment values of a service go in its `envir
 every other field.
 """
 
-
 import re
 from typing import Annotated
 

@@ -1,6 +1,5 @@
 """Models of `services/registry.yaml`: platform, defaults, environments (network, APIs, functions)."""
 
-
 from typing import Annotated, Literal
 
 from pydantic import Field

@@ -1,7 +1,6 @@
 """Models of a service's API routes (`api.routes`) and of the environment's API settings they rely on:
 binary media types and the JWT authorizers (`api.authorizers` in registry.yaml)."""
 
-
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator

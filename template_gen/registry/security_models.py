@@ -1,6 +1,5 @@
 """Model of an environment's `security:` block in `services/registry.yaml` (see docs/security.md)."""
 
-
 from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator

@@ -1,6 +1,5 @@
 """Models of `services/<name>/service.yaml`: container (`kind: ecs`) and Lambda (`kind: lambda`) services."""
 
-
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
