@@ -12,15 +12,22 @@ placement file beside where each service lives:
   the autoscaling minimum, so its tasks start inside the deployment, under the circuit breaker, instead of
   after CloudFormation reported success. Later releases leave DesiredCount out, so a deploy never resets
   the count autoscaling chose.
+- CloudFormation does not reset a stage property or method setting that disappears from the template
+  (cloudformation-coverage-roadmap#2231): a cache cluster removed from the template stays, and so does
+  caching on a method whose setting is gone, while the method's cache keys (the caller's identity) are
+  removed, so callers would share answers. So every API that has or had a stage cache is recorded with the
+  methods cached now or before; its stage says `CacheClusterEnabled: false` once the cluster is gone, and
+  each of those methods keeps a setting that says `CachingEnabled: false` (stacks/stage_cache.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from template_gen import naming
+from template_gen import naming, route_table
 from template_gen.layout.placement import Placement
 from template_gen.spec import EnvironmentSpec
+from template_gen.stacks import stage_cache
 
 
 def track(env: EnvironmentSpec, previous: Placement, planned: Placement) -> tuple[Placement, tuple[str, ...]]:
@@ -66,9 +73,34 @@ def track(env: EnvironmentSpec, previous: Placement, planned: Placement) -> tupl
             "creating it"
         )
     placement = dataclasses.replace(
-        planned, repositories=repositories, retained_repositories=retained, released=released, repository_keys=keys
+        planned,
+        repositories=repositories,
+        retained_repositories=retained,
+        released=released,
+        repository_keys=keys,
+        stage_caches=stage_caches(env, previous),
     )
     return placement, tuple(notes)
+
+
+def stage_caches(env: EnvironmentSpec, previous: Placement) -> dict[str, frozenset[tuple[str, str]]]:
+    """Per API with a stage cache now or before: the methods cached now or before that its routes still
+    serve (a method setting must name a method that exists)."""
+    out = {}
+    for which in route_table.apis(env.routes):
+        if which not in previous.stage_caches and stage_cache.cluster_size(env.api, which) is None:
+            continue
+        routes = route_table.on_api(env.routes, which)
+        served = {(path, verb) for route in routes for path in route.paths for verb in route.methods}
+        cached = {(path, verb) for path, verb, _ in stage_cache.cached_methods(routes)}
+        out[which] = frozenset((previous.stage_caches.get(which, frozenset()) | cached) & served)
+    return out
+
+
+def formerly_cached(env: EnvironmentSpec, which: str) -> tuple[tuple[str, str], ...]:
+    """The API's methods cached before and not now, which must say so (`CachingEnabled: false`)."""
+    cached = {(path, verb) for path, verb, _ in stage_cache.cached_methods(route_table.on_api(env.routes, which))}
+    return tuple(sorted(env.placement.stage_caches.get(which, frozenset()) - cached))
 
 
 def first_release(env: EnvironmentSpec, service: str, image_tag: str | None) -> bool:

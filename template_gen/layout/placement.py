@@ -45,6 +45,9 @@ class Placement:
     resources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # ECS service -> the KMS key its ECR repository was created with (absent: AES-256); fixed at creation
     repository_keys: Mapping[str, str] = field(default_factory=dict)
+    # API with a stage cache now or before -> (resource path, method) of every method cached now or before
+    # that its routes still serve (see deploy_state: turning caching off must say so explicitly)
+    stage_caches: Mapping[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
 
     def resource_fragment(self, api: str, path: str) -> str | None:
         return self.resources.get(api, {}).get(path)
@@ -89,6 +92,11 @@ class Placement:
         if any(self.resources.values()):
             data["api_resources"] = {
                 api: dict(sorted(ids.items())) for api, ids in sorted(self.resources.items()) if ids
+            }
+        if self.stage_caches:
+            data["stage_caches"] = {
+                api: sorted(f"{verb} {path}" for path, verb in methods)
+                for api, methods in sorted(self.stage_caches.items())
             }
         return json.dumps(data, indent=2) + "\n"
 
@@ -150,13 +158,24 @@ def read(project_dir: Path, env_name: str) -> Placement:
             str(api): {str(k): str(v) for k, v in ids.items()} for api, ids in data.get("api_resources", {}).items()
         }
         keys = {str(k): str(v) for k, v in data.get("ecr_repository_keys", {}).items()}
+        caches = {
+            str(api): frozenset(_method(m) for m in methods) for api, methods in data.get("stage_caches", {}).items()
+        }
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise LookupFailed(
             f"{rel}: the placement file is damaged ({exc}); restore it from version control (deleting it "
             "re-places services from scratch, which can move them between stacks)"
         ) from exc
     compute, albs, routes = maps
-    return Placement(compute, albs, routes, repositories, retained, released, resources, keys)
+    return Placement(compute, albs, routes, repositories, retained, released, resources, keys, caches)
+
+
+def _method(text: Any) -> tuple[str, str]:
+    """("/quoting/rates", "GET") from "GET /quoting/rates"."""
+    verb, _, path = str(text).partition(" ")
+    if not verb or not path.startswith("/"):
+        raise ValueError(f"stage_caches: {text!r} is not 'METHOD /path'")
+    return path, verb
 
 
 def _names(data: Any, key: str) -> frozenset[str] | None:

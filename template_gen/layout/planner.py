@@ -82,6 +82,8 @@ class Layout:
         parts = [f"{label}: {_some(names)}" for label, names in groups.items()]
         if self.placement.resources != self.previous.resources:
             parts.append("API resource IDs recorded")  # the IDs of new or removed paths
+        if self.placement.stage_caches != self.previous.stage_caches:
+            parts.append("stage caches and cached methods recorded")  # what turning caching off must say
         return "; ".join(parts) or "its format"
 
     @property

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from troposphere import Ref
 
 from template_gen import naming
+from template_gen.layout import deploy_state
 from template_gen.route_table import ADMIN, on_api, route_group
 from template_gen.spec import EnvironmentSpec
 from template_gen.stacks import api_stage, ingress_tls, resolved, stage_cache, token_authorizers
@@ -44,6 +45,8 @@ class ApiStages:
                 throttles=method_throttles(on_api(env.routes, which)),
                 cache_size=stage_cache.cluster_size(env.api, which),
                 cached=stage_cache.cached_methods(on_api(env.routes, which)),
+                uncached=deploy_state.formerly_cached(env, which),
+                had_cluster=which in env.placement.stage_caches,
             )
             for which, api_routes in self.routes.items()
         }

@@ -55,6 +55,8 @@ class ApiCore:
     throttles: tuple[tuple[str, str, float, int], ...] = ()  # (resource path, method, rate, burst)
     cache_size: str | None = None  # the stage's cache cluster (api.cache), in GB
     cached: tuple[tuple[str, str, int], ...] = ()  # (resource path, method, TTL) of the cached methods
+    uncached: tuple[tuple[str, str], ...] = ()  # (resource path, method) cached before and not now
+    had_cluster: bool = False  # a stage cache before (placement file), whether or not it has one now
 
 
 def method_throttles(routes: Iterable[RouteEntry]) -> tuple[tuple[str, str, float, int], ...]:
@@ -173,9 +175,11 @@ def deployment_and_stage(b: StackBuilder, env: EnvironmentSpec, core: ApiCore) -
             StageName=api.stage_name,
             TracingEnabled=env.tracing,
             AccessLogSetting=apigw.AccessLogSetting(DestinationArn=GetAtt(group, "Arn"), Format=ACCESS_LOG_FORMAT),
-            MethodSettings=stage_cache.method_settings(api, core.cache_size, core.throttles, core.cached),
+            MethodSettings=stage_cache.method_settings(
+                api, core.cache_size, core.throttles, core.cached, core.uncached
+            ),
             # The cluster takes up to 4 minutes to create; a new size deletes and re-creates it, empty.
-            **({"CacheClusterEnabled": True, "CacheClusterSize": core.cache_size} if core.cache_size else {}),
+            **stage_cache.cluster_properties(core.cache_size, core.had_cluster),
         )
     )
 

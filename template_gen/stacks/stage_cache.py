@@ -4,7 +4,10 @@ caches nothing until a route opts in, and cache keys that always name the caller
 - The stage's `/*/*` method setting turns caching off and encrypts cache data; only the methods of a cached
   route turn it on, with their TTL. With a cluster, every method setting says `CachingEnabled` and
   `CacheDataEncrypted` explicitly: CloudFormation does not reset a property removed from the template, so
-  caching left on by an older template would stay on (cloudformation-coverage-roadmap#2231).
+  caching left on by an older template would stay on (cloudformation-coverage-roadmap#2231). For the same
+  reason a method cached before keeps a setting that says `CachingEnabled: false`, and a stage that had a
+  cluster says `CacheClusterEnabled: false` once it has none: the placement file remembers both
+  (layout/deploy_state.py), so caching turns off in one deployment.
 - API Gateway keys an entry by resource and method only, plus the parameters the integration lists in
   `CacheKeyParameters` (each also declared in the method's `RequestParameters`). So a cached route's key
   lists the caller's identity header (`x-api-key` for API keys and the API key validator, the token header
@@ -68,15 +71,25 @@ def key_parameters(api: ApiSpec, route: Any, proxy: bool) -> list[str]:
     return list(dict.fromkeys(k for k in keys if k is not None))
 
 
+def cluster_properties(size: str | None, had_cluster: bool) -> dict[str, Any]:
+    """The stage's cache cluster; once it had one, `CacheClusterEnabled: false` when it has none now (a
+    property removed from the template would leave the cluster running)."""
+    if size is not None:
+        return {"CacheClusterEnabled": True, "CacheClusterSize": size}
+    return {"CacheClusterEnabled": False} if had_cluster else {}
+
+
 def method_settings(
     api: ApiSpec,
     size: str | None,
     throttles: Iterable[tuple[str, str, float, int]],
     cached: Iterable[tuple[str, str, int]],
+    uncached: Iterable[tuple[str, str]] = (),
 ) -> list[apigw.MethodSetting]:
     """The stage's method settings: `/*/*` (logging, metrics, the stage throttle), then each method with its
-    own throttle or cache. Per-method settings replace the stage's for that method: repeat logging and
-    metrics (and the stage throttle when the method has none of its own)."""
+    own throttle or cache, and each method cached before and not now, which says `CachingEnabled: false`
+    (deploy_state: a removed setting would leave caching on). Per-method settings replace the stage's for
+    that method: repeat logging and metrics (and the stage throttle when the method has none of its own)."""
     common = {"LoggingLevel": api.execution_logging, "DataTraceEnabled": api.data_trace, "MetricsEnabled": api.metrics}
     stage_throttle = (api.throttle.rate_limit, api.throttle.burst_limit)
     methods: dict[tuple[str, str], dict[str, Any]] = {}
@@ -88,6 +101,11 @@ def method_settings(
                 (path, verb), {"ThrottlingRateLimit": stage_throttle[0], "ThrottlingBurstLimit": stage_throttle[1]}
             )
             setting.update(CachingEnabled=True, CacheTtlInSeconds=ttl)
+    for path, verb in uncached:
+        setting = methods.setdefault(
+            (path, verb), {"ThrottlingRateLimit": stage_throttle[0], "ThrottlingBurstLimit": stage_throttle[1]}
+        )
+        setting["CachingEnabled"] = False
     out = [
         apigw.MethodSetting(
             ResourcePath="/*",
@@ -112,9 +130,10 @@ def method_settings(
 
 
 def _cache_flags(size: str | None, setting: dict[str, Any]) -> dict[str, Any]:
-    """With a cluster: caching on or off explicitly, and cache data encrypted (CT.APIGATEWAY.PR.3)."""
+    """With a cluster: caching on or off explicitly, and cache data encrypted (CT.APIGATEWAY.PR.3). Without
+    one: off, for a method that was cached before."""
     if size is None:
-        return {}
+        return {"CachingEnabled": False} if setting.get("CachingEnabled") is False else {}
     flags: dict[str, Any] = {"CachingEnabled": setting.get("CachingEnabled", False), "CacheDataEncrypted": True}
     if "CacheTtlInSeconds" in setting:
         flags["CacheTtlInSeconds"] = setting["CacheTtlInSeconds"]

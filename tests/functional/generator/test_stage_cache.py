@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -216,4 +217,59 @@ def test_a_cached_lambda_route_lists_its_key_on_the_proxy_integration(tmp_path: 
     assert (integration["Type"], integration["CacheKeyParameters"]) == (
         "AWS_PROXY",
         ["method.request.header.x-api-key", "method.request.path.proxy"],
+    )
+
+
+def test_turning_caching_off_in_one_deployment_says_so_explicitly(tmp_path: Path) -> None:
+    # CloudFormation does not reset a stage property or method setting that leaves the template (#2231): a
+    # cluster would keep running, and a method would stay cached while its cache keys are gone.
+    rates = {"path": "/quoting/rates", "methods": ["GET"], "cache": RATES_CACHE}
+    services = {"quoting": quoting(rates), "product-pricing": PRICING}
+    project = make_project(tmp_path, registry({"public": {"size_gb": 0.5}}), services)
+
+    def synth_dev() -> tuple[dict[str, Any], dict[str, Any], str]:
+        result = run_cli("synth", "--env", "dev", project=project)
+        assert result.code == 0, result.err
+        text = (project / "build/dev/api-stage.yaml").read_text()
+        assert lint_matches(text) == []
+        placement = yaml.safe_load((project / "services/environments/dev.placement.json").read_text())
+        return yaml.safe_load(text)["Resources"]["PublicApiStage"]["Properties"], placement, result.err
+
+    # GIVEN a cached route, deployed: the placement file records the API's cache and its cached methods
+    _, placement, err = synth_dev()
+    assert placement["stage_caches"] == {"public": ["GET /quoting/rates", "GET /quoting/rates/{proxy+}"]}
+    assert "stage caches and cached methods recorded" in err
+    # WHEN the route's cache and the cluster are removed in one change
+    uncached = {"path": "/quoting/rates", "methods": ["GET"]}
+    (project / "services/quoting/service.yaml").write_text(yaml.safe_dump(quoting(uncached)))
+    (project / "services/registry.yaml").write_text(yaml.safe_dump(registry()))
+    props, placement, _ = synth_dev()
+    # THEN the stage turns the cluster off and each formerly cached method says it is not cached
+    assert props["CacheClusterEnabled"] is False and "CacheClusterSize" not in props
+    throttle = {"ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100.0}
+    off = {"CachingEnabled": False, **COMMON, **throttle}
+    assert props["MethodSettings"] == [
+        {**COMMON, **throttle, "HttpMethod": "*", "ResourcePath": "/*"},
+        {**off, "HttpMethod": "GET", "ResourcePath": "/~1quoting~1rates"},
+        {**off, "HttpMethod": "GET", "ResourcePath": "/~1quoting~1rates~1{proxy+}"},
+    ]
+    assert placement["stage_caches"] == {"public": ["GET /quoting/rates", "GET /quoting/rates/{proxy+}"]}
+    # and once the route no longer serves GET there, its settings go (a setting must name a method that exists)
+    (project / "services/quoting/service.yaml").write_text(yaml.safe_dump(quoting()))
+    props, placement, _ = synth_dev()
+    assert props["CacheClusterEnabled"] is False
+    assert [s["ResourcePath"] for s in props["MethodSettings"]] == ["/*"]
+    assert placement["stage_caches"] == {"public": []}
+
+
+def test_a_damaged_stage_cache_record_is_refused_with_the_file(tmp_path: Path) -> None:
+    project = make_project(tmp_path, registry(), {"quoting": QUOTING, "product-pricing": PRICING})
+    record = {"version": 1, "compute": {}, "albs": {}, "api_routes": {}, "stage_caches": {"public": ["quoting/rates"]}}
+    (project / "services/environments").mkdir(parents=True)
+    (project / "services/environments/dev.placement.json").write_text(json.dumps(record))
+    result = run_cli("synth", "--env", "dev", project=project)
+    assert result.code == 1
+    assert (
+        "services/environments/dev.placement.json: the placement file is damaged (stage_caches: 'quoting/rates' is "
+        "not 'METHOD /path')" in result.err
     )
