@@ -47,10 +47,8 @@ class InOrder(Generic[R]):
         self.futures: list[Future[R]] = []
         self.done: list[R] | None = None
         if jobs > 1 and len(self.items) > 1:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            try:
-                self.pool = ProcessPoolExecutor(min(jobs, len(self.items)), context)
+            try:  # `start` runs it with fork only: the workers inherit the job
+                self.pool = ProcessPoolExecutor(min(jobs, len(self.items)), multiprocessing.get_context("fork"))
                 self.futures = [self.pool.submit(job, item) for item in self.items]
                 return
             except (OSError, BrokenProcessPool):
@@ -71,11 +69,6 @@ class InOrder(Generic[R]):
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
-
-
-def map_in_order(job: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
-    """`[job(item) for item in items]`, run by up to `jobs` worker processes, results in item order."""
-    return InOrder(job, items, jobs).results()
 
 
 _job: Callable[[Any], Any] | None = None  # set before the workers fork, read by them

@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 
 from template_gen import parallel
-from template_gen.parallel import map_in_order
+
+
+def map_in_order(job: Any, items: list[int], jobs: int) -> list[Any]:
+    return parallel.start(job, items, jobs)()
 
 
 def square_and_pid(n: int) -> tuple[int, int]:
@@ -34,6 +37,11 @@ def test_one_job_runs_everything_in_this_process() -> None:
 def test_an_error_in_a_job_is_raised_as_in_a_serial_run() -> None:
     with pytest.raises(ValueError, match=r"^three$"):
         map_in_order(fail_on_three, [1, 2, 3, 4], jobs=2)
+
+
+def test_a_job_closing_over_anything_is_inherited_not_pickled() -> None:
+    unpicklable = (lambda: 7, object())
+    assert map_in_order(lambda n: n + unpicklable[0](), [1, 2, 3], jobs=2) == [8, 9, 10]
 
 
 def test_where_processes_cannot_start_the_jobs_run_here(monkeypatch: pytest.MonkeyPatch) -> None:
