@@ -90,17 +90,19 @@ def stage_caches(env: EnvironmentSpec, previous: Placement) -> dict[str, frozens
     for which in route_table.apis(env.routes):
         if which not in previous.stage_caches and stage_cache.cluster_size(env.api, which) is None:
             continue
-        routes = route_table.on_api(env.routes, which)
-        served = {(path, verb) for route in routes for path in route.paths for verb in route.methods}
-        cached = {(path, verb) for path, verb, _ in stage_cache.cached_methods(routes)}
-        out[which] = frozenset((previous.stage_caches.get(which, frozenset()) | cached) & served)
+        served = {(path, verb) for route in route_table.on_api(env.routes, which) for path in route.paths
+                  for verb in route.methods}  # fmt: skip
+        out[which] = frozenset((previous.stage_caches.get(which, frozenset()) | _cached_now(env, which)) & served)
     return out
 
 
 def formerly_cached(env: EnvironmentSpec, which: str) -> tuple[tuple[str, str], ...]:
     """The API's methods cached before and not now, which must say so (`CachingEnabled: false`)."""
-    cached = {(path, verb) for path, verb, _ in stage_cache.cached_methods(route_table.on_api(env.routes, which))}
-    return tuple(sorted(env.placement.stage_caches.get(which, frozenset()) - cached))
+    return tuple(sorted(env.placement.stage_caches.get(which, frozenset()) - _cached_now(env, which)))
+
+
+def _cached_now(env: EnvironmentSpec, which: str) -> set[tuple[str, str]]:
+    return {(path, verb) for path, verb, _ in stage_cache.cached_methods(route_table.on_api(env.routes, which))}
 
 
 def first_release(env: EnvironmentSpec, service: str, image_tag: str | None) -> bool:
