@@ -48,18 +48,27 @@ def test_help_and_version_load_no_command_module() -> None:
     assert loaded_after(statement).splitlines() == ["[]", "[]"]
 
 
-def test_the_cli_turns_off_pydantic_plugin_discovery_unless_the_user_set_it(tmp_path: Path) -> None:
-    project = copy_project(CASES["example"].project, tmp_path)
+def cli_process(
+    setup: str, project: Path, *argv: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`template-gen --project-dir PROJECT ARGV...` run as `python -m template_gen` runs it, after `setup`
+    (Python, with atexit, os and sys imported) in the same interpreter."""
     code = (
-        "import atexit, os, runpy, sys\n"
-        "atexit.register(lambda: print(os.environ.get('PYDANTIC_DISABLE_PLUGINS')))\n"
-        "sys.argv = ['template-gen', '--project-dir', sys.argv[1], 'validate']\n"
+        f"import atexit, os, runpy, sys\n{setup}\n"
+        "sys.argv = ['template-gen', '--project-dir', *sys.argv[1:]]\n"
         "runpy.run_module('template_gen', run_name='__main__')"
     )
+    env = {**(os.environ if env is None else env), "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", code, str(project), *argv], capture_output=True, text=True, env=env)
+
+
+def test_the_cli_turns_off_pydantic_plugin_discovery_unless_the_user_set_it(tmp_path: Path) -> None:
+    project = copy_project(CASES["example"].project, tmp_path)
+    report = "atexit.register(lambda: print(os.environ.get('PYDANTIC_DISABLE_PLUGINS')))"
     for preset, expected in ((None, "__all__"), ("logfire", "logfire")):
         env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
-        env |= {"PYTHONPATH": str(ROOT), **({"PYDANTIC_DISABLE_PLUGINS": preset} if preset else {})}
-        done = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, text=True, env=env)
+        env |= {"PYDANTIC_DISABLE_PLUGINS": preset} if preset else {}
+        done = cli_process(report, project, "validate", env=env)
         assert (done.returncode, done.stdout.splitlines()[-1]) == (0, expected), done.stderr
 
 
@@ -67,23 +76,14 @@ def test_the_process_skips_the_teardown_but_keeps_its_exit_code_output_and_exit_
     # GIVEN an exit handler (as coverage or a log handler registers one) and an object whose finalizer only
     # the interpreter's teardown would call
     project = copy_project(CASES["example"].project, tmp_path)
-    code = (
-        "import atexit, os, runpy, sys\n"
+    setup = (
         "atexit.register(lambda: sys.stderr.write('exit handler ran\\n'))\n"
         "class Kept:\n    def __del__(self): os.write(1, b'torn down')\n"
-        "kept = Kept()\n"
-        "sys.argv = ['template-gen', '--project-dir', sys.argv[1], *sys.argv[2:]]\n"
-        "runpy.run_module('template_gen', run_name='__main__')"
+        "kept = Kept()"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-
-    def run(*argv: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-c", code, str(project), *argv], capture_output=True, text=True, env=env
-        )
-
     # WHEN a command succeeds, and one fails on the user's input
-    ok, bad = run("services", "--env", "dev", "--format", "json"), run("synth", "--env", "nope")
+    ok = cli_process(setup, project, "services", "--env", "dev", "--format", "json")
+    bad = cli_process(setup, project, "synth", "--env", "nope")
     # THEN each exits with its own code, its whole output flushed, and the exit handler ran; the teardown did not
     assert "torn down" not in ok.stdout
     assert ok.returncode == 0
