@@ -73,7 +73,8 @@ def key_parameters(api: ApiSpec, route: Any, proxy: bool) -> list[str]:
 
 def cluster_properties(size: str | None, had_cluster: bool) -> dict[str, Any]:
     """The stage's cache cluster; once it had one, `CacheClusterEnabled: false` when it has none now (a
-    property removed from the template would leave the cluster running)."""
+    property removed from the template would leave the cluster running and billed:
+    cloudformation-coverage-roadmap#2231). Both updates apply without interruption."""
     if size is not None:
         return {"CacheClusterEnabled": True, "CacheClusterSize": size}
     return {"CacheClusterEnabled": False} if had_cluster else {}
